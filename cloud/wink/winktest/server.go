@@ -1,0 +1,382 @@
+// Package winktest is an emulator of the Wink cloud for tests and the demo
+// mode, in the spirit of net/http/httptest: NewServer starts real HTTP
+// servers on loopback that speak the Wink v2 REST API (with its OAuth2 token
+// endpoint) and the PubNub subscribe protocol that Wink used for pushes.
+//
+// The REST server answers in Wink's envelope {"data":…,"errors":[],
+// "pagination":{}}. Device writes follow Wink's desired_state semantics: a
+// PUT stores the requested values in desired_state and answers with the
+// device unchanged otherwise; after Options.ApplyDelay the values move to
+// last_reading, leave desired_state and the full device is pushed on its
+// PubNub channel.
+//
+// Refresh tokens rotate: every refresh_token grant answers with a new refresh
+// token and the one that was used stops working. Clients must save the
+// rotated token at once.
+//
+// Fault knobs (SetLatency, ThrottleNext, FailNext, FailNextPolls,
+// DropPushes, ExpireAccessTokens, RevokeRefreshTokens) let tests exercise a
+// client's recovery paths. Every REST request is recorded (Requests,
+// WaitRequest, CountRequests), including the token endpoint.
+package winktest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// ClientID and ClientSecret identify the one OAuth client the server
+	// knows. Defaults: "winktest-client" and "winktest-secret".
+	ClientID, ClientSecret string
+	// Email and Password are the user accepted by the password grant.
+	// Defaults: "demo@example.com" and "demo-password".
+	Email, Password string
+	// ApplyDelay is how long a device takes to apply a desired_state
+	// change to last_reading. Default 20ms.
+	ApplyDelay time.Duration
+	// GiveUpAfter is how long a change to a disconnected device stays in
+	// desired_state before the server clears it (Wink: 2 minutes).
+	// Default 2m.
+	GiveUpAfter time.Duration
+	// HoldPoll is how long an idle PubNub long-poll is held before an
+	// empty answer. Default 2s (real PubNub holds about 280s).
+	HoldPoll time.Duration
+	// AccessTokenTTL, when positive, makes access tokens answer 401 once
+	// they are older than this. Zero means they never expire.
+	AccessTokenTTL time.Duration
+	// CodeTTL is the lifetime of an authorization code. Default 30s.
+	// Codes are single-use.
+	CodeTTL time.Duration
+	// Logger receives debug logs of requests (never tokens or secrets).
+	// Nil discards.
+	Logger *slog.Logger
+}
+
+// PushForm selects how a device update is carried in a PubNub message.
+type PushForm int
+
+const (
+	// PushString sends a JSON-encoded string of the full object, as Wink
+	// did. This is the default.
+	PushString PushForm = iota
+	// PushObject sends the full object as a JSON object.
+	PushObject
+	// PushPullURL sends only {"pull_url": "<REST URL of the object>"}; the
+	// client must GET the object itself.
+	PushPullURL
+)
+
+// String names the push form.
+func (f PushForm) String() string {
+	switch f {
+	case PushString:
+		return "string"
+	case PushObject:
+		return "object"
+	case PushPullURL:
+		return "pull_url"
+	}
+	return fmt.Sprintf("PushForm(%d)", int(f))
+}
+
+// Request is one REST request the server received.
+type Request struct {
+	Method, Path string
+	Header       http.Header
+	Body         []byte
+	At           time.Time
+}
+
+// maxRecorded bounds the request log so a long demo run does not grow
+// without limit; the oldest entries are dropped first.
+const maxRecorded = 10000
+
+// Server is a running Wink cloud emulator. All methods are safe for
+// concurrent use.
+type Server struct {
+	// URL is the REST base, e.g. "http://127.0.0.1:PORT". The token
+	// endpoint is URL+"/oauth2/token".
+	URL string
+	// PubNubOrigin is the PubNub server, "http://127.0.0.1:PORT". The
+	// PubNub SDK wants its host:port as Config.Origin with Secure=false.
+	PubNubOrigin string
+	// SubscribeKey is the PubNub subscribe key every subscription block
+	// carries.
+	SubscribeKey string
+	// UserID is the id of the emulated user ("user-<UserID>" ends every
+	// device channel).
+	UserID string
+
+	opts Options
+	log  *slog.Logger
+
+	restSrv, pnSrv *http.Server
+	done           chan struct{}
+	closeOnce      sync.Once
+	timers         sync.WaitGroup
+
+	hub *pubnubHub
+
+	mu          sync.Mutex
+	closed      bool
+	userChannel string
+	devices     map[string]*device
+	order       []string
+	nextID      int
+	applySeq    uint64
+	access      map[string]time.Time // access token → issue time
+	refresh     map[string]bool      // valid refresh tokens
+	codes       map[string]time.Time // authorization code → expiry
+	pushForm    PushForm
+	latency     time.Duration
+	throttleN   int
+	throttleFor time.Duration
+	failN       int
+	failStatus  int
+	requests    []Request
+	reqNotify   chan struct{}
+}
+
+// NewServer starts the REST and PubNub servers on 127.0.0.1 with random
+// ports. It panics if it cannot listen, like httptest.NewServer. Call Close
+// when done.
+func NewServer(opts Options) *Server {
+	opts = withDefaults(opts)
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		SubscribeKey: "sub-c-" + randomHex(4) + "-" + randomHex(2) + "-" + randomHex(2) + "-" + randomHex(2) + "-" + randomHex(6),
+		UserID:       "230781",
+		opts:         opts,
+		log:          log,
+		done:         make(chan struct{}),
+		devices:      map[string]*device{},
+		nextID:       100000,
+		access:       map[string]time.Time{},
+		refresh:      map[string]bool{},
+		codes:        map[string]time.Time{},
+		reqNotify:    make(chan struct{}),
+	}
+	s.userChannel = randomHex(20) + "|user-" + s.UserID
+	s.hub = newPubNubHub(s.SubscribeKey, opts.HoldPoll, s.done)
+
+	restLn := listen()
+	pnLn := listen()
+	s.URL = "http://" + restLn.Addr().String()
+	s.PubNubOrigin = "http://" + pnLn.Addr().String()
+
+	s.restSrv = &http.Server{Handler: s.restHandler(), ReadHeaderTimeout: 10 * time.Second}
+	s.pnSrv = &http.Server{Handler: s.hub.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.restSrv.Serve(restLn) }()
+	go func() { _ = s.pnSrv.Serve(pnLn) }()
+	return s
+}
+
+func withDefaults(o Options) Options {
+	if o.ClientID == "" {
+		o.ClientID = "winktest-client"
+	}
+	if o.ClientSecret == "" {
+		o.ClientSecret = "winktest-secret"
+	}
+	if o.Email == "" {
+		o.Email = "demo@example.com"
+	}
+	if o.Password == "" {
+		o.Password = "demo-password"
+	}
+	if o.ApplyDelay <= 0 {
+		o.ApplyDelay = 20 * time.Millisecond
+	}
+	if o.GiveUpAfter <= 0 {
+		o.GiveUpAfter = 2 * time.Minute
+	}
+	if o.HoldPoll <= 0 {
+		o.HoldPoll = 2 * time.Second
+	}
+	if o.CodeTTL <= 0 {
+		o.CodeTTL = 30 * time.Second
+	}
+	return o
+}
+
+func listen() net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("winktest: failed to listen on a port: %v", err))
+	}
+	return ln
+}
+
+// Close stops both servers, ends held long-polls and pending device
+// changes. It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.done)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.restSrv.Shutdown(ctx)
+		_ = s.pnSrv.Shutdown(ctx)
+		_ = s.restSrv.Close()
+		_ = s.pnSrv.Close()
+		s.timers.Wait()
+	})
+}
+
+// UserChannel is the PubNub channel of the user's device list; it gets a
+// {"data":[…devices…]} message whenever a device is added or removed.
+func (s *Server) UserChannel() string {
+	return s.userChannel
+}
+
+// SetLatency adds d to every REST answer.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// ThrottleNext makes the next n REST calls (the token endpoint included)
+// answer 429 with Wink's throttle body and the headers Retry-After (whole
+// seconds, rounded up), X-RateLimit-Limit, X-RateLimit-Remaining and
+// X-RateLimit-Reset.
+func (s *Server) ThrottleNext(n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttleN = n
+	s.throttleFor = retryAfter
+}
+
+// FailNext makes the next n REST calls (the token endpoint included) answer
+// status with an envelope error.
+func (s *Server) FailNext(n int, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN = n
+	s.failStatus = status
+}
+
+// FailNextPolls makes the next n PubNub subscribe requests after the
+// handshake (those that carry a timetoken) answer status.
+func (s *Server) FailNextPolls(n int, status int) {
+	s.hub.failNextPolls(n, status)
+}
+
+// DropPushes makes the next n pushes vanish: they are neither delivered
+// nor kept in the channel history.
+func (s *Server) DropPushes(n int) {
+	s.hub.dropPushes(n)
+}
+
+// SetPushForm selects how device updates are carried in pushes.
+func (s *Server) SetPushForm(f PushForm) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pushForm = f
+}
+
+// Requests returns a copy of the REST requests received so far, oldest
+// first (at most the last 10000).
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = copyRequest(r)
+	}
+	return out
+}
+
+// WaitRequest returns the first recorded request, past or future, for
+// which match is true. It fails when ctx ends first or the server closes.
+func (s *Server) WaitRequest(ctx context.Context, match func(Request) bool) (Request, error) {
+	seen := 0
+	for {
+		s.mu.Lock()
+		reqs := s.requests
+		for ; seen < len(reqs); seen++ {
+			if match(reqs[seen]) {
+				r := copyRequest(reqs[seen])
+				s.mu.Unlock()
+				return r, nil
+			}
+		}
+		if len(reqs) >= maxRecorded {
+			seen = 0 // the log was trimmed; rescan from the start next time
+		}
+		notify := s.reqNotify
+		s.mu.Unlock()
+		select {
+		case <-notify:
+		case <-ctx.Done():
+			return Request{}, fmt.Errorf("winktest: wait for request: %w", ctx.Err())
+		case <-s.done:
+			return Request{}, errors.New("winktest: wait for request: server closed")
+		}
+	}
+}
+
+// CountRequests counts recorded requests with the method (any if empty)
+// whose path starts with pathPrefix.
+func (s *Server) CountRequests(method, pathPrefix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if (method == "" || r.Method == method) && strings.HasPrefix(r.Path, pathPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func copyRequest(r Request) Request {
+	r.Header = r.Header.Clone()
+	r.Body = append([]byte(nil), r.Body...)
+	return r
+}
+
+// record stores a request and wakes waiters.
+func (s *Server) record(r *http.Request) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		_ = r.Body.Close()
+	}
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	if len(s.requests) > maxRecorded {
+		s.requests = append([]Request(nil), s.requests[len(s.requests)-maxRecorded:]...)
+	}
+	close(s.reqNotify)
+	s.reqNotify = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// randomHex returns 2n random hex digits.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("winktest: random bytes: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
