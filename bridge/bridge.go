@@ -1,0 +1,613 @@
+// Package bridge is the heart of cloud2mqtt: it keeps a registry of every
+// cloud device, publishes their state, availability and Home Assistant
+// discovery over MQTT, and turns MQTT commands into validated cloud changes.
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
+)
+
+// Broker is the MQTT connection the bridge publishes and subscribes with.
+// *mqtt.Client implements it.
+type Broker interface {
+	Publish(ctx context.Context, topic string, payload []byte, retained bool) error
+	Subscribe(ctx context.Context, filter string, h func(mqtt.Message)) error
+}
+
+// Options configures a Bridge.
+type Options struct {
+	Topics         Topics
+	Version        string        // reported in bridge/info and discovery origin
+	Logger         *slog.Logger  // nil: discard
+	CommandTimeout time.Duration // bound on one cloud change; default 30s
+	HABirthDelay   time.Duration // wait after Home Assistant comes online before re-publishing; default 0
+	// Config is the configuration without secrets, shown in bridge/info.
+	Config any
+}
+
+// Bridge connects cloud providers to an MQTT broker.
+type Bridge struct {
+	opts   Options
+	topics Topics
+	log    *slog.Logger
+	broker Broker
+
+	events    chan accountEvent
+	republish chan struct{}
+	done      chan struct{} // closed when Run returns
+
+	mu       sync.RWMutex
+	accounts map[string]*account
+	order    []string // account names in configuration order
+
+	cmdMu   sync.Mutex
+	pending map[string]*pendingCommand
+}
+
+// account is one provider and its devices.
+type account struct {
+	provider cloud.Provider
+	status   string // connecting, connected, auth_required, error
+	push     cloud.PushState
+	problem  string
+	listed   bool
+	devices  map[string]*entry // by cloud id
+	slugs    map[string]string // slug → cloud id
+}
+
+// entry is one device as the bridge publishes it.
+type entry struct {
+	account     string
+	device      cloud.Device
+	keys        []stateKey
+	slug        string
+	topic       string
+	discoveryID string
+
+	lastState     []byte
+	lastAvail     string
+	lastDiscovery []byte
+}
+
+// accountEvent is an event from one account's provider.
+type accountEvent struct {
+	account string
+	ev      cloud.Event
+	reply   chan struct{} // closed once handled, when not nil
+}
+
+// Account statuses published in bridge/info.
+const (
+	StatusConnecting   = "connecting"
+	StatusConnected    = "connected"
+	StatusAuthRequired = "auth_required"
+	StatusError        = "error"
+)
+
+// New returns a bridge for the providers, publishing through broker.
+// Account names must be unique.
+func New(broker Broker, providers []cloud.Provider, opts Options) *Bridge {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = 30 * time.Second
+	}
+	if opts.Topics.Base == "" {
+		opts.Topics.Base = "cloud2mqtt"
+	}
+	if opts.Topics.DiscoveryPrefix == "" {
+		opts.Topics.DiscoveryPrefix = "homeassistant"
+	}
+	b := &Bridge{
+		opts:      opts,
+		topics:    opts.Topics,
+		log:       opts.Logger,
+		broker:    broker,
+		events:    make(chan accountEvent, 256),
+		republish: make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		accounts:  map[string]*account{},
+		pending:   map[string]*pendingCommand{},
+	}
+	for _, p := range providers {
+		b.accounts[p.Account()] = &account{provider: p, status: StatusConnecting,
+			push: cloud.PushPolling, devices: map[string]*entry{}, slugs: map[string]string{}}
+		b.order = append(b.order, p.Account())
+	}
+	return b
+}
+
+// Run subscribes to the command topics, watches every provider and
+// publishes until ctx ends. On the way out it marks every device offline.
+func (b *Bridge) Run(ctx context.Context) error {
+	subs := []struct {
+		filter string
+		h      func(mqtt.Message)
+	}{
+		{b.topics.Base + "/+/+/set", b.onCommand},
+		{b.topics.Base + "/+/+/set/+", b.onCommand},
+		{b.topics.Base + "/+/+/get", b.onCommand},
+		{b.topics.HAStatus(), b.onHAStatus},
+		{b.topics.BridgeRequest(), b.onRequest},
+	}
+	for _, s := range subs {
+		if err := b.broker.Subscribe(ctx, s.filter, s.h); err != nil {
+			return fmt.Errorf("bridge: subscribe %s: %w", s.filter, err)
+		}
+	}
+	defer close(b.done)
+	b.publishInfo(ctx)
+
+	var wg sync.WaitGroup
+	for _, name := range b.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.watch(ctx, name)
+		}()
+	}
+	defer wg.Wait()
+
+	for {
+		select {
+		case <-ctx.Done():
+			b.markAllOffline()
+			return nil
+		case ae := <-b.events:
+			b.handle(ctx, ae)
+			if ae.reply != nil {
+				close(ae.reply)
+			}
+		case <-b.republish:
+			b.publishAll(ctx, true)
+		}
+	}
+}
+
+// watch runs one provider's Watch, restarting it with backoff when it
+// fails, until ctx ends.
+func (b *Bridge) watch(ctx context.Context, name string) {
+	p := b.accounts[name].provider
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := p.Watch(ctx, func(ev cloud.Event) { b.send(ctx, accountEvent{account: name, ev: ev}) })
+		if ctx.Err() != nil {
+			return
+		}
+		b.log.Error("account stopped watching; retrying", "account", name, "error", err, "retry_in", backoff)
+		b.send(ctx, accountEvent{account: name, ev: cloud.Event{Kind: cloud.EventAuth, Err: err}})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff + rand.N(backoff/2+1)):
+		}
+		backoff = min(backoff*2, 5*time.Minute)
+	}
+}
+
+func (b *Bridge) send(ctx context.Context, ae accountEvent) {
+	select {
+	case b.events <- ae:
+	case <-ctx.Done():
+	}
+}
+
+// handle applies one event to the registry and publishes what changed.
+func (b *Bridge) handle(ctx context.Context, ae accountEvent) {
+	switch ae.ev.Kind {
+	case cloud.EventListing:
+		b.applyListing(ctx, ae.account, ae.ev.Devices)
+	case cloud.EventDevice:
+		added := b.applyDevice(ctx, ae.account, ae.ev.Device)
+		if added {
+			b.publishDevices(ctx)
+		}
+	case cloud.EventPush:
+		b.setAccount(ctx, ae.account, func(a *account) { a.push = ae.ev.Push })
+	case cloud.EventAuth:
+		b.applyAuth(ctx, ae.account, ae.ev.Err)
+	}
+}
+
+func (b *Bridge) applyAuth(ctx context.Context, name string, err error) {
+	status, problem := StatusConnected, ""
+	switch {
+	case err == nil:
+		b.mu.RLock()
+		if !b.accounts[name].listed {
+			status = StatusConnecting
+		}
+		b.mu.RUnlock()
+	case errors.Is(err, cloud.ErrAuth):
+		status, problem = StatusAuthRequired, err.Error()
+	default:
+		status, problem = StatusError, err.Error()
+	}
+	changed := b.setAccount(ctx, name, func(a *account) { a.status, a.problem = status, problem })
+	if !changed {
+		return
+	}
+	data := map[string]any{"account": name, "status": status}
+	if problem != "" {
+		data["error"] = problem
+		b.log.Warn("account status changed", "account", name, "status", status, "error", problem)
+	} else {
+		b.log.Info("account status changed", "account", name, "status", status)
+	}
+	b.publishEvent(ctx, "account_status", data)
+	b.publishAvailabilityAll(ctx, name)
+}
+
+// setAccount changes an account under the lock and re-publishes bridge/info
+// when anything changed.
+func (b *Bridge) setAccount(ctx context.Context, name string, f func(*account)) bool {
+	b.mu.Lock()
+	a := b.accounts[name]
+	before := accountInfo(name, a)
+	f(a)
+	after := accountInfo(name, a)
+	b.mu.Unlock()
+	changed := fmt.Sprint(before) != fmt.Sprint(after)
+	if changed {
+		b.publishInfo(ctx)
+	}
+	return changed
+}
+
+// applyListing replaces an account's device list: new devices are added,
+// known ones updated and missing ones removed.
+func (b *Bridge) applyListing(ctx context.Context, name string, devices []cloud.Device) {
+	slices.SortFunc(devices, func(x, y cloud.Device) int {
+		if x.ID < y.ID {
+			return -1
+		}
+		if x.ID > y.ID {
+			return 1
+		}
+		return 0
+	})
+	seen := make(map[string]bool, len(devices))
+	for _, d := range devices {
+		seen[d.ID] = true
+	}
+	b.mu.Lock()
+	a := b.accounts[name]
+	var gone []*entry
+	for id, e := range a.devices {
+		if !seen[id] {
+			gone = append(gone, e)
+			delete(a.devices, id)
+			delete(a.slugs, e.slug)
+		}
+	}
+	firstListing := !a.listed
+	a.listed = true
+	if a.status == StatusConnecting || a.status == StatusError {
+		a.status, a.problem = StatusConnected, ""
+	}
+	b.mu.Unlock()
+
+	for _, e := range gone {
+		b.removeEntry(ctx, e)
+	}
+	for _, d := range devices {
+		b.applyDevice(ctx, name, d)
+	}
+	if firstListing {
+		b.log.Info("account listed", "account", name, "devices", len(devices))
+	}
+	b.publishInfo(ctx)
+	b.publishDevices(ctx)
+}
+
+// applyDevice updates or adds one device and publishes its discovery, state
+// and availability where they changed. It reports whether the device is new.
+func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) bool {
+	b.mu.Lock()
+	a := b.accounts[name]
+	e, known := a.devices[d.ID]
+	if known && !d.UpdatedAt.IsZero() && d.UpdatedAt.Before(e.device.UpdatedAt) {
+		b.mu.Unlock()
+		b.log.Debug("older device state ignored", "account", name, "device", d.ID)
+		return false
+	}
+	var oldTopic string
+	renamed := false
+	if !known {
+		e = &entry{account: name, discoveryID: discoveryID("cloud2mqtt", name, d.ID)}
+		a.devices[d.ID] = e
+	}
+	nameChanged := !known || e.device.Name != d.Name
+	e.device = d.Clone()
+	e.keys = deviceKeys(&e.device)
+	if nameChanged {
+		slug := uniqueSlug(d.Name, d.ID, func(s string) bool { id, ok := a.slugs[s]; return ok && id != d.ID })
+		if slug != e.slug {
+			if e.slug != "" {
+				delete(a.slugs, e.slug)
+				oldTopic, renamed = e.topic, true
+			}
+			e.slug = slug
+			e.topic = b.topics.Device(name, slug)
+			a.slugs[slug] = d.ID
+			e.lastState, e.lastAvail, e.lastDiscovery = nil, "", nil
+		}
+	}
+	pub := b.snapshot(e, a)
+	b.mu.Unlock()
+
+	if renamed {
+		b.clearTopics(ctx, oldTopic)
+		b.publishEvent(ctx, "device_renamed", map[string]any{"account": name, "id": d.ID,
+			"name": d.Name, "from": oldTopic, "topic": pub.topic})
+		b.publishDevices(ctx)
+	}
+	if !known {
+		b.publishEvent(ctx, "device_added", map[string]any{"account": name, "id": d.ID, "name": d.Name, "topic": pub.topic})
+	}
+	b.publishSnapshot(ctx, e, pub, false)
+	return !known
+}
+
+// published is what one device has on MQTT, computed under the lock.
+type published struct {
+	topic     string
+	discovery []byte
+	state     []byte
+	avail     string
+}
+
+// snapshot computes a device's payloads. Call with b.mu held.
+func (b *Bridge) snapshot(e *entry, a *account) published {
+	disc, _ := json.Marshal(b.discoveryPayload(e))
+	state, _ := json.Marshal(stateObject(&e.device, e.keys))
+	avail := "offline"
+	if e.device.Available && a.status != StatusAuthRequired {
+		avail = "online"
+	}
+	return published{topic: e.topic, discovery: disc, state: state, avail: avail}
+}
+
+// publishSnapshot publishes discovery, state and availability where they
+// differ from what was last published (or all of them when force is set),
+// and records what went out.
+func (b *Bridge) publishSnapshot(ctx context.Context, e *entry, p published, force bool) {
+	b.mu.RLock()
+	sendDisc := force || string(p.discovery) != string(e.lastDiscovery)
+	sendState := force || string(p.state) != string(e.lastState)
+	sendAvail := force || p.avail != e.lastAvail
+	b.mu.RUnlock()
+	var failed bool
+	if sendDisc {
+		failed = b.publish(ctx, b.topics.DeviceDiscovery(e.discoveryID), p.discovery, true) != nil || failed
+	}
+	if sendState {
+		failed = b.publish(ctx, p.topic, p.state, true) != nil || failed
+	}
+	if sendAvail {
+		failed = b.publish(ctx, p.topic+"/availability", availabilityPayload(p.avail), true) != nil || failed
+	}
+	if failed {
+		return
+	}
+	b.mu.Lock()
+	if e.topic == p.topic {
+		e.lastDiscovery, e.lastState, e.lastAvail = p.discovery, p.state, p.avail
+	}
+	b.mu.Unlock()
+}
+
+func availabilityPayload(state string) []byte {
+	return []byte(`{"state":"` + state + `"}`)
+}
+
+// publishAvailabilityAll re-publishes availability for every device of an
+// account (after an account status change).
+func (b *Bridge) publishAvailabilityAll(ctx context.Context, name string) {
+	for _, e := range b.entries(name) {
+		b.mu.RLock()
+		p := b.snapshot(e, b.accounts[name])
+		b.mu.RUnlock()
+		b.publishSnapshot(ctx, e, p, false)
+	}
+}
+
+// entries lists an account's devices (all accounts when name is "").
+func (b *Bridge) entries(name string) []*entry {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []*entry
+	for _, n := range b.order {
+		if name != "" && n != name {
+			continue
+		}
+		for _, e := range b.accounts[n].devices {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(x, y *entry) int {
+		if x.topic < y.topic {
+			return -1
+		}
+		if x.topic > y.topic {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// removeEntry clears a device that is gone from the cloud.
+func (b *Bridge) removeEntry(ctx context.Context, e *entry) {
+	_ = b.publish(ctx, b.topics.DeviceDiscovery(e.discoveryID), nil, true)
+	b.clearTopics(ctx, e.topic)
+	b.publishEvent(ctx, "device_removed", map[string]any{"account": e.account, "id": e.device.ID,
+		"name": e.device.Name, "topic": e.topic})
+	b.log.Info("device removed", "account", e.account, "device", e.device.ID, "topic", e.topic)
+}
+
+// clearTopics deletes a device topic's retained state and availability.
+func (b *Bridge) clearTopics(ctx context.Context, topic string) {
+	_ = b.publish(ctx, topic, nil, true)
+	_ = b.publish(ctx, topic+"/availability", nil, true)
+}
+
+// publishAll re-publishes bridge info, the device list and every device's
+// discovery, state and availability.
+func (b *Bridge) publishAll(ctx context.Context, force bool) {
+	b.publishInfo(ctx)
+	b.publishDevices(ctx)
+	for _, e := range b.entries("") {
+		b.mu.RLock()
+		p := b.snapshot(e, b.accounts[e.account])
+		b.mu.RUnlock()
+		b.publishSnapshot(ctx, e, p, force)
+	}
+}
+
+// Republish sends everything again, for a broker that lost its retained
+// messages. The MQTT connection's OnConnect hook calls it.
+func (b *Bridge) Republish() {
+	select {
+	case b.republish <- struct{}{}:
+	default:
+	}
+}
+
+// markAllOffline publishes offline availability for every device, on
+// shutdown.
+func (b *Bridge) markAllOffline() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, e := range b.entries("") {
+		_ = b.publish(ctx, e.topic+"/availability", availabilityPayload("offline"), true)
+	}
+}
+
+// publish sends one message, logging a failure.
+func (b *Bridge) publish(ctx context.Context, topic string, payload []byte, retained bool) error {
+	if err := b.broker.Publish(ctx, topic, payload, retained); err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("publish failed", "topic", topic, "error", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// publishJSON marshals v and publishes it.
+func (b *Bridge) publishJSON(ctx context.Context, topic string, v any, retained bool) {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		b.log.Error("cannot encode message", "topic", topic, "error", err)
+		return
+	}
+	_ = b.publish(ctx, topic, payload, retained)
+}
+
+// publishEvent publishes {"type":…,"data":…} on bridge/event.
+func (b *Bridge) publishEvent(ctx context.Context, kind string, data map[string]any) {
+	b.publishJSON(ctx, b.topics.BridgeEvent(), map[string]any{"type": kind, "data": data}, false)
+}
+
+func accountInfo(name string, a *account) map[string]any {
+	info := map[string]any{"name": name, "cloud": a.provider.Cloud(), "status": a.status,
+		"push": string(a.push), "devices": len(a.devices)}
+	if a.problem != "" {
+		info["error"] = a.problem
+	}
+	return info
+}
+
+// publishInfo publishes the retained bridge/info.
+func (b *Bridge) publishInfo(ctx context.Context) {
+	b.mu.RLock()
+	accounts := make([]map[string]any, 0, len(b.order))
+	for _, n := range b.order {
+		accounts = append(accounts, accountInfo(n, b.accounts[n]))
+	}
+	b.mu.RUnlock()
+	info := map[string]any{"version": b.opts.Version, "accounts": accounts,
+		"base_topic": b.topics.Base, "discovery_prefix": b.topics.DiscoveryPrefix}
+	if b.opts.Config != nil {
+		info["config"] = b.opts.Config
+	}
+	b.publishJSON(ctx, b.topics.BridgeInfo(), info, true)
+}
+
+// DeviceInfo is one entry of the retained bridge/devices list.
+type DeviceInfo struct {
+	Account      string      `json:"account"`
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Type         string      `json:"type"`
+	CloudType    string      `json:"cloud_type"`
+	Topic        string      `json:"topic"`
+	Manufacturer string      `json:"manufacturer,omitempty"`
+	Model        string      `json:"model,omitempty"`
+	Available    bool        `json:"available"`
+	Fields       []FieldInfo `json:"fields"`
+	Discovery    string      `json:"discovery_id"`
+	Hub          string      `json:"hub_id,omitempty"`
+	Area         string      `json:"area,omitempty"`
+	UpdatedAt    *time.Time  `json:"updated_at,omitempty"`
+}
+
+// FieldInfo describes one key of a device's state object.
+type FieldInfo struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	Writable bool     `json:"writable"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
+	Unit     string   `json:"unit,omitempty"`
+	Choices  []string `json:"choices,omitempty"`
+}
+
+// Devices returns the bridge/devices list.
+func (b *Bridge) Devices() []DeviceInfo {
+	var out []DeviceInfo
+	for _, e := range b.entries("") {
+		b.mu.RLock()
+		out = append(out, deviceInfo(e))
+		b.mu.RUnlock()
+	}
+	return out
+}
+
+func deviceInfo(e *entry) DeviceInfo {
+	d := &e.device
+	cmps := components(e)
+	info := DeviceInfo{Account: e.account, ID: d.ID, Name: d.Name, Type: mainType(e, cmps),
+		CloudType: d.Type, Topic: e.topic, Manufacturer: d.Manufacturer, Model: d.Model,
+		Available: d.Available, Discovery: e.discoveryID, Hub: d.HubID, Area: d.Area}
+	if !d.UpdatedAt.IsZero() {
+		t := d.UpdatedAt
+		info.UpdatedAt = &t
+	}
+	for _, k := range e.keys {
+		info.Fields = append(info.Fields, k.info())
+	}
+	return info
+}
+
+// publishDevices publishes the retained bridge/devices list.
+func (b *Bridge) publishDevices(ctx context.Context) {
+	devices := b.Devices()
+	if devices == nil {
+		devices = []DeviceInfo{}
+	}
+	b.publishJSON(ctx, b.topics.BridgeDevices(), devices, true)
+}

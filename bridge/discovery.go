@@ -1,0 +1,358 @@
+package bridge
+
+import (
+	"strings"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+)
+
+// sensorMeta is how Home Assistant should show a well-known read-only field.
+type sensorMeta struct {
+	deviceClass string
+	unit        string
+	stateClass  string
+	category    string
+}
+
+var sensorMetas = map[string]sensorMeta{
+	cloud.FieldTemperature: {deviceClass: "temperature", unit: "°C", stateClass: "measurement"},
+	cloud.FieldHumidity:    {deviceClass: "humidity", unit: "%", stateClass: "measurement"},
+	cloud.FieldBattery:     {deviceClass: "battery", unit: "%", stateClass: "measurement", category: "diagnostic"},
+	cloud.FieldPower:       {deviceClass: "power", unit: "W", stateClass: "measurement"},
+	cloud.FieldEnergy:      {deviceClass: "energy", unit: "kWh", stateClass: "total_increasing"},
+	cloud.FieldIlluminance: {deviceClass: "illuminance", unit: "lx", stateClass: "measurement"},
+}
+
+var binarySensorClasses = map[string]string{
+	cloud.FieldMotion:    "motion",
+	cloud.FieldContact:   "door",
+	cloud.FieldLeak:      "moisture",
+	cloud.FieldSmoke:     "smoke",
+	cloud.FieldCO:        "carbon_monoxide",
+	cloud.FieldTamper:    "tamper",
+	cloud.FieldPresence:  "presence",
+	cloud.FieldVibration: "vibration",
+}
+
+// component is one entry of a device discovery payload's "cmps".
+type component map[string]any
+
+// discoveryPayload is the device-based discovery config of one device.
+func (b *Bridge) discoveryPayload(e *entry) map[string]any {
+	d := &e.device
+	dev := map[string]any{
+		"ids":  []string{e.discoveryID},
+		"name": d.Name,
+	}
+	if d.Manufacturer != "" {
+		dev["mf"] = d.Manufacturer
+	}
+	if d.Model != "" {
+		dev["mdl"] = d.Model
+	}
+	if d.Firmware != "" {
+		dev["sw"] = d.Firmware
+	}
+	if d.Area != "" {
+		dev["sa"] = d.Area
+	}
+	if d.HubID != "" && d.HubID != d.ID {
+		dev["via_device"] = discoveryID("cloud2mqtt", e.account, d.HubID)
+	}
+	valueState := "{{ value_json.state }}"
+	return map[string]any{
+		"dev": dev,
+		"o":   map[string]any{"name": "cloud2mqtt", "sw": b.opts.Version, "url": "https://github.com/cloud2mqtt/cloud2mqtt"},
+		"availability": []map[string]any{
+			{"topic": b.topics.BridgeState(), "value_template": valueState},
+			{"topic": e.topic + "/availability", "value_template": valueState},
+		},
+		"availability_mode": "all",
+		"state_topic":       e.topic,
+		"qos":               1,
+		"cmps":              components(e),
+	}
+}
+
+// components maps a device onto Home Assistant components: the main one for
+// its class, then one per remaining field.
+func components(e *entry) map[string]component {
+	d := &e.device
+	t := e.topic
+	uid := func(suffix string) string { return e.discoveryID + "_" + suffix }
+	cmps := map[string]component{}
+	covered := map[string]bool{}
+	cover := func(keys ...string) {
+		for _, k := range keys {
+			covered[k] = true
+		}
+	}
+	key := func(name string) (stateKey, bool) { return findKey(e.keys, name) }
+
+	switch d.Class {
+	case cloud.ClassLight:
+		if _, ok := key("state"); ok {
+			modes := []string{}
+			c := component{"p": "light", "name": nil, "unique_id": uid("light"), "schema": "json",
+				"command_topic": t + "/set", "brightness_scale": 255}
+			if f, ok := d.Field(cloud.FieldColorTemp); ok {
+				modes = append(modes, "color_temp")
+				lo, hi := kelvinRange(f)
+				c["min_kelvin"], c["max_kelvin"] = lo, hi
+				cover("color_temp")
+			}
+			if _, ok := key("color"); ok {
+				modes = append(modes, "hs")
+				cover("color")
+			}
+			if len(modes) == 0 {
+				if _, ok := key("brightness"); ok {
+					modes = []string{"brightness"}
+				} else {
+					modes = []string{"onoff"}
+				}
+			}
+			if _, ok := key("brightness"); ok {
+				c["brightness"] = true
+			}
+			c["supported_color_modes"] = modes
+			cmps["light"] = c
+			cover("state", "brightness")
+		}
+	case cloud.ClassSwitch:
+		if _, ok := key("state"); ok {
+			cmps["switch"] = component{"p": "switch", "name": nil, "unique_id": uid("switch"),
+				"command_topic": t + "/set", "value_template": "{{ value_json.state }}",
+				"payload_on": "ON", "payload_off": "OFF"}
+			cover("state")
+		}
+	case cloud.ClassSiren:
+		if _, ok := key("state"); ok {
+			cmps["siren"] = component{"p": "siren", "name": nil, "unique_id": uid("siren"),
+				"command_topic": t + "/set", "state_value_template": "{{ value_json.state }}",
+				"payload_on": "ON", "payload_off": "OFF"}
+			cover("state")
+		}
+	case cloud.ClassLock:
+		if _, ok := key("state"); ok {
+			cmps["lock"] = component{"p": "lock", "name": nil, "unique_id": uid("lock"),
+				"command_topic": t + "/set", "value_template": "{{ value_json.state }}",
+				"payload_lock": "LOCK", "payload_unlock": "UNLOCK",
+				"state_locked": "LOCKED", "state_unlocked": "UNLOCKED"}
+			cover("state")
+		}
+	case cloud.ClassFan:
+		if _, ok := key("state"); ok {
+			c := component{"p": "fan", "name": nil, "unique_id": uid("fan"),
+				"command_topic": t + "/set", "state_value_template": "{{ value_json.state }}",
+				"payload_on": "ON", "payload_off": "OFF"}
+			if _, ok := key("percentage"); ok {
+				c["percentage_state_topic"] = t
+				c["percentage_value_template"] = "{{ value_json.percentage }}"
+				c["percentage_command_topic"] = t + "/set/percentage"
+				cover("percentage")
+			}
+			if f, ok := d.Field(cloud.FieldSpeed); ok && f.Kind == cloud.KindEnum {
+				c["preset_modes"] = f.Choices
+				c["preset_mode_state_topic"] = t
+				c["preset_mode_value_template"] = "{{ value_json." + f.Name + " }}"
+				c["preset_mode_command_topic"] = t + "/set/" + f.Name
+				cover(f.Name)
+			}
+			if f, ok := d.Field("direction"); ok && f.Writable {
+				c["direction_state_topic"] = t
+				c["direction_value_template"] = "{{ value_json.direction }}"
+				c["direction_command_topic"] = t + "/set/direction"
+				cover("direction")
+			}
+			cmps["fan"] = c
+			cover("state")
+		}
+	case cloud.ClassCover:
+		if _, ok := key("position"); ok {
+			c := component{"p": "cover", "name": nil, "unique_id": uid("cover"),
+				"command_topic": t + "/set", "value_template": "{{ value_json.state }}",
+				"state_open": "open", "state_closed": "closed",
+				"payload_open": "OPEN", "payload_close": "CLOSE", "payload_stop": nil,
+				"position_topic": t, "position_template": "{{ value_json.position }}",
+				"set_position_topic": t + "/set/position"}
+			if d.Type == "garage_door" {
+				c["device_class"] = "garage"
+			} else {
+				c["device_class"] = "shade"
+			}
+			cmps["cover"] = c
+			cover("state", "position")
+		}
+	case cloud.ClassClimate:
+		c := component{"p": "climate", "name": nil, "unique_id": uid("climate"),
+			"temperature_unit": "C", "precision": 0.1, "temp_step": 0.5}
+		if f, ok := d.Field(cloud.FieldMode); ok {
+			c["modes"] = f.Choices
+			c["mode_state_topic"] = t
+			c["mode_state_template"] = "{{ value_json.mode }}"
+			c["mode_command_topic"] = t + "/set/mode"
+			cover("mode")
+		}
+		setPoint := func(prefix, field string) {
+			f, ok := d.Field(field)
+			if !ok {
+				return
+			}
+			c[prefix+"state_topic"] = t
+			c[prefix+"state_template"] = "{{ value_json." + field + " }}"
+			if f.Writable {
+				c[prefix+"command_topic"] = t + "/set/" + field
+			}
+			if f.Min != nil {
+				c["min_temp"] = *f.Min
+			}
+			if f.Max != nil {
+				c["max_temp"] = *f.Max
+			}
+			cover(field)
+		}
+		setPoint("temperature_", cloud.FieldTargetTemp)
+		setPoint("temperature_low_", cloud.FieldTargetTempLow)
+		setPoint("temperature_high_", cloud.FieldTargetTempHigh)
+		if _, ok := d.Field(cloud.FieldTemperature); ok {
+			c["current_temperature_topic"] = t
+			c["current_temperature_template"] = "{{ value_json.temperature }}"
+		}
+		if _, ok := d.Field(cloud.FieldHumidity); ok {
+			c["current_humidity_topic"] = t
+			c["current_humidity_template"] = "{{ value_json.humidity }}"
+		}
+		if f, ok := d.Field(cloud.FieldFanMode); ok {
+			c["fan_modes"] = f.Choices
+			c["fan_mode_state_topic"] = t
+			c["fan_mode_state_template"] = "{{ value_json.fan_mode }}"
+			if f.Writable {
+				c["fan_mode_command_topic"] = t + "/set/fan_mode"
+			}
+			cover(cloud.FieldFanMode)
+		}
+		cmps["climate"] = c
+	}
+
+	for _, k := range e.keys {
+		if covered[k.name] {
+			continue
+		}
+		if c := fieldComponent(e, k); c != nil {
+			cmps[discoveryID(k.name)] = c
+		}
+	}
+	if len(cmps) == 0 {
+		cmps["connectivity"] = component{"p": "binary_sensor", "unique_id": uid("connectivity"),
+			"device_class": "connectivity", "entity_category": "diagnostic",
+			"state_topic": t + "/availability", "value_template": "{{ value_json.state }}",
+			"payload_on": "online", "payload_off": "offline"}
+	}
+	return cmps
+}
+
+// fieldComponent is the component of one secondary field: sensors and
+// binary sensors for read-only values, switch / number / select for writable
+// ones.
+func fieldComponent(e *entry, k stateKey) component {
+	f := k.field
+	t := e.topic
+	name := strings.ReplaceAll(k.name, "_", " ")
+	name = strings.ToUpper(name[:1]) + name[1:]
+	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": name,
+		"value_template": "{{ value_json." + k.name + " }}"}
+	if f.Category != "" {
+		c["entity_category"] = f.Category
+	}
+	writable := k.write != nil && f.Writable
+	switch {
+	case f.Kind == cloud.KindBool && !writable:
+		c["p"] = "binary_sensor"
+		c["payload_on"], c["payload_off"] = true, false
+		if dc, ok := binarySensorClasses[f.Name]; ok {
+			c["device_class"] = dc
+			c["name"] = nil
+			if f.Name == cloud.FieldContact {
+				// "contact" is true when closed, as in zigbee2mqtt.
+				c["payload_on"], c["payload_off"] = false, true
+			}
+		}
+		if f.Name == cloud.FieldTamper {
+			c["entity_category"] = "diagnostic"
+		}
+	case f.Kind == cloud.KindBool:
+		c["p"] = "switch"
+		c["command_topic"] = t + "/set/" + k.name
+		c["payload_on"], c["payload_off"] = "true", "false"
+		c["state_on"], c["state_off"] = "True", "False"
+		setDefault(c, "entity_category", "config")
+	case f.Kind == cloud.KindNumber && writable:
+		c["p"] = "number"
+		c["command_topic"] = t + "/set/" + k.name
+		if f.Min != nil {
+			c["min"] = *f.Min
+		}
+		if f.Max != nil {
+			c["max"] = *f.Max
+		}
+		if f.Step > 0 {
+			c["step"] = f.Step
+		}
+		if f.Unit != "" {
+			c["unit_of_measurement"] = f.Unit
+		}
+		setDefault(c, "entity_category", "config")
+	case f.Kind == cloud.KindEnum && writable:
+		c["p"] = "select"
+		c["command_topic"] = t + "/set/" + k.name
+		c["options"] = f.Choices
+		setDefault(c, "entity_category", "config")
+	default:
+		c["p"] = "sensor"
+		if m, ok := sensorMetas[f.Name]; ok {
+			c["device_class"] = m.deviceClass
+			c["unit_of_measurement"] = m.unit
+			c["state_class"] = m.stateClass
+			c["name"] = nil
+			if m.category != "" {
+				c["entity_category"] = m.category
+			}
+		} else if f.Kind == cloud.KindNumber {
+			if f.Unit != "" {
+				c["unit_of_measurement"] = f.Unit
+			}
+			c["state_class"] = "measurement"
+		}
+		if f.Kind == cloud.KindEnum && len(f.Choices) > 0 {
+			c["device_class"] = "enum"
+			c["options"] = f.Choices
+		}
+	}
+	return c
+}
+
+func setDefault(c component, k string, v any) {
+	if _, ok := c[k]; !ok {
+		c[k] = v
+	}
+}
+
+// mainType is the device's type in bridge/devices: its main component, or
+// sensor / binary_sensor / hub for devices without one.
+func mainType(e *entry, cmps map[string]component) string {
+	if e.device.Class == cloud.ClassHub {
+		return "hub"
+	}
+	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren"} {
+		if _, ok := cmps[p]; ok {
+			return p
+		}
+	}
+	for _, c := range cmps {
+		if c["p"] == "binary_sensor" && c["entity_category"] == nil {
+			return "binary_sensor"
+		}
+	}
+	return "sensor"
+}
