@@ -1,0 +1,540 @@
+// Package wink is the Wink cloud client: OAuth2 tokens (refresh, legacy
+// password grant), device listing and decoding into the common model,
+// desired_state changes and real-time updates through PubNub, with polling as
+// the fallback.
+package wink
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
+)
+
+// DefaultAPIURL is the Wink REST API.
+const DefaultAPIURL = "https://api.wink.com"
+
+// UserAgent is sent on every REST call: Wink served complete data only to
+// app-like user agents, and this form was accepted.
+const UserAgent = "Manufacturer/cloud2mqtt python/3 Wink/3"
+
+// Config configures one Wink account.
+type Config struct {
+	Account      string // account name, used in topics
+	ClientID     string // OAuth2 client id
+	ClientSecret string // OAuth2 client secret
+	RefreshToken string // seed refresh token, used when the store has none
+	Email        string // legacy password grant, used without any refresh token
+	Password     string // legacy password grant
+	APIURL       string // default DefaultAPIURL
+	// PubNubOrigin overrides the PubNub host: "" takes the origin from the
+	// devices' subscription blocks (or the SDK default), "host:port" uses TLS
+	// and "http://host:port" plain HTTP.
+	PubNubOrigin string
+	Tokens       *tokenstore.Store // may be nil: tokens are kept in memory only
+	HTTPClient   *http.Client      // default: a client with a 15 s timeout
+	Logger       *slog.Logger      // nil discards logs
+
+	ResyncInterval    time.Duration // full re-read while watching, default 10m
+	KeepAliveInterval time.Duration // keep-alive calls that keep pushes flowing, default 1h
+	SubscribeTimeout  time.Duration // PubNub long-poll timeout, default 310s
+	PollInterval      time.Duration // device list polling without PubNub, default 60s
+}
+
+// Client is one Wink account. It implements cloud.Provider.
+type Client struct {
+	cfg  Config
+	api  *url.URL
+	http *http.Client
+	log  *slog.Logger
+	auth *auth
+
+	mu    sync.Mutex
+	known map[string]decoded // last decoded state per device id
+}
+
+var _ cloud.Provider = (*Client)(nil)
+
+// New validates cfg and returns a client. Errors name the configuration key.
+func New(cfg Config) (*Client, error) {
+	if cfg.Account == "" {
+		return nil, errors.New("wink: accounts[].name is empty: give the account a name")
+	}
+	if cfg.ClientID == "" {
+		return nil, fmt.Errorf("wink: account %s: accounts[].client_id is empty: set the client id from developer.wink.com", cfg.Account)
+	}
+	if cfg.ClientSecret == "" {
+		return nil, fmt.Errorf("wink: account %s: accounts[].client_secret is empty: set the client secret from developer.wink.com", cfg.Account)
+	}
+	if (cfg.Email == "") != (cfg.Password == "") {
+		return nil, fmt.Errorf("wink: account %s: accounts[].email and accounts[].password must be set together", cfg.Account)
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.APIURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wink: account %s: accounts[].api_url %q is not an http(s) URL", cfg.Account, cfg.APIURL)
+	}
+	if o := cfg.PubNubOrigin; o != "" {
+		if strings.HasPrefix(o, "https://") || strings.Contains(strings.TrimPrefix(o, "http://"), "/") {
+			return nil, fmt.Errorf("wink: account %s: accounts[].pubnub_origin %q must be host:port or http://host:port", cfg.Account, o)
+		}
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.ResyncInterval, 10*time.Minute)
+	def(&cfg.KeepAliveInterval, time.Hour)
+	def(&cfg.SubscribeTimeout, 310*time.Second)
+	def(&cfg.PollInterval, time.Minute)
+	c := &Client{
+		cfg:   cfg,
+		api:   u,
+		http:  cfg.HTTPClient,
+		log:   cfg.Logger.With("cloud", "wink", "account", cfg.Account),
+		known: map[string]decoded{},
+	}
+	c.auth = newAuth(c)
+	return c, nil
+}
+
+// Account returns the configured account name.
+func (c *Client) Account() string { return c.cfg.Account }
+
+// Cloud returns "wink".
+func (c *Client) Cloud() string { return "wink" }
+
+// plural returns the REST collection of an object type.
+func plural(typ string) string {
+	if typ == "binary_switch" {
+		return "binary_switches"
+	}
+	return typ + "s"
+}
+
+// splitID splits "<object_type>-<object_id>"; object types never contain "-".
+func splitID(id string) (typ, oid string, ok bool) {
+	i := strings.LastIndex(id, "-")
+	if i <= 0 || i == len(id)-1 {
+		return "", "", false
+	}
+	return id[:i], id[i+1:], true
+}
+
+// Devices lists every device of the account.
+func (c *Client) Devices(ctx context.Context) ([]cloud.Device, error) {
+	devs, err := c.list(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wink: list devices: %w", err)
+	}
+	return devs, nil
+}
+
+// listing is GET /users/me/wink_devices decoded.
+type listing struct {
+	devices []cloud.Device
+	objects []map[string]any // the raw objects, for subscriptions
+	user    map[string]any   // the top-level subscription block, if any
+}
+
+func (c *Client) list(ctx context.Context) ([]cloud.Device, error) {
+	l, err := c.listFull(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.devices, nil
+}
+
+func (c *Client) listFull(ctx context.Context) (*listing, error) {
+	env, err := c.call(ctx, http.MethodGet, "/users/me/wink_devices", nil)
+	if err != nil {
+		return nil, err
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(env.Data, &raw); err != nil {
+		return nil, fmt.Errorf("device list: %w", err)
+	}
+	l := &listing{user: env.Subscription}
+	known := map[string]decoded{}
+	for _, r := range raw {
+		ds, err := decodeAll(r)
+		if err != nil {
+			c.log.Warn("skipping an undecodable device", "err", err)
+			continue
+		}
+		var m map[string]any
+		_ = json.Unmarshal(r, &m)
+		l.objects = append(l.objects, m)
+		for _, d := range ds {
+			known[d.dev.ID] = d
+			l.devices = append(l.devices, d.dev.Clone())
+		}
+	}
+	c.mu.Lock()
+	c.known = known
+	c.mu.Unlock()
+	return l, nil
+}
+
+// remember stores decoded devices and returns the first one.
+func (c *Client) remember(ds []decoded) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, d := range ds {
+		c.known[d.dev.ID] = d
+	}
+}
+
+func (c *Client) lookup(id string) (decoded, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.known[id]
+	return d, ok
+}
+
+// Device re-reads one device.
+func (c *Client) Device(ctx context.Context, id string) (cloud.Device, error) {
+	d, err := c.fetch(ctx, id)
+	if err != nil {
+		return cloud.Device{}, fmt.Errorf("wink: get %s: %w", id, err)
+	}
+	return d.dev.Clone(), nil
+}
+
+// fetch reads one device (an outlet through its powerstrip).
+func (c *Client) fetch(ctx context.Context, id string) (decoded, error) {
+	typ, oid, ok := splitID(id)
+	if !ok {
+		return decoded{}, fmt.Errorf("malformed id %q (want <object_type>-<object_id>): %w", id, cloud.ErrNotFound)
+	}
+	if typ == "outlet" {
+		ref, err := c.outletRef(ctx, id)
+		if err != nil {
+			return decoded{}, err
+		}
+		typ, oid = "powerstrip", ref.stripID
+	}
+	ds, err := c.getObject(ctx, "/"+plural(typ)+"/"+url.PathEscape(oid))
+	if err != nil {
+		return decoded{}, err
+	}
+	for _, d := range ds {
+		if d.dev.ID == id {
+			return d, nil
+		}
+	}
+	return decoded{}, fmt.Errorf("%s: %w", id, cloud.ErrNotFound)
+}
+
+// getObject GETs one object and decodes and remembers it.
+func (c *Client) getObject(ctx context.Context, path string) ([]decoded, error) {
+	env, err := c.call(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := decodeAll(env.Data)
+	if err != nil {
+		return nil, err
+	}
+	c.remember(ds)
+	return ds, nil
+}
+
+// outletRef finds an outlet's strip, listing devices when it is not known.
+func (c *Client) outletRef(ctx context.Context, id string) (*outletRef, error) {
+	if d, ok := c.lookup(id); ok && d.outlet != nil {
+		return d.outlet, nil
+	}
+	if _, err := c.list(ctx); err != nil {
+		return nil, err
+	}
+	if d, ok := c.lookup(id); ok && d.outlet != nil {
+		return d.outlet, nil
+	}
+	return nil, fmt.Errorf("%s: %w", id, cloud.ErrNotFound)
+}
+
+// Set sends c to the device and returns the device as the cloud answered.
+// The answer's last_reading may still show the old state until the device
+// applies the change; the applied state arrives later as a push.
+func (c *Client) Set(ctx context.Context, id string, ch cloud.Change) (cloud.Device, error) {
+	dev, err := c.set(ctx, id, ch)
+	if err != nil {
+		return cloud.Device{}, fmt.Errorf("wink: set %s: %w", id, err)
+	}
+	return dev, nil
+}
+
+func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Device, error) {
+	if len(ch) == 0 {
+		return cloud.Device{}, errors.New("empty change")
+	}
+	typ, oid, ok := splitID(id)
+	if !ok {
+		return cloud.Device{}, fmt.Errorf("malformed id %q: %w", id, cloud.ErrNotFound)
+	}
+	d, ok := c.lookup(id)
+	if !ok {
+		var err error
+		if d, err = c.fetch(ctx, id); err != nil {
+			return cloud.Device{}, err
+		}
+	}
+	desired, err := toDesired(d, ch)
+	if err != nil {
+		return cloud.Device{}, err
+	}
+	var path string
+	var body any
+	if d.outlet != nil {
+		outlets := make([]map[string]any, d.outlet.count)
+		for i := range outlets {
+			outlets[i] = map[string]any{}
+		}
+		outlets[d.outlet.index] = map[string]any{"desired_state": desired}
+		path = "/powerstrips/" + url.PathEscape(d.outlet.stripID)
+		body = map[string]any{"outlets": outlets}
+	} else {
+		path = "/" + plural(typ) + "/" + url.PathEscape(oid) + "/desired_state"
+		body = map[string]any{"desired_state": desired}
+	}
+	env, err := c.call(ctx, http.MethodPut, path, body)
+	if err != nil {
+		return cloud.Device{}, err
+	}
+	ds, err := decodeAll(env.Data)
+	if err != nil {
+		return cloud.Device{}, fmt.Errorf("answer: %w", err)
+	}
+	c.remember(ds)
+	for _, x := range ds {
+		if x.dev.ID == id {
+			return x.dev.Clone(), nil
+		}
+	}
+	return cloud.Device{}, fmt.Errorf("answer does not contain %s", id)
+}
+
+// envelope is Wink's response wrapper.
+type envelope struct {
+	Data         json.RawMessage `json:"data"`
+	Errors       []any           `json:"errors"`
+	Subscription map[string]any  `json:"subscription"`
+}
+
+// HTTPError is a REST call's failure status with Wink's error texts.
+type HTTPError struct {
+	Method, Path string
+	Status       int
+	Message      string // Wink's errors list joined, or the status text
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
+}
+
+// errorText joins an envelope's errors list.
+func errorText(errs []any) string {
+	var parts []string
+	for _, e := range errs {
+		switch x := e.(type) {
+		case string:
+			parts = append(parts, x)
+		default:
+			b, _ := json.Marshal(x)
+			parts = append(parts, string(b))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// retry limits.
+const (
+	maxThrottleRetries = 2
+	maxServerRetries   = 2
+	maxRetryAfter      = 2 * time.Minute
+)
+
+// call performs one REST call with the bearer token, refreshing once on 401,
+// honouring 429 Retry-After and retrying GETs on 5xx.
+func (c *Client) call(ctx context.Context, method, path string, body any) (*envelope, error) {
+	return c.callUA(ctx, method, path, body, UserAgent)
+}
+
+func (c *Client) callUA(ctx context.Context, method, path string, body any, ua string) (*envelope, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	refreshed := false
+	throttled, failed := 0, 0
+	for {
+		tok, gen, err := c.auth.token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.send(ctx, method, path, payload, ua, tok)
+		if err != nil {
+			// A request that never reached the server was not applied.
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if failed < maxServerRetries && (method == http.MethodGet || notSent(err)) {
+				failed++
+				if err := sleep(ctx, backoff(failed)); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			return nil, err
+		}
+		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		resp.Body.Close()
+		if rerr != nil {
+			return nil, fmt.Errorf("%s %s: read answer: %w", method, path, rerr)
+		}
+		var env envelope
+		jerr := json.Unmarshal(b, &env)
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			if jerr != nil {
+				return nil, fmt.Errorf("%s %s: answer is not JSON: %w", method, path, jerr)
+			}
+			return &env, nil
+		}
+		herr := &HTTPError{Method: method, Path: path, Status: resp.StatusCode, Message: errorText(env.Errors)}
+		if herr.Message == "" {
+			herr.Message = http.StatusText(resp.StatusCode)
+		}
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized && !refreshed:
+			refreshed = true
+			if err := c.auth.refresh(ctx, gen); err != nil {
+				return nil, err
+			}
+			continue
+		case resp.StatusCode == http.StatusUnauthorized:
+			return nil, fmt.Errorf("%w: %w; log in again with: cloud2mqtt auth login %s", herr, cloud.ErrAuth, c.cfg.Account)
+		case resp.StatusCode == http.StatusTooManyRequests && throttled < maxThrottleRetries:
+			throttled++
+			wait := retryAfter(resp.Header.Get("Retry-After"))
+			if wait > maxRetryAfter {
+				return nil, fmt.Errorf("%w (retry after %s)", herr, wait)
+			}
+			c.log.Info("throttled by Wink", "path", path, "retry_after", wait)
+			if err := sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+			continue
+		case resp.StatusCode >= 500 && method == http.MethodGet && failed < maxServerRetries:
+			failed++
+			if err := sleep(ctx, backoff(failed)); err != nil {
+				return nil, err
+			}
+			continue
+		case resp.StatusCode == http.StatusNotFound:
+			return nil, fmt.Errorf("%w: %w", herr, cloud.ErrNotFound)
+		}
+		return nil, herr
+	}
+}
+
+func (c *Client) send(ctx context.Context, method, path string, payload []byte, ua, tok string) (*http.Response, error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.api.String()+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", ua)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, redact(err))
+	}
+	return resp, nil
+}
+
+// redact drops the URL from a transport error (it never holds secrets here,
+// but keeps messages short).
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// notSent reports whether a transport error proves the request never
+// reached the server (connection refused or a failed dial).
+func notSent(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "connection refused") || strings.Contains(s, "no such host") || strings.Contains(s, "dial tcp")
+}
+
+// retryAfter parses a Retry-After header in seconds (or an HTTP date).
+func retryAfter(h string) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return time.Second
+	}
+	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+		return 0
+	}
+	return time.Second
+}
+
+// backoff is a jittered exponential wait for attempt n ≥ 1.
+func backoff(n int) time.Duration {
+	base := 200 * time.Millisecond << (n - 1)
+	return base/2 + rand.N(base)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,774 @@
+package wink
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+)
+
+// conv says how a field's wire value relates to its common value.
+type conv int
+
+const (
+	convSame     conv = iota // same value and unit
+	convPercent              // wire 0..1 → common 0..100 %
+	convHumidity             // wire 0..1 or 0..100 → common %
+	convThermo               // thermostat mode: powered + mode ↔ HA words
+	convLevel                // wire 0..1 number, common 0..1 (clamped)
+)
+
+// wireField ties a common field to the Wink last_reading / desired_state key.
+type wireField struct {
+	key  string
+	conv conv
+}
+
+// outletRef locates a powerstrip outlet: the strip and the outlet's place in
+// the strip's positional outlets array.
+type outletRef struct {
+	stripID string // object_id of the powerstrip
+	index   int
+	count   int
+}
+
+// decoded is a device in the common model together with what Set needs to
+// translate a change back.
+type decoded struct {
+	dev    cloud.Device
+	wire   map[string]wireField
+	outlet *outletRef
+}
+
+// capField is one entry of capabilities.fields or capabilities.sensor_types.
+type capField struct {
+	Field      string   `json:"field"`
+	Type       string   `json:"type"`
+	Mutability string   `json:"mutability"`
+	Choices    []any    `json:"choices"`
+	Range      []any    `json:"range"`
+	present    bool     // the entry exists
+	choiceStrs []string // Choices as strings
+}
+
+// spec maps one Wink field onto a common field.
+type spec struct {
+	key      string     // Wink field
+	name     string     // common field name
+	kind     cloud.Kind // "" = from capabilities or the value
+	rw       bool       // writable when capabilities do not say
+	conv     conv
+	unit     string
+	min, max *float64
+	step     float64
+	choices  []string
+	category string
+	always   bool // declare even when absent from last_reading and capabilities
+}
+
+// Decode translates one Wink object (as in the data of GET /{plural}/{id})
+// into the common device model. It never fails for an unknown object_type:
+// such a device becomes a sensor of its readable fields. A powerstrip
+// decodes to the strip itself; its outlets are separate devices in Devices.
+func Decode(obj json.RawMessage) (cloud.Device, error) {
+	ds, err := decodeAll(obj)
+	if err != nil {
+		return cloud.Device{}, err
+	}
+	return ds[0].dev, nil
+}
+
+// decodeAll decodes one Wink object into one or more devices (a powerstrip
+// yields itself followed by its outlets).
+func decodeAll(obj json.RawMessage) ([]decoded, error) {
+	var m map[string]any
+	if err := json.Unmarshal(obj, &m); err != nil {
+		return nil, fmt.Errorf("wink: decode device: %w", err)
+	}
+	if m == nil {
+		return nil, fmt.Errorf("wink: decode device: not an object")
+	}
+	typ := str(m["object_type"])
+	id := str(m["object_id"])
+	if typ == "" || id == "" {
+		return nil, fmt.Errorf("wink: decode device: object_type or object_id missing")
+	}
+	b := newBuilder(m, typ, id)
+	var extra []decoded
+	switch typ {
+	case "light_bulb":
+		b.light()
+	case "binary_switch":
+		b.binarySwitch()
+	case "lock":
+		b.lock()
+	case "fan":
+		b.fan()
+	case "thermostat":
+		b.thermostat()
+	case "shade":
+		b.class(cloud.ClassCover)
+		b.add(spec{key: "position", name: cloud.FieldPosition, kind: cloud.KindNumber, rw: true, conv: convLevel, min: cloud.Range(0), max: cloud.Range(1), always: true})
+	case "garage_door":
+		b.garage()
+	case "sensor_pod":
+		b.sensorPod()
+	case "smoke_detector":
+		b.smoke()
+	case "siren":
+		b.siren()
+	case "hub":
+		b.hub()
+	case "powerstrip":
+		b.class(cloud.ClassHub)
+		extra = b.outlets()
+	case "remote":
+		b.class(cloud.ClassSensor)
+		for _, k := range []string{"button_on_pressed", "button_off_pressed", "button_up_pressed", "button_down_pressed"} {
+			b.add(spec{key: k, name: k, kind: cloud.KindBool})
+		}
+		b.generic(false)
+	case "button":
+		b.class(cloud.ClassSensor)
+		b.add(spec{key: "pressed", name: cloud.FieldPressed, kind: cloud.KindBool})
+		b.add(spec{key: "long_pressed", name: "long_pressed", kind: cloud.KindBool})
+		b.generic(false)
+	case "sprinkler":
+		b.class(cloud.ClassSwitch)
+		b.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true})
+		b.generic(false)
+	default:
+		b.class(cloud.ClassSensor)
+		b.generic(true)
+	}
+	return append([]decoded{{dev: b.dev, wire: b.wire}}, extra...), nil
+}
+
+// builder accumulates one device.
+type builder struct {
+	obj  map[string]any
+	lr   map[string]any
+	caps map[string]capField
+	dev  cloud.Device
+	wire map[string]wireField
+	used map[string]bool // Wink keys already mapped
+}
+
+func newBuilder(m map[string]any, typ, id string) *builder {
+	lr, _ := m["last_reading"].(map[string]any)
+	if lr == nil {
+		lr = map[string]any{}
+	}
+	b := &builder{
+		obj:  m,
+		lr:   lr,
+		caps: parseCaps(m["capabilities"]),
+		wire: map[string]wireField{},
+		used: map[string]bool{},
+	}
+	b.dev = cloud.Device{
+		ID:           typ + "-" + id,
+		Name:         str(m["name"]),
+		Class:        cloud.ClassSensor,
+		Type:         typ,
+		Manufacturer: str(m["device_manufacturer"]),
+		Model:        str(m["model_name"]),
+		Firmware:     str(lr["firmware_version"]),
+		Available:    true,
+		Fields:       []cloud.Field{},
+		State:        map[string]any{},
+	}
+	if hub := str(m["hub_id"]); hub != "" {
+		b.dev.HubID = "hub-" + hub
+	}
+	if c, ok := lr["connection"].(bool); ok {
+		b.dev.Available = c
+	}
+	b.dev.UpdatedAt = newestUpdate(lr)
+	b.used["connection"] = true
+	b.used["firmware_version"] = true
+	return b
+}
+
+func parseCaps(v any) map[string]capField {
+	out := map[string]capField{}
+	cm, _ := v.(map[string]any)
+	for _, list := range []string{"fields", "sensor_types"} {
+		arr, _ := cm[list].([]any)
+		for _, e := range arr {
+			raw, err := json.Marshal(e)
+			if err != nil {
+				continue
+			}
+			var f capField
+			if json.Unmarshal(raw, &f) != nil || f.Field == "" {
+				continue
+			}
+			f.present = true
+			for _, c := range f.Choices {
+				if s, ok := c.(string); ok {
+					f.choiceStrs = append(f.choiceStrs, s)
+				}
+			}
+			out[f.Field] = f
+		}
+	}
+	return out
+}
+
+func (b *builder) class(c cloud.Class) { b.dev.Class = c }
+
+// has reports whether the Wink field exists in last_reading or capabilities.
+func (b *builder) has(key string) bool {
+	if _, ok := b.lr[key]; ok {
+		return true
+	}
+	return b.caps[key].present
+}
+
+// add declares a field from s when the device has it (or s.always) and sets
+// its state from last_reading. It reports whether the field was added.
+func (b *builder) add(s spec) bool {
+	if !s.always && !b.has(s.key) {
+		return false
+	}
+	if _, dup := b.wire[s.name]; dup {
+		return false
+	}
+	c := b.caps[s.key]
+	f := cloud.Field{
+		Name:     s.name,
+		Kind:     s.kind,
+		Writable: s.rw,
+		Min:      s.min,
+		Max:      s.max,
+		Step:     s.step,
+		Unit:     s.unit,
+		Choices:  s.choices,
+		Category: s.category,
+	}
+	if c.present {
+		switch c.Mutability {
+		case "read-write":
+			f.Writable = true
+		case "read-only":
+			f.Writable = false
+		}
+		if f.Kind == "" {
+			f.Kind = kindOfCap(c)
+		}
+		if len(c.choiceStrs) > 0 && f.Kind == cloud.KindEnum && s.choices == nil {
+			f.Choices = c.choiceStrs
+		}
+		if lo, hi, ok := capRange(c); ok && f.Kind == cloud.KindNumber && s.conv == convSame {
+			f.Min, f.Max = cloud.Range(lo), cloud.Range(hi)
+		}
+	}
+	v := b.lr[s.key]
+	if f.Kind == "" {
+		f.Kind = kindOfValue(v)
+	}
+	if f.Kind == "" {
+		f.Kind = cloud.KindString
+	}
+	if f.Kind == cloud.KindEnum && len(f.Choices) == 0 {
+		f.Kind = cloud.KindString
+	}
+	if s.conv == convPercent || s.conv == convHumidity {
+		f.Unit = "%"
+		f.Min, f.Max = cloud.Range(0), cloud.Range(100)
+	}
+	b.dev.Fields = append(b.dev.Fields, f)
+	b.wire[s.name] = wireField{key: s.key, conv: s.conv}
+	b.used[s.key] = true
+	if cv, ok := convert(v, s.conv, f.Kind); ok {
+		b.dev.State[s.name] = cv
+	}
+	return true
+}
+
+// convert turns a wire value into a common one of kind k.
+func convert(v any, c conv, k cloud.Kind) (any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	switch k {
+	case cloud.KindBool:
+		bv, ok := v.(bool)
+		return bv, ok
+	case cloud.KindNumber:
+		n, ok := num(v)
+		if !ok {
+			return nil, false
+		}
+		switch c {
+		case convPercent:
+			n = round(n*100, 1)
+		case convHumidity:
+			if n <= 1 {
+				n *= 100
+			}
+			n = round(n, 1)
+		case convLevel:
+			n = math.Max(0, math.Min(1, n))
+		}
+		return n, true
+	default:
+		switch x := v.(type) {
+		case string:
+			return x, true
+		case float64:
+			return strconv.FormatFloat(x, 'f', -1, 64), true
+		case bool:
+			return strconv.FormatBool(x), true
+		}
+		return nil, false
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+func kindOfCap(c capField) cloud.Kind {
+	switch c.Type {
+	case "boolean":
+		return cloud.KindBool
+	case "percentage", "integer", "float":
+		return cloud.KindNumber
+	case "selection", "string":
+		if len(c.choiceStrs) > 0 {
+			return cloud.KindEnum
+		}
+		return cloud.KindString
+	}
+	return ""
+}
+
+func kindOfValue(v any) cloud.Kind {
+	switch v.(type) {
+	case bool:
+		return cloud.KindBool
+	case float64:
+		return cloud.KindNumber
+	case string:
+		return cloud.KindString
+	}
+	return ""
+}
+
+func capRange(c capField) (float64, float64, bool) {
+	if len(c.Range) != 2 {
+		return 0, 0, false
+	}
+	lo, ok1 := num(c.Range[0])
+	hi, ok2 := num(c.Range[1])
+	return lo, hi, ok1 && ok2 && lo <= hi
+}
+
+// generic declares every readable scalar of last_reading not mapped yet, as
+// read-only unless capabilities say read-write (only when allowWrite).
+func (b *builder) generic(allowWrite bool) {
+	keys := make([]string, 0, len(b.lr))
+	for k := range b.lr {
+		keys = append(keys, k)
+	}
+	for k := range b.caps {
+		if _, ok := b.lr[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if b.used[k] || skipKey(k) {
+			continue
+		}
+		v := b.lr[k]
+		c := b.caps[k]
+		if !c.present && kindOfValue(v) == "" {
+			continue // null or nested value without a declared type
+		}
+		if c.present && c.Type == "nested_hash" {
+			continue
+		}
+		s := spec{key: k, name: k}
+		switch k {
+		case "battery":
+			s.name, s.kind, s.conv, s.category = cloud.FieldBattery, cloud.KindNumber, convPercent, "diagnostic"
+		case "humidity":
+			s.name, s.kind, s.conv = cloud.FieldHumidity, cloud.KindNumber, convHumidity
+		case "temperature":
+			s.kind, s.unit = cloud.KindNumber, "°C"
+		case "opened":
+			s.name = cloud.FieldContact
+		case "liquid_detected":
+			s.name = cloud.FieldLeak
+		case "tamper_detected":
+			s.name = cloud.FieldTamper
+		case "smoke_detected":
+			s.name = cloud.FieldSmoke
+		case "co_detected":
+			s.name = cloud.FieldCO
+		case "powered":
+			s.name = cloud.FieldOn
+		}
+		if b.add(s) && !allowWrite {
+			b.setWritable(s.name, false)
+		}
+	}
+}
+
+func (b *builder) setWritable(name string, w bool) {
+	for i := range b.dev.Fields {
+		if b.dev.Fields[i].Name == name {
+			b.dev.Fields[i].Writable = w
+		}
+	}
+}
+
+// skipKey tells last_reading keys that are metadata, not readings.
+func skipKey(k string) bool {
+	return strings.HasSuffix(k, "_updated_at") || strings.HasSuffix(k, "_changed_at") ||
+		strings.HasPrefix(k, "desired_") || strings.HasSuffix(k, "_true") ||
+		k == "connection" || k == "agent_session_id" || k == "firmware_version" ||
+		strings.HasPrefix(k, "firmware_")
+}
+
+func (b *builder) light() {
+	b.class(cloud.ClassLight)
+	b.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true, always: true})
+	b.add(spec{key: "brightness", name: cloud.FieldBrightness, kind: cloud.KindNumber, rw: true, conv: convLevel, min: cloud.Range(0), max: cloud.Range(1)})
+	cm := b.caps["color_model"]
+	models := cm.choiceStrs
+	if cm.present && slices.Contains(models, "color_temperature") || !cm.present && b.has("color_temperature") {
+		lo, hi := 2000.0, 6500.0
+		if l, h, ok := capRange(b.caps["color_temperature"]); ok {
+			lo, hi = l, h
+		}
+		b.add(spec{key: "color_temperature", name: cloud.FieldColorTemp, kind: cloud.KindNumber, rw: true, unit: "K", min: cloud.Range(lo), max: cloud.Range(hi), step: 1, always: true})
+	}
+	if cm.present && slices.Contains(models, "hsb") || !cm.present && b.has("hue") && b.has("saturation") {
+		b.add(spec{key: "hue", name: cloud.FieldHue, kind: cloud.KindNumber, rw: true, conv: convLevel, min: cloud.Range(0), max: cloud.Range(1), always: true})
+		b.add(spec{key: "saturation", name: cloud.FieldSaturation, kind: cloud.KindNumber, rw: true, conv: convLevel, min: cloud.Range(0), max: cloud.Range(1), always: true})
+	}
+	for _, k := range []string{"color_model", "color_x", "color_y", "color", "firmware_date_code"} {
+		b.used[k] = true
+	}
+}
+
+func (b *builder) binarySwitch() {
+	b.class(cloud.ClassSwitch)
+	key := "powered"
+	if !b.has("powered") && b.has("opened") {
+		key = "opened" // a valve: on means open
+	}
+	b.add(spec{key: key, name: cloud.FieldOn, kind: cloud.KindBool, rw: true, always: true})
+	b.add(spec{key: "powering_mode", name: "powering_mode", kind: cloud.KindEnum, choices: []string{"smart", "dumb", "none"}, category: "config"})
+	b.generic(false)
+}
+
+func (b *builder) lock() {
+	b.class(cloud.ClassLock)
+	b.add(spec{key: "locked", name: cloud.FieldLocked, kind: cloud.KindBool, rw: true, always: true})
+	b.add(spec{key: "alarm_mode", name: "alarm_mode", kind: cloud.KindEnum, rw: true, choices: b.choicesOr("alarm_mode", []string{"alert", "tamper", "forced_entry"}), category: "config"})
+	b.add(spec{key: "alarm_sensitivity", name: "alarm_sensitivity", kind: cloud.KindNumber, rw: true, min: cloud.Range(0.2), max: cloud.Range(1), step: 0.2, category: "config"})
+	for _, k := range []string{"alarm_enabled", "beeper_enabled", "vacation_mode_enabled", "auto_lock_enabled"} {
+		b.add(spec{key: k, name: k, kind: cloud.KindBool, rw: true, category: "config"})
+	}
+	b.add(spec{key: "battery", name: cloud.FieldBattery, kind: cloud.KindNumber, conv: convPercent, category: "diagnostic"})
+	b.add(spec{key: "alarm_activated", name: "alarm_activated", kind: cloud.KindBool})
+	b.add(spec{key: "last_error", name: "last_error", kind: cloud.KindString, category: "diagnostic"})
+	b.used["key_code_length"] = true
+	b.setWritable(cloud.FieldBattery, false)
+}
+
+func (b *builder) choicesOr(key string, def []string) []string {
+	if c := b.caps[key]; len(c.choiceStrs) > 0 {
+		return c.choiceStrs
+	}
+	return def
+}
+
+// fanSpeeds is the order of Wink fan modes, slowest first.
+var fanSpeeds = [...]string{"lowest", "low", "medium", "high"}
+
+func (b *builder) fan() {
+	b.class(cloud.ClassFan)
+	b.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true, always: true})
+	var speeds []string
+	choices := b.caps["mode"].choiceStrs
+	for _, s := range fanSpeeds {
+		if len(choices) == 0 && s != "lowest" || slices.Contains(choices, s) {
+			speeds = append(speeds, s)
+		}
+	}
+	b.add(spec{key: "mode", name: cloud.FieldSpeed, kind: cloud.KindEnum, rw: true, choices: speeds, always: true})
+	b.add(spec{key: "direction", name: "direction", kind: cloud.KindEnum, rw: true, choices: b.choicesOr("direction", []string{"forward", "reverse"})})
+	b.add(spec{key: "timer", name: "timer", kind: cloud.KindNumber, rw: true, min: cloud.Range(0), max: cloud.Range(65535), step: 1, unit: "s", category: "config"})
+	b.generic(false)
+}
+
+// thermoModes maps Wink thermostat modes to Home Assistant words.
+var thermoModes = map[string]string{"heat_only": "heat", "cool_only": "cool", "auto": "heat_cool", "aux": "aux"}
+
+func thermoToWink(m string) (string, bool) {
+	for k, v := range thermoModes {
+		if v == m {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func (b *builder) thermostat() {
+	b.class(cloud.ClassClimate)
+	choices := []string{"off"}
+	winkModes := b.caps["mode"].choiceStrs
+	if len(winkModes) == 0 {
+		winkModes = strs(b.lr["modes_allowed"])
+	}
+	if len(winkModes) == 0 {
+		winkModes = []string{"heat_only", "cool_only", "auto"}
+	}
+	for _, m := range []string{"heat_only", "cool_only", "auto", "aux"} {
+		if slices.Contains(winkModes, m) {
+			choices = append(choices, thermoModes[m])
+		}
+	}
+	f := cloud.Field{Name: cloud.FieldMode, Kind: cloud.KindEnum, Writable: true, Choices: choices}
+	b.dev.Fields = append(b.dev.Fields, f)
+	b.wire[cloud.FieldMode] = wireField{key: "mode", conv: convThermo}
+	b.used["mode"] = true
+	if p, ok := b.lr["powered"].(bool); ok && !p {
+		b.dev.State[cloud.FieldMode] = "off"
+	} else if m, ok := b.lr["mode"].(string); ok {
+		if hm, ok := thermoModes[m]; ok {
+			b.dev.State[cloud.FieldMode] = hm
+		} else {
+			b.dev.State[cloud.FieldMode] = m
+		}
+	}
+	b.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true, always: true, category: "config"})
+	b.setPoint("min_set_point", cloud.FieldTargetTempLow, "min_min_set_point", "max_min_set_point")
+	b.setPoint("max_set_point", cloud.FieldTargetTempHigh, "min_max_set_point", "max_max_set_point")
+	b.add(spec{key: "fan_mode", name: cloud.FieldFanMode, kind: cloud.KindEnum, rw: true, choices: b.choicesOr("fan_mode", []string{"on", "auto"})})
+	b.add(spec{key: "temperature", name: cloud.FieldTemperature, kind: cloud.KindNumber, unit: "°C"})
+	b.add(spec{key: "external_temperature", name: "external_temperature", kind: cloud.KindNumber, unit: "°C"})
+	b.add(spec{key: "humidity", name: cloud.FieldHumidity, kind: cloud.KindNumber, conv: convHumidity})
+	b.add(spec{key: "users_away", name: "users_away", kind: cloud.KindBool, rw: true, category: "config"})
+	b.add(spec{key: "profile", name: "profile", kind: cloud.KindEnum, rw: true, choices: b.choicesOr("profile", []string{"home", "away"}), category: "config"})
+	for _, k := range []string{"cool_active", "heat_active", "aux_active", "fan_active", "has_fan", "occupied"} {
+		if b.add(spec{key: k, name: k, kind: cloud.KindBool, category: "diagnostic"}) {
+			b.setWritable(k, false)
+		}
+	}
+	for _, k := range []string{"modes_allowed", "min_min_set_point", "max_min_set_point", "min_max_set_point", "max_max_set_point", "units", "deadband", "eco_target", "smart_temperature", "fan_run_time"} {
+		b.used[k] = true
+	}
+	for _, n := range []string{cloud.FieldTemperature, "external_temperature", cloud.FieldHumidity} {
+		b.setWritable(n, false)
+	}
+}
+
+func (b *builder) setPoint(key, name, minKey, maxKey string) {
+	if !b.has(key) {
+		return
+	}
+	s := spec{key: key, name: name, kind: cloud.KindNumber, rw: true, unit: "°C", step: 0.5, always: true}
+	lo, okLo := num(b.lr[minKey])
+	hi, okHi := num(b.lr[maxKey])
+	if l, h, ok := capRange(b.caps[key]); ok {
+		lo, hi, okLo, okHi = l, h, true, true
+	}
+	if okLo {
+		s.min = cloud.Range(lo)
+	}
+	if okHi {
+		s.max = cloud.Range(hi)
+	}
+	// Ranges come from the limits above, not from capabilities' range
+	// handling in add.
+	s.conv = convSame
+	b.add(s)
+	if okLo || okHi {
+		for i := range b.dev.Fields {
+			if b.dev.Fields[i].Name == name {
+				b.dev.Fields[i].Min, b.dev.Fields[i].Max = s.min, s.max
+			}
+		}
+	}
+}
+
+func (b *builder) garage() {
+	b.class(cloud.ClassCover)
+	b.add(spec{key: "position", name: cloud.FieldPosition, kind: cloud.KindNumber, rw: true, conv: convLevel, min: cloud.Range(0), max: cloud.Range(1), step: 1, always: true})
+	b.add(spec{key: "battery", name: cloud.FieldBattery, kind: cloud.KindNumber, conv: convPercent, category: "diagnostic"})
+	b.add(spec{key: "fault", name: "fault", kind: cloud.KindBool, category: "diagnostic"})
+	b.add(spec{key: "tamper_detected", name: cloud.FieldTamper, kind: cloud.KindBool})
+	b.generic(false)
+}
+
+func (b *builder) sensorPod() {
+	b.class(cloud.ClassSensor)
+	for _, s := range []spec{
+		{key: "opened", name: cloud.FieldContact, kind: cloud.KindBool},
+		{key: "motion", name: cloud.FieldMotion, kind: cloud.KindBool},
+		{key: "temperature", name: cloud.FieldTemperature, kind: cloud.KindNumber, unit: "°C"},
+		{key: "humidity", name: cloud.FieldHumidity, kind: cloud.KindNumber, conv: convHumidity},
+		{key: "battery", name: cloud.FieldBattery, kind: cloud.KindNumber, conv: convPercent, category: "diagnostic"},
+		{key: "tamper_detected", name: cloud.FieldTamper, kind: cloud.KindBool},
+		{key: "liquid_detected", name: cloud.FieldLeak, kind: cloud.KindBool},
+		{key: "vibration", name: cloud.FieldVibration, kind: cloud.KindBool},
+		{key: "presence", name: cloud.FieldPresence, kind: cloud.KindBool},
+		{key: "illuminance", name: cloud.FieldIlluminance, kind: cloud.KindNumber, unit: "lx"},
+		{key: "brightness", name: "light_level", kind: cloud.KindNumber, conv: convPercent},
+		{key: "external_power", name: "external_power", kind: cloud.KindBool, category: "diagnostic"},
+	} {
+		b.add(s)
+	}
+	b.generic(false)
+	for i := range b.dev.Fields {
+		b.dev.Fields[i].Writable = false
+	}
+}
+
+func (b *builder) smoke() {
+	b.class(cloud.ClassSensor)
+	b.add(spec{key: "smoke_detected", name: cloud.FieldSmoke, kind: cloud.KindBool, always: true})
+	b.add(spec{key: "co_detected", name: cloud.FieldCO, kind: cloud.KindBool})
+	b.add(spec{key: "battery", name: cloud.FieldBattery, kind: cloud.KindNumber, conv: convPercent, category: "diagnostic"})
+	b.add(spec{key: "test_activated", name: "test_activated", kind: cloud.KindBool, category: "diagnostic"})
+	b.generic(false)
+	for i := range b.dev.Fields {
+		b.dev.Fields[i].Writable = false
+	}
+}
+
+func (b *builder) siren() {
+	b.class(cloud.ClassSiren)
+	b.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true, always: true})
+	b.add(spec{key: "mode", name: cloud.FieldMode, kind: cloud.KindEnum, rw: true, choices: b.choicesOr("mode", []string{"siren_only", "strobe_only", "siren_and_strobe"})})
+	b.add(spec{key: "auto_shutoff", name: "auto_shutoff", kind: cloud.KindNumber, rw: true, unit: "s", category: "config"})
+	vol := []string{"low", "medium", "high"}
+	b.add(spec{key: "siren_volume", name: "siren_volume", kind: cloud.KindEnum, rw: true, choices: b.choicesOr("siren_volume", vol), category: "config"})
+	b.add(spec{key: "chime_volume", name: "chime_volume", kind: cloud.KindEnum, rw: true, choices: b.choicesOr("chime_volume", vol), category: "config"})
+	for _, k := range []string{"strobe_enabled", "chime_strobe_enabled"} {
+		b.add(spec{key: k, name: k, kind: cloud.KindBool, rw: true, category: "config"})
+	}
+	b.add(spec{key: "battery", name: cloud.FieldBattery, kind: cloud.KindNumber, conv: convPercent, category: "diagnostic"})
+	b.setWritable(cloud.FieldBattery, false)
+	b.generic(false)
+}
+
+func (b *builder) hub() {
+	b.class(cloud.ClassHub)
+	b.dev.HubID = ""
+	for _, k := range []string{"ip_address", "mac_address"} {
+		b.add(spec{key: k, name: k, kind: cloud.KindString, category: "diagnostic"})
+	}
+	for _, k := range []string{"update_needed", "updating_firmware"} {
+		b.add(spec{key: k, name: k, kind: cloud.KindBool, category: "diagnostic"})
+	}
+	for i := range b.dev.Fields {
+		b.dev.Fields[i].Writable = false
+	}
+	for k := range b.lr {
+		b.used[k] = true // pairing fields and the rest stay out of the model
+	}
+}
+
+// outlets decodes a powerstrip's outlets as switches reached through the strip.
+func (b *builder) outlets() []decoded {
+	arr, _ := b.obj["outlets"].([]any)
+	stripID := str(b.obj["object_id"])
+	var out []decoded
+	for i, e := range arr {
+		om, _ := e.(map[string]any)
+		oid := str(om["outlet_id"])
+		if oid == "" {
+			oid = str(om["object_id"])
+		}
+		if oid == "" {
+			continue
+		}
+		idx := i
+		if n, ok := num(om["outlet_index"]); ok {
+			idx = int(n)
+		}
+		ob := newBuilder(om, "outlet", oid)
+		ob.dev.HubID = b.dev.ID
+		ob.dev.Available = b.dev.Available
+		if c, ok := ob.lr["connection"].(bool); ok {
+			ob.dev.Available = c && b.dev.Available
+		}
+		if ob.dev.Name == "" {
+			ob.dev.Name = fmt.Sprintf("%s outlet %d", b.dev.Name, idx+1)
+		}
+		ob.dev.Manufacturer, ob.dev.Model = b.dev.Manufacturer, b.dev.Model
+		ob.class(cloud.ClassSwitch)
+		ob.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true, always: true})
+		out = append(out, decoded{dev: ob.dev, wire: ob.wire, outlet: &outletRef{stripID: stripID, index: i, count: len(arr)}})
+	}
+	return out
+}
+
+// newestUpdate returns the newest *_updated_at reading time.
+func newestUpdate(lr map[string]any) time.Time {
+	var best float64
+	for k, v := range lr {
+		if !strings.HasSuffix(k, "_updated_at") || strings.HasPrefix(k, "desired_") {
+			continue
+		}
+		if n, ok := num(v); ok && n > best {
+			best = n
+		}
+	}
+	if best == 0 {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(best)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	}
+	return ""
+}
+
+func num(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func strs(v any) []string {
+	arr, _ := v.([]any)
+	var out []string
+	for _, e := range arr {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,575 @@
+package wink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	pubnub "github.com/pubnub/go/v7"
+)
+
+// Watch reports the device listing, then live changes through PubNub until
+// ctx ends. Without PubNub it polls the device list every PollInterval. It
+// re-reads everything every ResyncInterval and after every push gap, keeps
+// pushes flowing with keep-alive calls, and reports credential failures as
+// EventAuth while retrying. It returns ctx.Err().
+func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
+	w := &watcher{
+		c:      c,
+		report: report,
+		lastTT: map[string]int64{},
+		msgs:   make(chan pubnub.PNMessage, 64),
+		status: make(chan pubnub.PNStatus, 16),
+	}
+	return w.run(ctx)
+}
+
+// watcher is one Watch call's state; only its run goroutine touches it,
+// except the fields noted.
+type watcher struct {
+	c      *Client
+	report func(cloud.Event)
+
+	push       cloud.PushState // last reported push state
+	authFailed bool            // an EventAuth with an error was reported
+	lastTT     map[string]int64
+
+	pn       *pubnub.PubNub
+	subKey   string
+	origin   string
+	userCh   string
+	channels []string
+	drainEnd chan struct{}
+	msgs     chan pubnub.PNMessage // from the drain goroutine
+	status   chan pubnub.PNStatus  // from the drain goroutine
+	activity *activity             // subscribe request tracking (shared with the SDK)
+
+	live         bool      // PubNub connected
+	gap          bool      // resync once PubNub connects again
+	resubAt      time.Time // when to resubscribe; zero when not scheduled
+	resubTries   int
+	listFailures int
+}
+
+func (w *watcher) run(ctx context.Context) error {
+	defer w.stopPubNub()
+	// Initial listing, retried with backoff until it works.
+	for {
+		l, err := w.resync(ctx)
+		if err == nil {
+			w.setupPubNub(l)
+			break
+		}
+		w.listFailures++
+		if err := sleep(ctx, w.retryDelay()); err != nil {
+			return ctx.Err()
+		}
+	}
+	if w.pn == nil {
+		w.setPush(cloud.PushPolling)
+	}
+
+	resync := time.NewTicker(w.c.cfg.ResyncInterval)
+	defer resync.Stop()
+	keepAlive := time.NewTicker(w.c.cfg.KeepAliveInterval)
+	defer keepAlive.Stop()
+	poll := time.NewTicker(w.c.cfg.PollInterval)
+	defer poll.Stop()
+	tick := time.NewTicker(w.watchdogPeriod())
+	defer tick.Stop()
+	var retry <-chan time.Time // retry of a failed resync
+	var retryTimer *time.Timer
+	defer func() {
+		if retryTimer != nil {
+			retryTimer.Stop()
+		}
+	}()
+
+	doResync := func() {
+		l, err := w.resync(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			w.listFailures++
+			if retryTimer != nil {
+				retryTimer.Stop()
+			}
+			retryTimer = time.NewTimer(w.retryDelay())
+			retry = retryTimer.C
+			return
+		}
+		w.listFailures = 0
+		retry = nil
+		w.updateSubscription(l)
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m := <-w.msgs:
+			w.onMessage(ctx, m)
+		case s := <-w.status:
+			if w.onStatus(s) {
+				doResync()
+			}
+		case <-resync.C:
+			doResync()
+		case <-retry:
+			retry = nil
+			doResync()
+		case <-poll.C:
+			if !w.live {
+				doResync()
+			}
+		case <-keepAlive.C:
+			w.keepAlive(ctx)
+		case now := <-tick.C:
+			w.watchdog(now)
+		}
+	}
+}
+
+// retryDelay is the jittered backoff after consecutive listing failures,
+// capped at PollInterval.
+func (w *watcher) retryDelay() time.Duration {
+	d := time.Second << min(w.listFailures, 8)
+	if d > w.c.cfg.PollInterval {
+		d = w.c.cfg.PollInterval
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// resync lists every device, reports the listing and auth state.
+func (w *watcher) resync(ctx context.Context) (*listing, error) {
+	l, err := w.c.listFull(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		w.noteErr(fmt.Errorf("wink: list devices: %w", err))
+		return nil, err
+	}
+	w.noteOK()
+	devs := make([]cloud.Device, len(l.devices))
+	copy(devs, l.devices)
+	w.report(cloud.Event{Kind: cloud.EventListing, Devices: devs})
+	return l, nil
+}
+
+func (w *watcher) noteErr(err error) {
+	if errors.Is(err, cloud.ErrAuth) {
+		w.c.log.Error("Wink rejected the credentials", "err", err)
+		w.authFailed = true
+		w.report(cloud.Event{Kind: cloud.EventAuth, Err: err})
+		return
+	}
+	w.c.log.Warn("Wink request failed", "err", err)
+}
+
+func (w *watcher) noteOK() {
+	if w.authFailed {
+		w.authFailed = false
+		w.c.log.Info("Wink accepts the credentials again")
+		w.report(cloud.Event{Kind: cloud.EventAuth})
+	}
+}
+
+func (w *watcher) setPush(s cloud.PushState) {
+	if w.push == s {
+		return
+	}
+	w.push = s
+	w.c.log.Info("Wink push state", "push", string(s))
+	w.report(cloud.Event{Kind: cloud.EventPush, Push: s})
+}
+
+// subscription finds the subscribe key, origin and channels in a listing.
+func (w *watcher) subscription(l *listing) (key, origin, user string, chans []string) {
+	for _, o := range l.objects {
+		pn, _ := o["subscription"].(map[string]any)
+		pn, _ = pn["pubnub"].(map[string]any)
+		k, ch := str(pn["subscribe_key"]), str(pn["channel"])
+		if k == "" || ch == "" {
+			continue
+		}
+		if key == "" {
+			key, origin = k, str(pn["origin"])
+		}
+		if k == key && !slices.Contains(chans, ch) {
+			chans = append(chans, ch)
+		}
+	}
+	if pn, ok := l.user["pubnub"].(map[string]any); ok {
+		if k, ch := str(pn["subscribe_key"]), str(pn["channel"]); ch != "" && (key == "" || k == key) {
+			if key == "" {
+				key, origin = k, str(pn["origin"])
+			}
+			user = ch
+			if !slices.Contains(chans, ch) {
+				chans = append(chans, ch)
+			}
+		}
+	}
+	slices.Sort(chans)
+	return key, origin, user, chans
+}
+
+// setupPubNub starts the PubNub client for the listing's channels.
+func (w *watcher) setupPubNub(l *listing) {
+	key, origin, user, chans := w.subscription(l)
+	if key == "" || len(chans) == 0 {
+		w.c.log.Info("no PubNub subscription in the device list; polling", "every", w.c.cfg.PollInterval)
+		return
+	}
+	cfg := pubnub.NewConfigWithUserId(pubnub.UserId(pubnub.GenerateUUID()))
+	cfg.SubscribeKey = key
+	switch o := w.c.cfg.PubNubOrigin; {
+	case strings.HasPrefix(o, "http://"):
+		cfg.Origin, cfg.Secure = strings.TrimPrefix(o, "http://"), false
+	case o != "":
+		cfg.Origin, cfg.Secure = o, true
+	case origin != "":
+		cfg.Origin, cfg.Secure = origin, true
+	}
+	secs := int((w.c.cfg.SubscribeTimeout + time.Second - 1) / time.Second)
+	cfg.SubscribeRequestTimeout = max(secs, 1)
+	cfg.PNReconnectionPolicy = pubnub.PNExponentialPolicy
+	cfg.MaximumReconnectionRetries = -1
+	cfg.SuppressLeaveEvents = false
+
+	pn := pubnub.NewPubNub(cfg)
+	pn.GetClient() // Destroy dereferences the non-subscribe client
+	w.activity = &activity{}
+	sc := pubnub.NewHTTP1Client(cfg.ConnectTimeout, cfg.SubscribeRequestTimeout, cfg.MaxIdleConnsPerHost)
+	sc.Transport = &trackingTransport{next: sc.Transport, a: w.activity}
+	pn.SetSubscribeClient(sc)
+	ls := pubnub.NewListener()
+	pn.AddListener(ls)
+	w.drainEnd = make(chan struct{})
+	go drain(ls, w.msgs, w.status, w.drainEnd)
+
+	w.pn, w.subKey, w.origin, w.userCh, w.channels = pn, key, cfg.Origin, user, chans
+	w.activity.touch()
+	pn.Subscribe().Channels(chans).Execute()
+	w.c.log.Info("subscribed to Wink pushes", "channels", len(chans), "origin", cfg.Origin)
+}
+
+// updateSubscription follows channel changes after a resync.
+func (w *watcher) updateSubscription(l *listing) {
+	if w.pn == nil {
+		w.setupPubNub(l)
+		if w.pn == nil {
+			w.setPush(cloud.PushPolling)
+		}
+		return
+	}
+	key, _, user, chans := w.subscription(l)
+	if key != w.subKey || key == "" {
+		w.stopPubNub()
+		w.live = false
+		w.setPush(cloud.PushPolling)
+		w.setupPubNub(l)
+		return
+	}
+	w.userCh = user
+	var added, removed []string
+	for _, ch := range chans {
+		if !slices.Contains(w.channels, ch) {
+			added = append(added, ch)
+		}
+	}
+	for _, ch := range w.channels {
+		if !slices.Contains(chans, ch) {
+			removed = append(removed, ch)
+		}
+	}
+	w.channels = chans
+	if len(added) > 0 {
+		w.pn.Subscribe().Channels(added).Execute()
+	}
+	if len(removed) > 0 {
+		w.pn.Unsubscribe().Channels(removed).Execute()
+	}
+}
+
+func (w *watcher) stopPubNub() {
+	if w.pn == nil {
+		return
+	}
+	w.pn.Destroy()
+	close(w.drainEnd)
+	w.pn = nil
+}
+
+// drain empties every listener channel (the SDK leaks a goroutine per
+// undelivered event) and forwards statuses and messages.
+func drain(l *pubnub.Listener, msgs chan<- pubnub.PNMessage, status chan<- pubnub.PNStatus, done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case s := <-l.Status:
+			if s == nil {
+				continue
+			}
+			select {
+			case status <- *s:
+			case <-done:
+				return
+			}
+		case m := <-l.Message:
+			if m == nil {
+				continue
+			}
+			select {
+			case msgs <- *m:
+			case <-done:
+				return
+			}
+		case <-l.Presence:
+		case <-l.Signal:
+		case <-l.UUIDEvent:
+		case <-l.ChannelEvent:
+		case <-l.MembershipEvent:
+		case <-l.MessageActionsEvent:
+		case <-l.File:
+		}
+	}
+}
+
+// onStatus handles a PubNub status; it reports whether to resync now.
+func (w *watcher) onStatus(s pubnub.PNStatus) bool {
+	if w.pn == nil {
+		return false
+	}
+	w.activity.touch()
+	switch s.Category {
+	case pubnub.PNConnectedCategory, pubnub.PNReconnectedCategory:
+		w.live = true
+		w.resubAt = time.Time{}
+		w.resubTries = 0
+		w.setPush(cloud.PushLive)
+		if w.gap {
+			w.gap = false
+			return true
+		}
+	case pubnub.PNDisconnectedUnexpectedlyCategory, pubnub.PNUnknownCategory,
+		pubnub.PNAccessDeniedCategory, pubnub.PNBadRequestCategory,
+		pubnub.PNReconnectionAttemptsExhausted:
+		w.c.log.Warn("Wink push channel lost; polling until it is back", "status", s.Category.String())
+		w.lost()
+	}
+	return false
+}
+
+// lost marks the push channel down and schedules a resubscribe.
+func (w *watcher) lost() {
+	w.live = false
+	w.gap = true
+	w.setPush(cloud.PushPolling)
+	if w.resubAt.IsZero() {
+		d := time.Second << min(w.resubTries, 6)
+		w.resubAt = time.Now().Add(d/2 + rand.N(d/2+1))
+	}
+}
+
+func (w *watcher) watchdogPeriod() time.Duration {
+	return min(max(w.c.cfg.SubscribeTimeout/4, 250*time.Millisecond), 5*time.Second)
+}
+
+// watchdog resubscribes when scheduled, and notices a subscribe loop that
+// stopped without a status (no request in flight for a while, or one stuck
+// beyond the subscribe timeout).
+func (w *watcher) watchdog(now time.Time) {
+	if w.pn == nil {
+		return
+	}
+	if !w.resubAt.IsZero() {
+		if now.Before(w.resubAt) {
+			return
+		}
+		w.resubAt = time.Time{}
+		w.resubTries++
+		w.c.log.Info("resubscribing to Wink pushes", "attempt", w.resubTries)
+		w.activity.touch()
+		w.pn.Subscribe().Channels(w.channels).Execute()
+		return
+	}
+	inflight, since := w.activity.state()
+	idle := max(2*w.watchdogPeriod(), 2*time.Second)
+	if (inflight == 0 && now.Sub(since) > idle) || (inflight > 0 && now.Sub(since) > w.c.cfg.SubscribeTimeout+10*time.Second) {
+		w.c.log.Warn("Wink push channel stalled; resubscribing")
+		w.lost()
+	}
+}
+
+// keepAlive makes the calls the Wink app makes, without which pushes stop
+// after some hours: GET /users/me with a unix-time user agent, the device
+// list, and a session nonce.
+func (w *watcher) keepAlive(ctx context.Context) {
+	ua := fmt.Sprint(time.Now().Unix())
+	if _, err := w.c.callUA(ctx, http.MethodGet, "/users/me", nil, ua); err != nil {
+		w.noteErr(fmt.Errorf("wink: keep-alive: %w", err))
+		return
+	}
+	if l, err := w.resync(ctx); err == nil {
+		w.updateSubscription(l)
+	}
+	nonce := fmt.Sprintf("%09d", rand.N(1000000000))
+	if _, err := w.c.call(ctx, http.MethodPost, "/users/me/session", map[string]string{"nonce": nonce}); err != nil {
+		w.c.log.Debug("keep-alive session call failed", "err", err)
+	}
+}
+
+// onMessage applies one push: a device object (as an object, a JSON string or
+// inside {"data":…}), a pull_url to fetch, or a list change.
+func (w *watcher) onMessage(ctx context.Context, m pubnub.PNMessage) {
+	if w.activity != nil {
+		w.activity.touch()
+	}
+	payload := m.Message
+	if s, ok := payload.(string); ok {
+		var v any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			w.c.log.Warn("undecodable Wink push", "channel_device", channelDevice(m.Channel), "err", err)
+			return
+		}
+		payload = v
+	}
+	obj, _ := payload.(map[string]any)
+	if obj == nil {
+		return
+	}
+	if data, ok := obj["data"]; ok {
+		switch d := data.(type) {
+		case []any:
+			w.resyncFromPush(ctx)
+			return
+		case map[string]any:
+			obj = d
+		case string:
+			var v map[string]any
+			if json.Unmarshal([]byte(d), &v) == nil && v != nil {
+				obj = v
+			}
+		}
+	}
+	var ds []decoded
+	if pu, ok := obj["pull_url"].(string); ok && obj["object_type"] == nil {
+		path := w.pullPath(pu, m.Channel)
+		if path == "" || strings.HasPrefix(path, "/users/me") {
+			w.resyncFromPush(ctx)
+			return
+		}
+		var err error
+		if ds, err = w.c.getObject(ctx, path); err != nil {
+			w.noteErr(fmt.Errorf("wink: fetch pushed %s: %w", path, err))
+			return
+		}
+	} else {
+		raw, err := json.Marshal(obj)
+		if err != nil {
+			return
+		}
+		if ds, err = decodeAll(raw); err != nil {
+			if m.Channel == w.userCh {
+				w.resyncFromPush(ctx)
+				return
+			}
+			w.c.log.Warn("undecodable Wink push", "channel_device", channelDevice(m.Channel), "err", err)
+			return
+		}
+	}
+	for _, d := range ds {
+		if m.Timetoken < w.lastTT[d.dev.ID] {
+			w.c.log.Debug("ignoring an older push", "device", d.dev.ID)
+			continue
+		}
+		w.lastTT[d.dev.ID] = m.Timetoken
+		w.c.remember([]decoded{d})
+		w.report(cloud.Event{Kind: cloud.EventDevice, Device: d.dev.Clone()})
+	}
+}
+
+func (w *watcher) resyncFromPush(ctx context.Context) {
+	if l, err := w.resync(ctx); err == nil {
+		w.updateSubscription(l)
+	}
+}
+
+// pullPath turns a pull_url into an API path. A URL on another host is not
+// followed (it would receive the bearer token); the device named in the
+// channel is read instead.
+func (w *watcher) pullPath(pu, channel string) string {
+	if u, err := url.Parse(pu); err == nil && u.Host == w.c.api.Host && u.Scheme == w.c.api.Scheme {
+		return strings.TrimPrefix(u.Path, w.c.api.Path)
+	}
+	if id := channelDevice(channel); id != "" {
+		if typ, oid, ok := splitID(id); ok && typ != "outlet" {
+			return "/" + plural(typ) + "/" + url.PathEscape(oid)
+		}
+	}
+	return ""
+}
+
+// channelDevice extracts "<type>-<id>" from a device channel
+// "<hex>|<type>-<id>|user-<uid>".
+func channelDevice(ch string) string {
+	parts := strings.Split(ch, "|")
+	if len(parts) == 3 {
+		return parts[1]
+	}
+	return ""
+}
+
+// activity tracks the SDK's subscribe requests for the watchdog.
+type activity struct {
+	mu       sync.Mutex
+	inflight int
+	since    time.Time // last start or end of a request, or other sign of life
+}
+
+func (a *activity) touch() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	a.since = time.Now()
+	a.mu.Unlock()
+}
+
+func (a *activity) state() (int, time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inflight, a.since
+}
+
+// trackingTransport counts subscribe requests in flight.
+type trackingTransport struct {
+	next http.RoundTripper
+	a    *activity
+}
+
+func (t *trackingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.a.mu.Lock()
+	t.a.inflight++
+	t.a.since = time.Now()
+	t.a.mu.Unlock()
+	resp, err := t.next.RoundTrip(r)
+	t.a.mu.Lock()
+	t.a.inflight--
+	t.a.since = time.Now()
+	t.a.mu.Unlock()
+	return resp, err
+}
