@@ -37,7 +37,7 @@ func singular(p string) (string, bool) {
 		return "", false
 	}
 	t, ok := strings.CutSuffix(p, "s")
-	return t, ok && t != ""
+	return t, ok && t != "" && plural(t) == p
 }
 
 // stamp is a Wink timestamp: float seconds since the epoch.

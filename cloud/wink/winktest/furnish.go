@@ -174,7 +174,7 @@ func (s *Server) demoHome() []map[string]any {
 				"external_temperature": nil, "min_min_set_point": 4.444444444444445, "max_min_set_point": 32.22222222222222,
 				"min_max_set_point": 4.444444444444445, "max_max_set_point": 32.22222222222222, "deadband": 1.6666666666666667,
 				"modes_allowed": []any{"heat_only", "cool_only", "auto"},
-				"heat_active": false, "cool_active": false, "fan_active": false, "has_fan": true,
+				"heat_active":   false, "cool_active": false, "fan_active": false, "has_fan": true,
 			},
 		}),
 		hub(map[string]any{

@@ -145,21 +145,21 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	user := map[string]any{
-		"object_type":  "user",
-		"object_id":    s.UserID,
-		"user_id":      s.UserID,
-		"uuid":         "5a0c1b7e-8d2f-4c3a-9b6e-" + fmt.Sprintf("%012s", s.UserID),
-		"first_name":   "Demo",
-		"last_name":    "User",
-		"email":        s.opts.Email,
-		"locale":       "en_us",
-		"units":        map[string]any{},
-		"tos_accepted": true,
-		"confirmed":    true,
-		"created_at":   now.Add(-400 * 24 * time.Hour).Unix(),
+		"object_type":   "user",
+		"object_id":     s.UserID,
+		"user_id":       s.UserID,
+		"uuid":          "5a0c1b7e-8d2f-4c3a-9b6e-" + fmt.Sprintf("%012s", s.UserID),
+		"first_name":    "Demo",
+		"last_name":     "User",
+		"email":         s.opts.Email,
+		"locale":        "en_us",
+		"units":         map[string]any{},
+		"tos_accepted":  true,
+		"confirmed":     true,
+		"created_at":    now.Add(-400 * 24 * time.Hour).Unix(),
 		"desired_state": map[string]any{},
-		"last_reading": map[string]any{},
-		"subscription": s.userSubscription(),
+		"last_reading":  map[string]any{},
+		"subscription":  s.userSubscription(),
 	}
 	writeJSON(w, http.StatusOK, envelope(user, nil))
 }
