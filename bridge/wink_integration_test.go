@@ -1,0 +1,351 @@
+package bridge_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/bridge"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
+)
+
+const wait = 15 * time.Second
+
+// harness is a running bridge between the Wink emulator and a real broker.
+type harness struct {
+	srv    *winktest.Server
+	url    string
+	topics bridge.Topics
+	rec    *mqtttest.Recorder
+	events *mqtttest.Recorder
+	bridge *bridge.Bridge
+	client *mqtt.Client
+}
+
+func testLogger(tb testing.TB) *slog.Logger {
+	if os.Getenv("CLOUD2MQTT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// newHarness furnishes the emulator, connects the bridge to the broker and
+// waits until every device's state has been published. before runs after
+// the broker and topics are known but before the bridge starts.
+func newHarness(tb testing.TB, before func(h *harness)) *harness {
+	tb.Helper()
+	log := testLogger(tb)
+	srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
+	tb.Cleanup(srv.Close)
+	srv.Furnish()
+	base := mqtttest.BaseTopic(tb)
+	h := &harness{srv: srv, url: mqtttest.BrokerURL(tb), topics: bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}}
+	h.rec = mqtttest.NewRecorder(tb, h.url, base+"/#")
+	h.events = mqtttest.NewRecorder(tb, h.url, h.topics.BridgeEvent())
+	discovery := mqtttest.NewRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
+	tb.Cleanup(func() { clearRetained(tb, h.url, discovery) })
+	if before != nil {
+		before(h)
+	}
+
+	_, refresh := srv.IssueTokens()
+	p, err := wink.New(wink.Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret",
+		RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin,
+		SubscribeTimeout: 5 * time.Second, Logger: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	client, err := mqtt.Connect(ctx, mqtt.Options{URL: h.url, WillTopic: h.topics.BridgeState(),
+		WillPayload: []byte(`{"state":"offline"}`), BirthPayload: []byte(`{"state":"online"}`), Logger: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.client = client
+	h.bridge = bridge.New(client, []cloud.Provider{p}, bridge.Options{Topics: h.topics, Version: "test", Logger: log})
+	done := make(chan error, 1)
+	go func() { done <- h.bridge.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(wait):
+			tb.Error("bridge did not stop")
+		}
+		closeCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		_ = client.Close(closeCtx)
+	})
+	h.rec.Wait(tb, wait, func(m mqtt.Message) bool {
+		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"status":"connected"`)
+	})
+	h.state(tb, "wink/alarm_siren", nil)
+	return h
+}
+
+// clearRetained removes the discovery configs a test left on a shared broker.
+func clearRetained(tb testing.TB, url string, r *mqtttest.Recorder) {
+	done := map[string]bool{}
+	for _, m := range r.Messages() {
+		if len(m.Payload) > 0 && !done[m.Topic] {
+			done[m.Topic] = true
+			mqtttest.Publish(tb, url, m.Topic, nil, true)
+		}
+	}
+}
+
+// state waits for a state message of the device at <base>/<rel> for which
+// match (nil: any) returns true, and returns it decoded.
+func (h *harness) state(tb testing.TB, rel string, match func(map[string]any) bool) map[string]any {
+	tb.Helper()
+	topic := h.topics.Base + "/" + rel
+	var out map[string]any
+	h.rec.Wait(tb, wait, func(m mqtt.Message) bool {
+		if m.Topic != topic {
+			return false
+		}
+		var s map[string]any
+		if json.Unmarshal(m.Payload, &s) != nil {
+			return false
+		}
+		if match == nil || match(s) {
+			out = s
+			return true
+		}
+		return false
+	})
+	return out
+}
+
+func (h *harness) publish(tb testing.TB, rel string, payload string) {
+	tb.Helper()
+	mqtttest.Publish(tb, h.url, h.topics.Base+"/"+rel, []byte(payload), false)
+}
+
+// discovery returns the device discovery config with the given Wink id.
+func (h *harness) discovery(tb testing.TB, id string) map[string]any {
+	tb.Helper()
+	topic := h.topics.DeviceDiscovery("cloud2mqtt_wink_" + id)
+	r := mqtttest.NewRecorder(tb, h.url, topic)
+	m := r.Wait(tb, wait, func(m mqtt.Message) bool { return m.Retained && len(m.Payload) > 0 })
+	var cfg map[string]any
+	if err := json.Unmarshal(m.Payload, &cfg); err != nil {
+		tb.Fatalf("discovery %s: %v", topic, err)
+	}
+	return cfg
+}
+
+func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
+	h := newHarness(t, nil)
+	// The component each furnished device must produce, with the keys Home
+	// Assistant requires for it.
+	cases := []struct {
+		id, platform string
+		required     []string
+	}{
+		{"light_bulb-2194253", "light", []string{"command_topic", "schema", "supported_color_modes"}},
+		{"light_bulb-2194260", "light", []string{"command_topic", "schema", "supported_color_modes", "min_kelvin", "max_kelvin"}},
+		{"binary_switch-451110", "switch", []string{"command_topic", "value_template"}},
+		{"lock-109898", "lock", []string{"command_topic", "value_template", "payload_lock", "state_locked"}},
+		{"fan-27001", "fan", []string{"command_topic", "state_value_template", "preset_modes", "percentage_command_topic"}},
+		{"thermostat-180437", "climate", []string{"modes", "mode_command_topic", "current_temperature_topic"}},
+		{"shade-31045", "cover", []string{"set_position_topic", "position_topic"}},
+		{"garage_door-72021", "cover", []string{"command_topic", "position_topic"}},
+		{"sensor_pod-198190", "sensor", []string{"value_template", "device_class", "unit_of_measurement"}},
+		{"sensor_pod-198184", "binary_sensor", []string{"value_template", "device_class", "payload_on"}},
+		{"sensor_pod-198195", "binary_sensor", []string{"value_template", "device_class"}},
+		{"smoke_detector-33012", "binary_sensor", []string{"value_template", "device_class"}},
+	}
+	for _, c := range cases {
+		cfg := h.discovery(t, c.id)
+		dev, _ := cfg["dev"].(map[string]any)
+		if ids, _ := dev["ids"].([]any); len(ids) != 1 || ids[0] != "cloud2mqtt_wink_"+c.id || dev["name"] == "" {
+			t.Errorf("%s: dev = %v, want ids [cloud2mqtt_wink_%s] and a name", c.id, dev, c.id)
+		}
+		if dev["via_device"] != "cloud2mqtt_wink_hub-"+winktest.HubID {
+			t.Errorf("%s: via_device = %v, want the hub", c.id, dev["via_device"])
+		}
+		if o, _ := cfg["o"].(map[string]any); o["name"] != "cloud2mqtt" {
+			t.Errorf("%s: origin = %v", c.id, cfg["o"])
+		}
+		if cfg["state_topic"] == nil || cfg["availability"] == nil {
+			t.Errorf("%s: state_topic / availability missing: %v", c.id, cfg)
+		}
+		cmps, _ := cfg["cmps"].(map[string]any)
+		var found map[string]any
+		for _, v := range cmps {
+			cmp := v.(map[string]any)
+			if cmp["p"] == nil || cmp["unique_id"] == nil {
+				t.Errorf("%s: component without p or unique_id: %v", c.id, cmp)
+			}
+			if uid, _ := cmp["unique_id"].(string); !strings.HasPrefix(uid, "cloud2mqtt_wink_"+c.id) {
+				t.Errorf("%s: unique_id %q is not derived from the cloud id", c.id, uid)
+			}
+			if cmp["p"] == c.platform && found == nil {
+				found = cmp
+			}
+		}
+		if found == nil {
+			t.Errorf("%s: no %s component in %v", c.id, c.platform, cmps)
+			continue
+		}
+		for _, k := range c.required {
+			if _, ok := found[k]; !ok {
+				t.Errorf("%s: %s component lacks %s: %v", c.id, c.platform, k, found)
+			}
+		}
+	}
+	color := h.discovery(t, "light_bulb-2194260")["cmps"].(map[string]any)["light"].(map[string]any)
+	if fmt.Sprint(color["supported_color_modes"]) != "[color_temp hs]" {
+		t.Errorf("colour bulb modes = %v, want [color_temp hs]", color["supported_color_modes"])
+	}
+
+	// bridge/devices lists every device with its type and topic.
+	m := h.rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == h.topics.BridgeDevices() })
+	var devices []map[string]any
+	if err := json.Unmarshal(m.Payload, &devices); err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, d := range devices {
+		types[d["id"].(string)] = d["type"].(string)
+		if d["account"] != "wink" || !strings.HasPrefix(d["topic"].(string), h.topics.Base+"/wink/") {
+			t.Errorf("device entry %v", d)
+		}
+	}
+	for id, want := range map[string]string{"light_bulb-2194253": "light", "lock-109898": "lock",
+		"thermostat-180437": "climate", "sensor_pod-198184": "binary_sensor", "hub-" + winktest.HubID: "hub"} {
+		if types[id] != want {
+			t.Errorf("bridge/devices type of %s = %q, want %q", id, types[id], want)
+		}
+	}
+}
+
+func TestSetOnLightChangesCloudAndStateComesBackRetained(t *testing.T) {
+	h := newHarness(t, nil)
+	h.state(t, "wink/bedroom_lamp", func(s map[string]any) bool { return s["state"] == "OFF" })
+	h.publish(t, "wink/bedroom_lamp/set", `{"state":"ON","brightness":128}`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	req, err := h.srv.WaitRequest(ctx, func(r winktest.Request) bool {
+		return r.Method == "PUT" && strings.HasPrefix(r.Path, "/light_bulbs/2194253")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		DesiredState map[string]any `json:"desired_state"`
+	}
+	if err := json.Unmarshal(req.Body, &body); err != nil {
+		t.Fatalf("PUT body %s: %v", req.Body, err)
+	}
+	if body.DesiredState["powered"] != true || math.Abs(body.DesiredState["brightness"].(float64)-128.0/255) > 1e-9 {
+		t.Errorf("desired_state = %v, want powered true and brightness 128/255", body.DesiredState)
+	}
+	h.state(t, "wink/bedroom_lamp", func(s map[string]any) bool { return s["state"] == "ON" && s["brightness"] == 128.0 })
+	dev, _ := h.srv.Device("light_bulb", "2194253")
+	if lr := dev["last_reading"].(map[string]any); lr["powered"] != true {
+		t.Errorf("emulator last_reading = %v, want powered", lr)
+	}
+	// A new subscriber gets the state as a retained message.
+	fresh := mqtttest.NewRecorder(t, h.url, h.topics.Base+"/wink/bedroom_lamp")
+	m := fresh.Wait(t, wait, nil)
+	if !m.Retained || !strings.Contains(string(m.Payload), `"state":"ON"`) {
+		t.Errorf("retained state = %s (retained %v)", m.Payload, m.Retained)
+	}
+}
+
+func TestChangeInWinkAppArrivesThroughPubNub(t *testing.T) {
+	h := newHarness(t, nil)
+	if err := h.srv.Update("sensor_pod", "198190", map[string]any{"motion": true, "temperature": 23.5}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.state(t, "wink/hallway_motion", func(s map[string]any) bool { return s["motion"] == true })
+	if s["temperature"] != 23.5 {
+		t.Errorf("temperature = %v, want 23.5", s["temperature"])
+	}
+	if err := h.srv.Update("sensor_pod", "198184", map[string]any{"opened": true}); err != nil {
+		t.Fatal(err)
+	}
+	h.state(t, "wink/back_door", func(s map[string]any) bool { return s["contact"] == false })
+	if err := h.srv.Update("lock", "109898", map[string]any{"connection": false}); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.WaitTopic(t, wait, h.topics.Base+"/wink/front_door/availability", []byte(`{"state":"offline"}`))
+}
+
+func TestPushesResumeAfterLongPollFails(t *testing.T) {
+	h := newHarness(t, nil)
+	h.srv.FailNextPolls(1, 500)
+	if err := h.srv.Update("sensor_pod", "198190", map[string]any{"motion": true}); err != nil {
+		t.Fatal(err)
+	}
+	h.state(t, "wink/hallway_motion", func(s map[string]any) bool { return s["motion"] == true })
+	if err := h.srv.Update("sensor_pod", "198190", map[string]any{"motion": false}); err != nil {
+		t.Fatal(err)
+	}
+	h.state(t, "wink/hallway_motion", func(s map[string]any) bool { return s["motion"] == false })
+}
+
+func TestBadCommandsAreRejectedWithoutCloudCalls(t *testing.T) {
+	h := newHarness(t, func(h *harness) {
+		// A retained command left on the broker from long ago.
+		mqtttest.Publish(t, h.url, h.topics.Base+"/wink/porch_light/set", []byte("ON"), true)
+		t.Cleanup(func() { mqtttest.Publish(t, h.url, h.topics.Base+"/wink/porch_light/set", nil, true) })
+	})
+	huge := strings.Repeat("x", 1<<20)
+	cases := []struct {
+		topic, payload, field, text string
+	}{
+		{"wink/bedroom_lamp/set", `{"brightness":"bright"}`, "brightness", "expected a number"},
+		{"wink/bedroom_lamp/set", `{"brightness":300}`, "brightness", "out of range 0 to 255"},
+		{"wink/front_door/set/battery", `10`, "battery", "read-only"},
+		{"wink/no_such_device/set", `ON`, "", "unknown device"},
+		{"wink/bedroom_lamp/set", `{"state":"ON",`, "", "not valid JSON"},
+		{"wink/bedroom_lamp/set", huge, "", "too large"},
+	}
+	for _, c := range cases {
+		h.publish(t, c.topic, c.payload)
+		m := h.events.Wait(t, wait, func(m mqtt.Message) bool {
+			var ev struct{ Data map[string]any }
+			if json.Unmarshal(m.Payload, &ev) != nil || ev.Data["topic"] != h.topics.Base+"/"+c.topic {
+				return false
+			}
+			echoed, _ := ev.Data["payload"].(string)
+			return strings.HasPrefix(c.payload, strings.TrimSuffix(echoed, "…"))
+		})
+		var ev struct {
+			Type string         `json:"type"`
+			Data map[string]any `json:"data"`
+		}
+		if err := json.Unmarshal(m.Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type != "command_rejected" || !strings.Contains(fmt.Sprint(ev.Data["error"]), c.text) ||
+			(c.field != "" && ev.Data["field"] != c.field) {
+			t.Errorf("%s %.30q: event %s, want field %q and %q", c.topic, c.payload, m.Payload, c.field, c.text)
+		}
+	}
+	// A good command after the bad ones is the only PUT the cloud sees.
+	h.publish(t, "wink/porch_light/set", "ON")
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := h.srv.WaitRequest(ctx, func(r winktest.Request) bool { return r.Method == "PUT" }); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.srv.CountRequests("PUT", "/"); n != 1 {
+		t.Errorf("%d PUTs reached the cloud, want only the good command's", n)
+	}
+}
