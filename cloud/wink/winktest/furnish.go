@@ -1,5 +1,11 @@
 package winktest
 
+import (
+	"context"
+	"math"
+	"time"
+)
+
 // HubID is the object_id of the hub Furnish adds; every other furnished
 // device has hub_id set to it.
 const HubID = "511438"
@@ -294,3 +300,49 @@ func (s *Server) demoHome() []map[string]any {
 		}),
 	}
 }
+
+// Animate changes furnished sensors now and then, so a demo shows pushes:
+// in turn the hallway motion sensor toggles motion, its temperature
+// drifts by a tenth of a degree and the back door opens or closes. It
+// waits every between changes and returns when ctx ends or the server
+// closes. Devices that were removed are skipped.
+func (s *Server) Animate(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for step := 0; ; step++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		switch step % 3 {
+		case 0:
+			if d, ok := s.Device("sensor_pod", "198190"); ok {
+				_ = s.Update("sensor_pod", "198190", map[string]any{"motion": reading(d)["motion"] != true})
+			}
+		case 1:
+			if d, ok := s.Device("sensor_pod", "198190"); ok {
+				temp, _ := reading(d)["temperature"].(float64)
+				delta := 0.1
+				if step%2 == 1 {
+					delta = -0.1
+				}
+				if temp > 24 {
+					delta = -0.1
+				}
+				_ = s.Update("sensor_pod", "198190", map[string]any{"temperature": math.Round((temp+delta)*10) / 10})
+			}
+		case 2:
+			if d, ok := s.Device("sensor_pod", "198184"); ok {
+				_ = s.Update("sensor_pod", "198184", map[string]any{"opened": reading(d)["opened"] != true})
+			}
+		}
+	}
+}
+
+func reading(obj map[string]any) map[string]any { return asMap(obj["last_reading"]) }

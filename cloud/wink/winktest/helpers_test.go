@@ -108,6 +108,7 @@ func newSubscriber(t *testing.T, s *Server, channels ...string) *subscriber {
 	t.Helper()
 	cfg := pubnub.NewConfigWithUserId(pubnub.UserId("winktest-" + t.Name()))
 	cfg.SubscribeKey = s.SubscribeKey
+	cfg.PublishKey = "pub-c-winktest" // the emulator accepts any publish key
 	cfg.Origin = strings.TrimPrefix(s.PubNubOrigin, "http://")
 	cfg.Secure = false
 	cfg.SubscribeRequestTimeout = 5
@@ -181,5 +182,4 @@ func channelOf(t *testing.T, obj map[string]any) string {
 	return ch
 }
 
-func reading(obj map[string]any) map[string]any { return asMap(obj["last_reading"]) }
 func desired(obj map[string]any) map[string]any { return asMap(obj["desired_state"]) }

@@ -1,6 +1,7 @@
 package winktest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -259,5 +260,39 @@ func TestSubscribeWireFormat(t *testing.T) {
 	tm := call(t, "GET", s.PubNubOrigin+"/time/0", "", nil)
 	if tm.status != http.StatusOK || !timetoken17.Match(tm.raw[1:len(tm.raw)-1]) {
 		t.Errorf("/time/0 = %s", tm.raw)
+	}
+}
+
+func TestAnimateChangesSensors(t *testing.T) {
+	s := newTestServer(t, Options{})
+	s.Furnish()
+	pod, _ := s.Device("sensor_pod", "198190")
+	ch := channelOf(t, pod)
+	sub := newSubscriber(t, s, ch)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Animate(ctx, 5*time.Millisecond); close(done) }()
+	obj := pushedObject(t, sub.waitMessage(t, ch, func(*pubnub.PNMessage) bool { return true }))
+	if reading(obj)["motion"] != true {
+		t.Errorf("first animation step: motion = %v, want true", reading(obj)["motion"])
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		t.Fatal("Animate did not return after its context ended")
+	}
+}
+
+func TestSDKPublishIsDelivered(t *testing.T) {
+	s := newTestServer(t, Options{})
+	sub := newSubscriber(t, s, "test-channel")
+	_, status, err := sub.pn.Publish().Channel("test-channel").Message(map[string]any{"hello": "wink"}).Execute()
+	if err != nil || status.StatusCode != http.StatusOK {
+		t.Fatalf("publish: %v (status %d)", err, status.StatusCode)
+	}
+	m := sub.waitMessage(t, "test-channel", func(*pubnub.PNMessage) bool { return true })
+	if asMap(m.Message)["hello"] != "wink" {
+		t.Errorf("published message = %v", m.Message)
 	}
 }

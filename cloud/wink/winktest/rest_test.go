@@ -230,3 +230,17 @@ func TestRequestsAreRecorded(t *testing.T) {
 		t.Errorf("WaitRequest with a cancelled context returned no error")
 	}
 }
+
+func TestPutNameRenames(t *testing.T) {
+	s := newTestServer(t, Options{})
+	s.Furnish()
+	access, _ := s.IssueTokens()
+	a := call(t, "PUT", s.URL+"/shades/31045", access, map[string]any{"name": "Study shade"})
+	if a.status != http.StatusOK || a.data()["name"] != "Study shade" {
+		t.Fatalf("rename: %d %s", a.status, a.raw)
+	}
+	me := call(t, "GET", s.URL+"/users/me", access, nil)
+	if uuid := str(me.data()["uuid"]); strings.Contains(uuid, " ") {
+		t.Errorf("user uuid %q contains spaces", uuid)
+	}
+}
