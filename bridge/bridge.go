@@ -23,17 +23,7 @@ import (
 type Broker interface {
 	Publish(ctx context.Context, topic string, payload []byte, retained bool) error
 	Subscribe(ctx context.Context, filter string, h func(mqtt.Message)) error
-}
-
-// Options configures a Bridge.
-type Options struct {
-	Topics         Topics
-	Version        string        // reported in bridge/info and discovery origin
-	Logger         *slog.Logger  // nil: discard
-	CommandTimeout time.Duration // bound on one cloud change; default 30s
-	HABirthDelay   time.Duration // wait after Home Assistant comes online before re-publishing; default 0
-	// Config is the configuration without secrets, shown in bridge/info.
-	Config any
+	Unsubscribe(ctx context.Context, filter string) error
 }
 
 // Bridge connects cloud providers to an MQTT broker.
@@ -53,6 +43,11 @@ type Bridge struct {
 
 	cmdMu   sync.Mutex
 	pending map[string]*pendingCommand
+
+	// Retained discovery configs found at start, cleared when stale.
+	staleMu      sync.Mutex
+	staleConfigs map[string][]byte
+	collecting   bool
 }
 
 // account is one provider and its devices.
@@ -75,9 +70,12 @@ type entry struct {
 	topic       string
 	discoveryID string
 
+	opts DeviceOptions
+
 	lastState     []byte
 	lastAvail     string
-	lastDiscovery []byte
+	lastDiscovery map[string][]byte // topic → payload
+	lastAttrs     map[string][]byte // key → payload
 }
 
 // accountEvent is an event from one account's provider.
@@ -85,6 +83,10 @@ type accountEvent struct {
 	account string
 	ev      cloud.Event
 	reply   chan struct{} // closed once handled, when not nil
+
+	// An optimistic change of device id, to show before the cloud confirms.
+	optimistic cloud.Change
+	id         string
 }
 
 // Account statuses published in bridge/info.
@@ -97,18 +99,9 @@ const (
 
 // New returns a bridge for the providers, publishing through broker.
 // Account names must be unique.
-func New(broker Broker, providers []cloud.Provider, opts Options) *Bridge {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.CommandTimeout <= 0 {
-		opts.CommandTimeout = 30 * time.Second
-	}
-	if opts.Topics.Base == "" {
-		opts.Topics.Base = "cloud2mqtt"
-	}
-	if opts.Topics.DiscoveryPrefix == "" {
-		opts.Topics.DiscoveryPrefix = "homeassistant"
+func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
 	}
 	b := &Bridge{
 		opts:      opts,
@@ -122,16 +115,29 @@ func New(broker Broker, providers []cloud.Provider, opts Options) *Bridge {
 		pending:   map[string]*pendingCommand{},
 	}
 	for _, p := range providers {
+		if _, dup := b.accounts[p.Account()]; dup {
+			return nil, fmt.Errorf("bridge: account %q is configured twice: account names must be unique", p.Account())
+		}
 		b.accounts[p.Account()] = &account{provider: p, status: StatusConnecting,
 			push: cloud.PushPolling, devices: map[string]*entry{}, slugs: map[string]string{}}
 		b.order = append(b.order, p.Account())
 	}
-	return b
+	return b, nil
 }
 
 // Run subscribes to the command topics, watches every provider and
 // publishes until ctx ends. On the way out it marks every device offline.
 func (b *Bridge) Run(ctx context.Context) error {
+	if b.opts.Discovery != DiscoveryOff {
+		b.staleConfigs = map[string][]byte{}
+		b.collecting = true
+		if err := b.broker.Subscribe(ctx, b.discoveryFilter(), b.onDiscoveryConfig); err != nil {
+			return fmt.Errorf("bridge: subscribe %s: %w", b.discoveryFilter(), err)
+		}
+	}
+	cleanup := time.NewTimer(b.opts.CleanupDelay)
+	defer cleanup.Stop()
+
 	subs := []struct {
 		filter string
 		h      func(mqtt.Message)
@@ -172,6 +178,8 @@ func (b *Bridge) Run(ctx context.Context) error {
 			}
 		case <-b.republish:
 			b.publishAll(ctx, true)
+		case <-cleanup.C:
+			b.clearStaleDiscovery(ctx)
 		}
 	}
 }
@@ -210,6 +218,10 @@ func (b *Bridge) handle(ctx context.Context, ae accountEvent) {
 	case cloud.EventListing:
 		b.applyListing(ctx, ae.account, ae.ev.Devices)
 	case cloud.EventDevice:
+		if ae.optimistic != nil {
+			b.applyOptimistic(ctx, ae.account, ae.id, ae.optimistic)
+			return
+		}
 		added := b.applyDevice(ctx, ae.account, ae.ev.Device)
 		if added {
 			b.publishDevices(ctx)
@@ -315,6 +327,10 @@ func (b *Bridge) applyListing(ctx context.Context, name string, devices []cloud.
 // applyDevice updates or adds one device and publishes its discovery, state
 // and availability where they changed. It reports whether the device is new.
 func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) bool {
+	dopts := b.opts.device(name, d.ID)
+	if dopts.Exclude {
+		return false
+	}
 	b.mu.Lock()
 	a := b.accounts[name]
 	e, known := a.devices[d.ID]
@@ -326,23 +342,30 @@ func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) b
 	var oldTopic string
 	renamed := false
 	if !known {
-		e = &entry{account: name, discoveryID: discoveryID("cloud2mqtt", name, d.ID)}
+		e = &entry{account: name, discoveryID: discoveryID("cloud2mqtt", name, d.ID), opts: dopts}
 		a.devices[d.ID] = e
 	}
 	nameChanged := !known || e.device.Name != d.Name
 	e.device = d.Clone()
 	e.keys = deviceKeys(&e.device)
 	if nameChanged {
-		slug := uniqueSlug(d.Name, d.ID, func(s string) bool { id, ok := a.slugs[s]; return ok && id != d.ID })
+		own := d.Name
+		if dopts.Topic != "" {
+			own = dopts.Topic
+		}
+		slug := uniqueSlug(own, d.ID, func(s string) bool { id, ok := a.slugs[s]; return ok && id != d.ID })
 		if slug != e.slug {
+			var oldAttrs map[string][]byte
 			if e.slug != "" {
 				delete(a.slugs, e.slug)
 				oldTopic, renamed = e.topic, true
+				oldAttrs = e.lastAttrs
 			}
 			e.slug = slug
 			e.topic = b.topics.Device(name, slug)
 			a.slugs[slug] = d.ID
-			e.lastState, e.lastAvail, e.lastDiscovery = nil, "", nil
+			e.lastState, e.lastAvail, e.lastAttrs = nil, "", nil
+			defer b.clearAttributes(ctx, oldTopic, oldAttrs)
 		}
 	}
 	pub := b.snapshot(e, a)
@@ -361,66 +384,158 @@ func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) b
 	return !known
 }
 
+// applyOptimistic publishes a device's state with a change the cloud
+// accepted but has not confirmed yet.
+func (b *Bridge) applyOptimistic(ctx context.Context, name, id string, change cloud.Change) {
+	b.mu.Lock()
+	a := b.accounts[name]
+	e, ok := a.devices[id]
+	if !ok {
+		b.mu.Unlock()
+		return
+	}
+	d := e.device.Clone()
+	for k, v := range change {
+		d.State[k] = v
+	}
+	e.device = d
+	p := b.snapshot(e, a)
+	b.mu.Unlock()
+	b.publishState(ctx, e, p, false)
+}
+
 // published is what one device has on MQTT, computed under the lock.
 type published struct {
 	topic     string
-	discovery []byte
+	discovery map[string][]byte // topic → payload
 	state     []byte
+	attrs     map[string][]byte // key → payload
 	avail     string
 }
 
 // snapshot computes a device's payloads. Call with b.mu held.
 func (b *Bridge) snapshot(e *entry, a *account) published {
-	disc, _ := json.Marshal(b.discoveryPayload(e))
-	state, _ := json.Marshal(stateObject(&e.device, e.keys))
-	avail := "offline"
-	if e.device.Available && a.status != StatusAuthRequired {
-		avail = "online"
+	state := stateObject(&e.device, e.keys)
+	p := published{topic: e.topic, discovery: b.discoveryMessages(e), avail: "offline"}
+	if b.opts.jsonOutput() {
+		p.state, _ = json.Marshal(state)
 	}
-	return published{topic: e.topic, discovery: disc, state: state, avail: avail}
+	if b.opts.attributeOutput() {
+		p.attrs = make(map[string][]byte, len(state))
+		for k, v := range state {
+			p.attrs[k] = attributePayload(v)
+		}
+	}
+	if e.device.Available && a.status != StatusAuthRequired {
+		p.avail = "online"
+	}
+	return p
 }
 
-// publishSnapshot publishes discovery, state and availability where they
-// differ from what was last published (or all of them when force is set),
-// and records what went out.
-func (b *Bridge) publishSnapshot(ctx context.Context, e *entry, p published, force bool) {
+// attributePayload is a state value as published on <device>/<key>: text
+// as it is, numbers and booleans in JSON notation, objects as JSON.
+func attributePayload(v any) []byte {
+	if s, ok := v.(string); ok {
+		return []byte(s)
+	}
+	out, _ := json.Marshal(v)
+	return out
+}
+
+// publishDiscovery publishes the device's discovery configs that differ
+// from what was last published (all when force is set) and clears those it
+// no longer has.
+func (b *Bridge) publishDiscovery(ctx context.Context, e *entry, p published, force bool) {
 	b.mu.RLock()
-	sendDisc := force || string(p.discovery) != string(e.lastDiscovery)
-	sendState := force || string(p.state) != string(e.lastState)
-	sendAvail := force || p.avail != e.lastAvail
+	last := e.lastDiscovery
 	b.mu.RUnlock()
-	var failed bool
-	if sendDisc {
-		failed = b.publish(ctx, b.topics.DeviceDiscovery(e.discoveryID), p.discovery, true) != nil || failed
+	sent := make(map[string][]byte, len(p.discovery))
+	for _, topic := range sortedKeys(p.discovery) {
+		payload := p.discovery[topic]
+		if !force && string(last[topic]) == string(payload) {
+			sent[topic] = payload
+			continue
+		}
+		if b.publish(ctx, topic, payload, true) == nil {
+			sent[topic] = payload
+		}
 	}
-	if sendState {
-		failed = b.publish(ctx, p.topic, p.state, true) != nil || failed
+	for topic := range last {
+		if _, ok := p.discovery[topic]; !ok {
+			_ = b.publish(ctx, topic, nil, true)
+		}
 	}
-	if sendAvail {
-		failed = b.publish(ctx, p.topic+"/availability", availabilityPayload(p.avail), true) != nil || failed
+	b.mu.Lock()
+	e.lastDiscovery = sent
+	b.mu.Unlock()
+}
+
+// publishState publishes the device's state (JSON and/or attributes) and
+// availability where they differ from what was last published, or all of
+// them when force is set.
+func (b *Bridge) publishState(ctx context.Context, e *entry, p published, force bool) {
+	b.mu.RLock()
+	lastState, lastAttrs, lastAvail := e.lastState, e.lastAttrs, e.lastAvail
+	b.mu.RUnlock()
+	if p.state != nil && (force || string(p.state) != string(lastState)) {
+		if b.publish(ctx, p.topic, p.state, true) != nil {
+			p.state = lastState
+		}
 	}
-	if failed {
-		return
+	attrs := make(map[string][]byte, len(p.attrs))
+	for _, k := range sortedKeys(p.attrs) {
+		v := p.attrs[k]
+		if force || string(lastAttrs[k]) != string(v) {
+			if b.publish(ctx, p.topic+"/"+k, v, true) != nil {
+				continue
+			}
+		}
+		attrs[k] = v
+	}
+	for k := range lastAttrs {
+		if _, ok := p.attrs[k]; !ok {
+			_ = b.publish(ctx, p.topic+"/"+k, nil, true)
+		}
+	}
+	if force || p.avail != lastAvail {
+		if b.publish(ctx, p.topic+"/availability", availabilityPayload(p.avail), true) != nil {
+			p.avail = lastAvail
+		}
 	}
 	b.mu.Lock()
 	if e.topic == p.topic {
-		e.lastDiscovery, e.lastState, e.lastAvail = p.discovery, p.state, p.avail
+		e.lastState, e.lastAttrs, e.lastAvail = p.state, attrs, p.avail
 	}
 	b.mu.Unlock()
+}
+
+// publishSnapshot publishes discovery, then state and availability.
+func (b *Bridge) publishSnapshot(ctx context.Context, e *entry, p published, force bool) {
+	b.publishDiscovery(ctx, e, p, force)
+	b.publishState(ctx, e, p, force)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func availabilityPayload(state string) []byte {
 	return []byte(`{"state":"` + state + `"}`)
 }
 
-// publishAvailabilityAll re-publishes availability for every device of an
-// account (after an account status change).
+// publishAvailabilityAll re-publishes state and availability for every
+// device of an account (after an account status change).
 func (b *Bridge) publishAvailabilityAll(ctx context.Context, name string) {
 	for _, e := range b.entries(name) {
 		b.mu.RLock()
 		p := b.snapshot(e, b.accounts[name])
 		b.mu.RUnlock()
-		b.publishSnapshot(ctx, e, p, false)
+		b.publishState(ctx, e, p, false)
 	}
 }
 
@@ -451,8 +566,14 @@ func (b *Bridge) entries(name string) []*entry {
 
 // removeEntry clears a device that is gone from the cloud.
 func (b *Bridge) removeEntry(ctx context.Context, e *entry) {
-	_ = b.publish(ctx, b.topics.DeviceDiscovery(e.discoveryID), nil, true)
+	b.mu.RLock()
+	disc, attrs := e.lastDiscovery, e.lastAttrs
+	b.mu.RUnlock()
+	for topic := range disc {
+		_ = b.publish(ctx, topic, nil, true)
+	}
 	b.clearTopics(ctx, e.topic)
+	b.clearAttributes(ctx, e.topic, attrs)
 	b.publishEvent(ctx, "device_removed", map[string]any{"account": e.account, "id": e.device.ID,
 		"name": e.device.Name, "topic": e.topic})
 	b.log.Info("device removed", "account", e.account, "device", e.device.ID, "topic", e.topic)
@@ -464,16 +585,30 @@ func (b *Bridge) clearTopics(ctx context.Context, topic string) {
 	_ = b.publish(ctx, topic+"/availability", nil, true)
 }
 
-// publishAll re-publishes bridge info, the device list and every device's
-// discovery, state and availability.
+// clearAttributes deletes the retained attribute topics below topic.
+func (b *Bridge) clearAttributes(ctx context.Context, topic string, attrs map[string][]byte) {
+	for k := range attrs {
+		_ = b.publish(ctx, topic+"/"+k, nil, true)
+	}
+}
+
+// publishAll re-publishes bridge info, the device list, every device's
+// discovery and then every device's state and availability.
 func (b *Bridge) publishAll(ctx context.Context, force bool) {
 	b.publishInfo(ctx)
 	b.publishDevices(ctx)
-	for _, e := range b.entries("") {
-		b.mu.RLock()
-		p := b.snapshot(e, b.accounts[e.account])
-		b.mu.RUnlock()
-		b.publishSnapshot(ctx, e, p, force)
+	entries := b.entries("")
+	snaps := make([]published, len(entries))
+	b.mu.RLock()
+	for i, e := range entries {
+		snaps[i] = b.snapshot(e, b.accounts[e.account])
+	}
+	b.mu.RUnlock()
+	for i, e := range entries {
+		b.publishDiscovery(ctx, e, snaps[i], force)
+	}
+	for i, e := range entries {
+		b.publishState(ctx, e, snaps[i], force)
 	}
 }
 

@@ -1,9 +1,12 @@
 package bridge
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 )
 
 // sensorMeta is how Home Assistant should show a well-known read-only field.
@@ -355,4 +358,146 @@ func mainType(e *entry, cmps map[string]component) string {
 		}
 	}
 	return "sensor"
+}
+
+// platformsWithStateTopic are the platforms that read the shared
+// state_topic; in per-component discovery it is copied into their config.
+var platformsWithStateTopic = map[string]bool{"light": true, "switch": true, "lock": true, "fan": true,
+	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true}
+
+// discoveryMessages is every discovery config of a device: topic → payload.
+func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
+	out := map[string][]byte{}
+	switch b.opts.Discovery {
+	case DiscoveryOff:
+	case DiscoveryComponent:
+		root := b.discoveryPayload(e)
+		cmps := root["cmps"].(map[string]component)
+		for key, c := range cmps {
+			cfg := map[string]any{}
+			for k, v := range c {
+				if k != "p" {
+					cfg[k] = v
+				}
+			}
+			for _, k := range []string{"dev", "o", "availability", "availability_mode", "qos"} {
+				cfg[k] = root[k]
+			}
+			platform, _ := c["p"].(string)
+			if _, ok := cfg["state_topic"]; !ok && platformsWithStateTopic[platform] {
+				cfg["state_topic"] = root["state_topic"]
+			}
+			payload, _ := json.Marshal(cfg)
+			out[b.topics.DiscoveryPrefix+"/"+platform+"/"+e.discoveryID+"/"+key+"/config"] = payload
+		}
+	default:
+		payload, _ := json.Marshal(b.discoveryPayload(e))
+		out[b.topics.DeviceDiscovery(e.discoveryID)] = payload
+	}
+	return out
+}
+
+// discoveryFilter matches every discovery config topic, in both forms.
+func (b *Bridge) discoveryFilter() string { return b.topics.DiscoveryPrefix + "/#" }
+
+// onDiscoveryConfig collects the retained discovery configs present at
+// start, so that those of devices that are gone can be cleared.
+func (b *Bridge) onDiscoveryConfig(m mqtt.Message) {
+	if !m.Retained || len(m.Payload) == 0 || !strings.HasSuffix(m.Topic, "/config") {
+		return
+	}
+	b.staleMu.Lock()
+	defer b.staleMu.Unlock()
+	if b.collecting {
+		b.staleConfigs[m.Topic] = m.Payload
+	}
+}
+
+// ownedAccount tells whether a discovery config was published by this
+// bridge instance, and for which account.
+func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
+	var cfg struct {
+		Origin     map[string]any `json:"o"`
+		OriginLong map[string]any `json:"origin"`
+		StateTopic string         `json:"state_topic"`
+		Avail      []struct {
+			Topic string `json:"topic"`
+		} `json:"availability"`
+	}
+	if json.Unmarshal(payload, &cfg) != nil {
+		return "", false
+	}
+	origin := cfg.Origin
+	if origin == nil {
+		origin = cfg.OriginLong
+	}
+	if origin["name"] != "cloud2mqtt" {
+		return "", false
+	}
+	for _, topic := range append([]string{cfg.StateTopic}, availTopics(cfg.Avail)...) {
+		rest, ok := strings.CutPrefix(topic, b.topics.Base+"/")
+		if !ok {
+			continue
+		}
+		if account, _, ok := strings.Cut(rest, "/"); ok && account != "bridge" {
+			return account, true
+		}
+	}
+	return "", false
+}
+
+func availTopics(a []struct {
+	Topic string `json:"topic"`
+}) []string {
+	out := make([]string, 0, len(a))
+	for _, x := range a {
+		out = append(out, x.Topic)
+	}
+	return out
+}
+
+// clearStaleDiscovery clears the retained discovery configs of this bridge
+// that match no current device, then stops collecting. Accounts that have
+// not listed their devices yet keep theirs.
+func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
+	b.staleMu.Lock()
+	found := b.staleConfigs
+	b.staleConfigs, b.collecting = nil, false
+	b.staleMu.Unlock()
+	if found == nil {
+		return
+	}
+	_ = b.broker.Unsubscribe(ctx, b.discoveryFilter())
+	current := map[string]bool{}
+	listed := map[string]bool{}
+	b.mu.RLock()
+	for name, a := range b.accounts {
+		listed[name] = a.listed
+		for _, e := range a.devices {
+			for topic := range e.lastDiscovery {
+				current[topic] = true
+			}
+		}
+	}
+	b.mu.RUnlock()
+	cleared := 0
+	for _, topic := range sortedKeys(found) {
+		if current[topic] {
+			continue
+		}
+		account, ours := b.ownedAccount(found[topic])
+		if !ours {
+			continue
+		}
+		if isListed, configured := listed[account]; configured && !isListed {
+			continue
+		}
+		if b.publish(ctx, topic, nil, true) == nil {
+			cleared++
+			b.log.Info("stale discovery config cleared", "topic", topic)
+		}
+	}
+	if cleared > 0 {
+		b.publishEvent(ctx, "discovery_cleaned", map[string]any{"cleared": cleared})
+	}
 }

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -133,6 +132,11 @@ func (b *Bridge) sendChange(account, id string, change cloud.Change) {
 	p := b.accounts[account].provider
 	b.mu.RUnlock()
 	d, err := p.Set(ctx, id, change)
+	if err == nil && b.opts.device(account, id).Optimistic {
+		// Publish what was asked for; the cloud's confirmation follows.
+		b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice}, optimistic: change, id: id})
+		return
+	}
 	if err != nil {
 		b.log.Warn("command failed", "account", account, "device", id, "error", err)
 		b.publishEvent(ctx, "command_failed", map[string]any{"account": account, "id": id,
@@ -177,42 +181,4 @@ func (b *Bridge) onHAStatus(m mqtt.Message) {
 	}
 	b.log.Info("Home Assistant is online; re-publishing discovery and state", "delay", b.opts.HABirthDelay)
 	time.AfterFunc(b.opts.HABirthDelay, b.Republish)
-}
-
-// onRequest answers <base>/bridge/request/<action>.
-func (b *Bridge) onRequest(m mqtt.Message) {
-	ctx := context.Background()
-	action := strings.TrimPrefix(m.Topic, b.topics.Base+"/bridge/request/")
-	var req struct {
-		Transaction any `json:"transaction"`
-	}
-	_ = json.Unmarshal(m.Payload, &req)
-	resp := map[string]any{"status": "ok", "data": map[string]any{}}
-	if req.Transaction != nil {
-		resp["transaction"] = req.Transaction
-	}
-	switch action {
-	case "health_check":
-		resp["data"] = map[string]any{"healthy": true}
-	case "refresh", "discover":
-		go b.resyncAll(ctx)
-	default:
-		resp["status"] = "error"
-		resp["error"] = "unknown request " + action + "; known: health_check, refresh, discover"
-	}
-	b.publishJSON(ctx, b.topics.BridgeResponse(action), resp, false)
-}
-
-// resyncAll re-lists every account's devices.
-func (b *Bridge) resyncAll(ctx context.Context) {
-	for _, name := range b.order {
-		ctx, cancel := context.WithTimeout(ctx, b.opts.CommandTimeout)
-		devices, err := b.accounts[name].provider.Devices(ctx)
-		cancel()
-		if err != nil {
-			b.log.Warn("refresh failed", "account", name, "error", err)
-			continue
-		}
-		b.sendEvent(accountEvent{account: name, ev: cloud.Event{Kind: cloud.EventListing, Devices: devices}})
-	}
 }

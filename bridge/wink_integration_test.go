@@ -31,6 +31,8 @@ type harness struct {
 	events *mqtttest.Recorder
 	bridge *bridge.Bridge
 	client *mqtt.Client
+	// configure, when set by the before hook, adjusts the bridge options.
+	configure func(*bridge.Options)
 }
 
 func testLogger(tb testing.TB) *slog.Logger {
@@ -73,7 +75,14 @@ func newHarness(tb testing.TB, before func(h *harness)) *harness {
 		tb.Fatal(err)
 	}
 	h.client = client
-	h.bridge = bridge.New(client, []cloud.Provider{p}, bridge.Options{Topics: h.topics, Version: "test", Logger: log})
+	opts := bridge.Options{Topics: h.topics, Version: "test", Logger: log, CleanupDelay: 50 * time.Millisecond}
+	if h.configure != nil {
+		h.configure(&opts)
+	}
+	h.bridge, err = bridge.New(client, []cloud.Provider{p}, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- h.bridge.Run(ctx) }()
 	tb.Cleanup(func() {

@@ -1,0 +1,100 @@
+package bridge
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// OutputMode says how device state is published.
+type OutputMode string
+
+// Output modes, as in zigbee2mqtt.
+const (
+	OutputJSON             OutputMode = "json"               // one JSON object on <device>
+	OutputAttribute        OutputMode = "attribute"          // each key on <device>/<key>
+	OutputAttributeAndJSON OutputMode = "attribute_and_json" // both
+)
+
+// DiscoveryMode says how Home Assistant discovery is published.
+type DiscoveryMode string
+
+// Discovery modes.
+const (
+	DiscoveryDevice    DiscoveryMode = "device"    // <prefix>/device/<id>/config (Home Assistant 2024.11 and later)
+	DiscoveryComponent DiscoveryMode = "component" // <prefix>/<platform>/<id>/<key>/config, for older versions
+	DiscoveryOff       DiscoveryMode = "off"       // no discovery
+)
+
+// DeviceOptions are per-device settings.
+type DeviceOptions struct {
+	Exclude    bool   // not published at all
+	Topic      string // topic level of one's own instead of the name's slug
+	Optimistic bool   // publish the commanded state as soon as the cloud accepted it
+}
+
+// Options configures a Bridge.
+type Options struct {
+	Topics         Topics
+	Version        string         // reported in bridge/info and discovery origin
+	Logger         *slog.Logger   // nil: discard
+	LogLevel       *slog.LevelVar // changed by bridge/request/options; nil: not changeable
+	CommandTimeout time.Duration  // bound on one cloud call; default 30s
+	HABirthDelay   time.Duration  // wait after Home Assistant comes online before re-publishing; default 0
+	// CleanupDelay is how long retained discovery configs are collected at
+	// start before those matching no device are cleared; default 5s.
+	CleanupDelay time.Duration
+	Output       OutputMode    // default OutputJSON
+	Discovery    DiscoveryMode // default DiscoveryDevice
+	// Devices holds per-device options keyed by "<account>/<cloud id>".
+	Devices map[string]DeviceOptions
+	// Config is the configuration without secrets, shown in bridge/info.
+	Config any
+}
+
+func (o *Options) defaults() error {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 30 * time.Second
+	}
+	if o.CleanupDelay <= 0 {
+		o.CleanupDelay = 5 * time.Second
+	}
+	if o.Topics.Base == "" {
+		o.Topics.Base = "cloud2mqtt"
+	}
+	if o.Topics.DiscoveryPrefix == "" {
+		o.Topics.DiscoveryPrefix = "homeassistant"
+	}
+	switch o.Output {
+	case "":
+		o.Output = OutputJSON
+	case OutputJSON, OutputAttribute, OutputAttributeAndJSON:
+	default:
+		return fmt.Errorf("bridge: output %q: use json, attribute or attribute_and_json", o.Output)
+	}
+	switch o.Discovery {
+	case "":
+		o.Discovery = DiscoveryDevice
+	case DiscoveryDevice, DiscoveryComponent, DiscoveryOff:
+	default:
+		return fmt.Errorf("bridge: discovery %q: use device, component or off", o.Discovery)
+	}
+	for key, d := range o.Devices {
+		if d.Topic != "" && (strings.ContainsAny(d.Topic, "/#+") || Slug(d.Topic) == "") {
+			return fmt.Errorf("bridge: device %s: topic %q must be one topic level without / # or +", key, d.Topic)
+		}
+	}
+	return nil
+}
+
+func (o *Options) device(account, id string) DeviceOptions {
+	return o.Devices[account+"/"+id]
+}
+
+func (o *Options) jsonOutput() bool { return o.Output != OutputAttribute }
+
+func (o *Options) attributeOutput() bool { return o.Output != OutputJSON }
