@@ -15,7 +15,7 @@ import (
 // request is a bridge API request: <base>/bridge/request/<action>.
 type request struct {
 	Transaction any            `json:"transaction,omitempty"`
-	ID          string         `json:"id,omitempty"`     // device/get: "<account>/<device>" or a cloud id
+	ID          string         `json:"id,omitempty"`      // device/get: "<account>/<device>" or a cloud id
 	Account     string         `json:"account,omitempty"` // refresh, discover: limit to one account
 	Options     map[string]any `json:"options,omitempty"` // options
 }
