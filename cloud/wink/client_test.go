@@ -14,6 +14,7 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"golang.org/x/oauth2"
 )
 
 const waitTimeout = 10 * time.Second
@@ -479,4 +480,8 @@ func TestRequestsCarryBearerAndUA(t *testing.T) {
 			t.Errorf("%s %s: Authorization %q", r.Method, r.Path, r.Header.Get("Authorization"))
 		}
 	}
+}
+
+func tokenFor(access, refresh string) *oauth2.Token {
+	return &oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "bearer"}
 }

@@ -2,6 +2,8 @@ package wink
 
 import (
 	"context"
+	"log"
+	"runtime"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,8 +29,7 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 		c:      c,
 		report: report,
 		lastTT: map[string]int64{},
-		msgs:   make(chan pubnub.PNMessage, 64),
-		status: make(chan pubnub.PNStatus, 16),
+		events: make(chan pnEvent, 64),
 	}
 	return w.run(ctx)
 }
@@ -44,14 +45,15 @@ type watcher struct {
 	lastTT     map[string]int64
 
 	pn       *pubnub.PubNub
+	pnGen    int // generation of pn; events of older clients are stale
+	sdkLog   *sdkLog
 	subKey   string
 	origin   string
 	userCh   string
 	channels []string
 	drainEnd chan struct{}
-	msgs     chan pubnub.PNMessage // from the drain goroutine
-	status   chan pubnub.PNStatus  // from the drain goroutine
-	activity *activity             // subscribe request tracking (shared with the SDK)
+	events   chan pnEvent // from the drain goroutine
+	activity *activity    // subscribe request tracking (shared with the SDK)
 
 	live         bool      // PubNub connected
 	gap          bool      // resync once PubNub connects again
@@ -117,11 +119,14 @@ func (w *watcher) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case m := <-w.msgs:
-			w.onMessage(ctx, m)
-		case s := <-w.status:
-			if w.onStatus(s) {
-				doResync()
+		case ev := <-w.events:
+			switch {
+			case ev.msg != nil:
+				w.onMessage(ctx, *ev.msg)
+			case ev.status != nil && ev.gen == w.pnGen:
+				if w.onStatus(*ev.status) {
+					doResync()
+				}
 			}
 		case <-resync.C:
 			doResync()
@@ -232,21 +237,31 @@ func (w *watcher) setupPubNub(l *listing) {
 		w.c.log.Info("no PubNub subscription in the device list; polling", "every", w.c.cfg.PollInterval)
 		return
 	}
+	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
+	w.startPubNub()
+}
+
+// startPubNub creates one PubNub client for all channels of the account and
+// subscribes. Every (re)connection uses a fresh client: resubscribing on a
+// client whose loop stopped can leave an SDK goroutine that panics in
+// Destroy.
+func (w *watcher) startPubNub() {
 	cfg := pubnub.NewConfigWithUserId(pubnub.UserId(pubnub.GenerateUUID()))
-	cfg.SubscribeKey = key
+	cfg.SubscribeKey = w.subKey
 	switch o := w.c.cfg.PubNubOrigin; {
 	case strings.HasPrefix(o, "http://"):
 		cfg.Origin, cfg.Secure = strings.TrimPrefix(o, "http://"), false
 	case o != "":
 		cfg.Origin, cfg.Secure = o, true
-	case origin != "":
-		cfg.Origin, cfg.Secure = origin, true
+	case w.origin != "":
+		cfg.Origin, cfg.Secure = w.origin, true
 	}
 	secs := int((w.c.cfg.SubscribeTimeout + time.Second - 1) / time.Second)
 	cfg.SubscribeRequestTimeout = max(secs, 1)
 	cfg.PNReconnectionPolicy = pubnub.PNExponentialPolicy
 	cfg.MaximumReconnectionRetries = -1
-	cfg.SuppressLeaveEvents = false
+	w.sdkLog = &sdkLog{}
+	cfg.Log = log.New(w.sdkLog, "", 0)
 
 	pn := pubnub.NewPubNub(cfg)
 	pn.GetClient() // Destroy dereferences the non-subscribe client
@@ -256,87 +271,75 @@ func (w *watcher) setupPubNub(l *listing) {
 	pn.SetSubscribeClient(sc)
 	ls := pubnub.NewListener()
 	pn.AddListener(ls)
+	w.pnGen++
 	w.drainEnd = make(chan struct{})
-	go drain(ls, w.msgs, w.status, w.drainEnd)
+	go drain(ls, w.pnGen, w.events, w.drainEnd)
 
-	w.pn, w.subKey, w.origin, w.userCh, w.channels = pn, key, cfg.Origin, user, chans
+	w.pn = pn
 	w.activity.touch()
-	pn.Subscribe().Channels(chans).Execute()
-	w.c.log.Info("subscribed to Wink pushes", "channels", len(chans), "origin", cfg.Origin)
+	pn.Subscribe().Channels(w.channels).Execute()
+	w.c.log.Info("subscribing to Wink pushes", "channels", len(w.channels), "origin", cfg.Origin)
 }
 
 // updateSubscription follows channel changes after a resync.
 func (w *watcher) updateSubscription(l *listing) {
-	if w.pn == nil {
+	if w.subKey == "" {
 		w.setupPubNub(l)
 		if w.pn == nil {
 			w.setPush(cloud.PushPolling)
 		}
 		return
 	}
-	key, _, user, chans := w.subscription(l)
-	if key != w.subKey || key == "" {
-		w.stopPubNub()
-		w.live = false
-		w.setPush(cloud.PushPolling)
-		w.setupPubNub(l)
+	key, origin, user, chans := w.subscription(l)
+	if key == "" {
+		return // keep what we have; the listing may be partial
+	}
+	if key == w.subKey && slices.Equal(chans, w.channels) {
+		w.userCh = user
 		return
 	}
-	w.userCh = user
-	var added, removed []string
-	for _, ch := range chans {
-		if !slices.Contains(w.channels, ch) {
-			added = append(added, ch)
-		}
-	}
-	for _, ch := range w.channels {
-		if !slices.Contains(chans, ch) {
-			removed = append(removed, ch)
-		}
-	}
-	w.channels = chans
-	if len(added) > 0 {
-		w.pn.Subscribe().Channels(added).Execute()
-	}
-	if len(removed) > 0 {
-		w.pn.Unsubscribe().Channels(removed).Execute()
-	}
+	w.c.log.Info("Wink subscription changed; resubscribing", "channels", len(chans))
+	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
+	w.stopPubNub()
+	w.startPubNub()
 }
 
+// stopPubNub destroys the PubNub client. It first lets the SDK's subscribe
+// worker get past the point where Destroy would make it panic (bounded).
 func (w *watcher) stopPubNub() {
 	if w.pn == nil {
 		return
 	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !w.sdkLog.settled() && time.Now().Before(deadline) {
+		runtime.Gosched()
+		time.Sleep(5 * time.Millisecond)
+	}
 	w.pn.Destroy()
 	close(w.drainEnd)
 	w.pn = nil
+	w.live = false
+}
+
+// pnEvent is a status or message of PubNub client generation gen.
+type pnEvent struct {
+	gen    int
+	status *pubnub.PNStatus
+	msg    *pubnub.PNMessage
 }
 
 // drain empties every listener channel (the SDK leaks a goroutine per
 // undelivered event) and forwards statuses and messages.
-func drain(l *pubnub.Listener, msgs chan<- pubnub.PNMessage, status chan<- pubnub.PNStatus, done <-chan struct{}) {
+func drain(l *pubnub.Listener, gen int, out chan<- pnEvent, done <-chan struct{}) {
 	for {
+		var ev pnEvent
 		select {
 		case <-done:
 			return
 		case s := <-l.Status:
-			if s == nil {
-				continue
-			}
-			select {
-			case status <- *s:
-			case <-done:
-				return
-			}
+			ev = pnEvent{gen: gen, status: s}
 		case m := <-l.Message:
-			if m == nil {
-				continue
-			}
-			select {
-			case msgs <- *m:
-			case <-done:
-				return
-			}
+			ev = pnEvent{gen: gen, msg: m}
 		case <-l.Presence:
 		case <-l.Signal:
 		case <-l.UUIDEvent:
@@ -345,7 +348,42 @@ func drain(l *pubnub.Listener, msgs chan<- pubnub.PNMessage, status chan<- pubnu
 		case <-l.MessageActionsEvent:
 		case <-l.File:
 		}
+		if ev.status == nil && ev.msg == nil {
+			continue
+		}
+		select {
+		case out <- ev:
+		case <-done:
+			return
+		}
 	}
+}
+
+// sdkLog receives the PubNub SDK's log lines. It counts started subscribe
+// loops and workers that passed their hand-over, so that Destroy is called
+// only when no worker is about to send on a channel Destroy closes.
+type sdkLog struct {
+	mu             sync.Mutex
+	starts, passed int
+}
+
+func (l *sdkLog) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	l.mu.Lock()
+	switch line {
+	case "startSubscribeLoop":
+		l.starts++
+	case "make channel exitSubscriptionManager":
+		l.passed++
+	}
+	l.mu.Unlock()
+	return len(p), nil
+}
+
+func (l *sdkLog) settled() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.starts > 0 && l.passed >= l.starts
 }
 
 // onStatus handles a PubNub status; it reports whether to resync now.
@@ -402,8 +440,8 @@ func (w *watcher) watchdog(now time.Time) {
 		w.resubAt = time.Time{}
 		w.resubTries++
 		w.c.log.Info("resubscribing to Wink pushes", "attempt", w.resubTries)
-		w.activity.touch()
-		w.pn.Subscribe().Channels(w.channels).Execute()
+		w.stopPubNub()
+		w.startPubNub()
 		return
 	}
 	inflight, since := w.activity.state()
