@@ -1,0 +1,253 @@
+package bridge_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/cloud2mqtt/cloud2mqtt/bridge"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
+)
+
+// nth returns a matcher that accepts the n-th message (1-based) for which
+// match is true, counting from the first recorded message.
+func nth(n int, match func(mqtt.Message) bool) func(mqtt.Message) bool {
+	seen := 0
+	return func(m mqtt.Message) bool {
+		if match(m) {
+			seen++
+		}
+		return seen >= n
+	}
+}
+
+func onTopic(topic string) func(mqtt.Message) bool {
+	return func(m mqtt.Message) bool { return m.Topic == topic }
+}
+
+func count(r *mqtttest.Recorder, match func(mqtt.Message) bool) int {
+	n := 0
+	for _, m := range r.Messages() {
+		if match(m) {
+			n++
+		}
+	}
+	return n
+}
+
+// request sends a bridge API request and returns the decoded response with
+// the same transaction.
+func (h *harness) request(t *testing.T, action, payload string) map[string]any {
+	t.Helper()
+	responses := mqtttest.NewRecorder(t, h.url, h.topics.BridgeResponse(action))
+	h.publish(t, "bridge/request/"+action, payload)
+	var req map[string]any
+	_ = json.Unmarshal([]byte(payload), &req)
+	var resp map[string]any
+	responses.Wait(t, wait, func(m mqtt.Message) bool {
+		var r map[string]any
+		if json.Unmarshal(m.Payload, &r) != nil || r["transaction"] != req["transaction"] {
+			return false
+		}
+		resp = r
+		return true
+	})
+	return resp
+}
+
+func TestHomeAssistantBirthRepublishesDiscoveryAndState(t *testing.T) {
+	h := newHarness(t, nil)
+	disc := mqtttest.NewRecorder(t, h.url, h.topics.DeviceDiscovery("cloud2mqtt_wink_light_bulb-2194253"))
+	disc.Wait(t, wait, nil) // the retained config
+	stateTopic := h.topics.Base + "/wink/bedroom_lamp"
+	before := count(h.rec, onTopic(stateTopic))
+
+	mqtttest.Publish(t, h.url, h.topics.HAStatus(), []byte("online"), false)
+	disc.Wait(t, wait, nth(2, func(mqtt.Message) bool { return true }))
+	h.rec.Wait(t, wait, nth(before+1, onTopic(stateTopic)))
+}
+
+func TestStaleDiscoveryIsClearedAtStartAndForeignKept(t *testing.T) {
+	var stale, foreign string
+	h := newHarness(t, func(h *harness) {
+		stale = h.topics.DeviceDiscovery("cloud2mqtt_wink_light_bulb-999")
+		foreign = h.topics.DiscoveryPrefix + "/device/other_bridge_1/config"
+		mqtttest.Publish(t, h.url, stale, []byte(`{"o":{"name":"cloud2mqtt"},"state_topic":"`+h.topics.Base+
+			`/wink/old_lamp","dev":{"ids":["x"]},"cmps":{"light":{"p":"light","unique_id":"x"}}}`), true)
+		mqtttest.Publish(t, h.url, foreign, []byte(`{"o":{"name":"zigbee2mqtt"},"state_topic":"z2m/lamp"}`), true)
+		t.Cleanup(func() { mqtttest.Publish(t, h.url, foreign, nil, true) })
+	})
+	r := mqtttest.NewRecorder(t, h.url, h.topics.DiscoveryPrefix+"/device/+/config")
+	r.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == stale && len(m.Payload) == 0 })
+	h.events.Wait(t, wait, func(m mqtt.Message) bool { return strings.Contains(string(m.Payload), "discovery_cleaned") })
+	// The other bridge's config is still retained.
+	fresh := mqtttest.NewRecorder(t, h.url, foreign)
+	if m := fresh.Wait(t, wait, nil); !m.Retained || len(m.Payload) == 0 {
+		t.Errorf("foreign config was touched: %q", m.Payload)
+	}
+}
+
+func TestDeviceRemovedFromCloudLosesDiscoveryStateAndAvailability(t *testing.T) {
+	h := newHarness(t, nil)
+	config := h.topics.DeviceDiscovery("cloud2mqtt_wink_binary_switch-451110")
+	disc := mqtttest.NewRecorder(t, h.url, config)
+	disc.Wait(t, wait, nil)
+	topic := h.topics.Base + "/wink/porch_light"
+	if !h.srv.RemoveDevice("binary_switch", "451110") {
+		t.Fatal("emulator has no porch light")
+	}
+	disc.Wait(t, wait, func(m mqtt.Message) bool { return len(m.Payload) == 0 })
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == topic && len(m.Payload) == 0 })
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == topic+"/availability" && len(m.Payload) == 0 })
+	h.events.Wait(t, wait, func(m mqtt.Message) bool {
+		return strings.Contains(string(m.Payload), `"device_removed"`) && strings.Contains(string(m.Payload), "451110")
+	})
+}
+
+func TestRenameInCloudMovesTopicAndKeepsUniqueIDs(t *testing.T) {
+	h := newHarness(t, nil)
+	config := h.topics.DeviceDiscovery("cloud2mqtt_wink_binary_switch-451110")
+	disc := mqtttest.NewRecorder(t, h.url, config)
+	first := disc.Wait(t, wait, nil)
+	if err := h.srv.Rename("binary_switch", "451110", "Garden light"); err != nil {
+		t.Fatal(err)
+	}
+	h.state(t, "wink/garden_light", nil)
+	old := h.topics.Base + "/wink/porch_light"
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == old && len(m.Payload) == 0 })
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == old+"/availability" && len(m.Payload) == 0 })
+	second := disc.Wait(t, wait, func(m mqtt.Message) bool { return strings.Contains(string(m.Payload), "Garden light") })
+	uid := func(m mqtt.Message) any {
+		var cfg struct {
+			Cmps map[string]map[string]any `json:"cmps"`
+		}
+		_ = json.Unmarshal(m.Payload, &cfg)
+		return cfg.Cmps["switch"]["unique_id"]
+	}
+	if uid(first) == nil || uid(first) != uid(second) {
+		t.Errorf("unique_id changed from %v to %v", uid(first), uid(second))
+	}
+}
+
+func TestBridgeRequests(t *testing.T) {
+	level := new(slog.LevelVar)
+	h := newHarness(t, func(h *harness) {
+		h.configure = func(o *bridge.Options) { o.LogLevel = level }
+	})
+	resp := h.request(t, "health_check", `{"transaction":"t1"}`)
+	if resp["status"] != "ok" || resp["data"].(map[string]any)["healthy"] != true {
+		t.Errorf("health_check = %v", resp)
+	}
+
+	// A device added while its push is lost appears on discover.
+	h.srv.DropPushes(1)
+	h.srv.AddDevice(map[string]any{"object_type": "binary_switch", "object_id": "777", "name": "Attic fan",
+		"last_reading": map[string]any{"connection": true, "powered": false}})
+	resp = h.request(t, "discover", `{"transaction":2}`)
+	if added := resp["data"].(map[string]any)["added"]; resp["status"] != "ok" || len(added.([]any)) != 1 || added.([]any)[0] != "wink/binary_switch-777" {
+		t.Errorf("discover = %v", resp)
+	}
+	h.state(t, "wink/attic_fan", func(s map[string]any) bool { return s["state"] == "OFF" })
+
+	resp = h.request(t, "device/get", `{"transaction":"t3","id":"wink/bedroom_lamp"}`)
+	data, _ := resp["data"].(map[string]any)
+	if resp["status"] != "ok" || data["state"].(map[string]any)["state"] != "OFF" {
+		t.Errorf("device/get = %v", resp)
+	}
+	resp = h.request(t, "device/get", `{"transaction":"t4","id":"wink/nothing"}`)
+	if resp["status"] != "error" || !strings.Contains(resp["error"].(string), "unknown device") {
+		t.Errorf("device/get of an unknown device = %v", resp)
+	}
+
+	resp = h.request(t, "options", `{"transaction":"t5","options":{"log_level":"debug"}}`)
+	if resp["status"] != "ok" || level.Level() != slog.LevelDebug {
+		t.Errorf("options = %v, level %v", resp, level.Level())
+	}
+	resp = h.request(t, "options", `{"transaction":"t6","options":{"log_level":"loud"}}`)
+	if resp["status"] != "error" || !strings.Contains(resp["error"].(string), "debug, info, warn or error") {
+		t.Errorf("bad options = %v", resp)
+	}
+	resp = h.request(t, "refresh", `{"transaction":"t7"}`)
+	if resp["status"] != "ok" || resp["data"].(map[string]any)["devices"].(float64) < 10 {
+		t.Errorf("refresh = %v", resp)
+	}
+	resp = h.request(t, "restart_everything", `{"transaction":"t8"}`)
+	if resp["status"] != "error" || !strings.Contains(resp["error"].(string), "known: ") {
+		t.Errorf("unknown request = %v", resp)
+	}
+}
+
+func TestGetRereadsADeviceWhosePushWasLost(t *testing.T) {
+	h := newHarness(t, nil)
+	h.srv.DropPushes(1)
+	if err := h.srv.Update("sensor_pod", "198190", map[string]any{"temperature": 30.5}); err != nil {
+		t.Fatal(err)
+	}
+	h.publish(t, "wink/hallway_motion/get", "")
+	h.state(t, "wink/hallway_motion", func(s map[string]any) bool { return s["temperature"] == 30.5 })
+}
+
+func TestAttributeOutputAndSetPerField(t *testing.T) {
+	h := newHarness(t, func(h *harness) {
+		h.configure = func(o *bridge.Options) { o.Output = bridge.OutputAttributeAndJSON }
+	})
+	lamp := h.topics.Base + "/wink/bedroom_lamp"
+	m := h.rec.Wait(t, wait, onTopic(lamp+"/state"))
+	if string(m.Payload) != "OFF" {
+		t.Errorf("attribute state = %q, want OFF", m.Payload)
+	}
+	h.publish(t, "wink/bedroom_lamp/set/state", "ON")
+	h.rec.WaitTopic(t, wait, lamp+"/state", []byte("ON"))
+	h.publish(t, "wink/bedroom_lamp/set/brightness", "51")
+	h.rec.WaitTopic(t, wait, lamp+"/brightness", []byte("51"))
+	h.state(t, "wink/bedroom_lamp", func(s map[string]any) bool { return s["brightness"] == 51.0 })
+}
+
+func TestPerDeviceOptions(t *testing.T) {
+	h := newHarness(t, func(h *harness) {
+		h.configure = func(o *bridge.Options) {
+			o.Devices = map[string]bridge.DeviceOptions{
+				"wink/binary_switch-451110": {Exclude: true},
+				"wink/light_bulb-2194253":   {Topic: "desk"},
+				"wink/shade-31045":          {Optimistic: true},
+			}
+		}
+	})
+	h.state(t, "wink/desk", nil)
+	// The optimistic shade shows the commanded position although the
+	// cloud's confirmation push is lost.
+	h.srv.DropPushes(1)
+	h.publish(t, "wink/office_shade/set/position", "40")
+	h.state(t, "wink/office_shade", func(s map[string]any) bool { return s["position"] == 40.0 })
+
+	m := h.rec.Wait(t, wait, onTopic(h.topics.BridgeDevices()))
+	if strings.Contains(string(m.Payload), "451110") || strings.Contains(string(m.Payload), "porch_light") {
+		t.Errorf("excluded device listed: %s", m.Payload)
+	}
+	if count(h.rec, func(m mqtt.Message) bool { return strings.HasPrefix(m.Topic, h.topics.Base+"/wink/porch_light") }) != 0 {
+		t.Error("excluded device was published")
+	}
+}
+
+func TestPerComponentDiscovery(t *testing.T) {
+	h := newHarness(t, func(h *harness) {
+		h.configure = func(o *bridge.Options) { o.Discovery = bridge.DiscoveryComponent }
+	})
+	topic := h.topics.DiscoveryPrefix + "/light/cloud2mqtt_wink_light_bulb-2194253/light/config"
+	r := mqtttest.NewRecorder(t, h.url, topic)
+	m := r.Wait(t, wait, nil)
+	var cfg map[string]any
+	if err := json.Unmarshal(m.Payload, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"command_topic", "state_topic", "unique_id", "dev", "o", "availability", "schema"} {
+		if _, ok := cfg[k]; !ok {
+			t.Errorf("per-component light config lacks %s: %s", k, m.Payload)
+		}
+	}
+	if _, ok := cfg["p"]; ok {
+		t.Errorf("per-component config carries the device-based key p: %s", m.Payload)
+	}
+}
