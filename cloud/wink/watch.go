@@ -2,14 +2,14 @@ package wink
 
 import (
 	"context"
-	"log"
-	"runtime"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
