@@ -5,10 +5,10 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -17,8 +17,11 @@ import (
 
 // Broker is a running embedded MQTT broker listening on one TCP address.
 type Broker struct {
-	srv  *mochi.Server
-	addr string
+	srv       *mochi.Server
+	ln        net.Listener
+	addr      string
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start listens on addr (for example "127.0.0.1:0" or ":1883") and serves
@@ -46,7 +49,7 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		_ = srv.Close()
 		return nil, fmt.Errorf("broker: serve on %s: %w", ln.Addr(), err)
 	}
-	return &Broker{srv: srv, addr: ln.Addr().String()}, nil
+	return &Broker{srv: srv, ln: ln, addr: ln.Addr().String()}, nil
 }
 
 // Addr returns the host:port the broker is actually bound to.
@@ -64,17 +67,23 @@ func (b *Broker) DropClient(clientID string) bool {
 	if !ok || cl.Closed() {
 		return false
 	}
-	cl.Stop(errors.New("dropped by broker"))
-	return true
+	// Closing only the socket makes the broker see a read error, as on a
+	// network failure, which is what triggers the will.
+	return cl.Net.Conn.Close() == nil
 }
 
 // Close stops the broker: it disconnects every client and releases the
-// listening address so another broker may bind it.
+// listening address so another broker may bind it. Calling Close again
+// returns the first call's result.
 func (b *Broker) Close() error {
-	if err := b.srv.Close(); err != nil {
-		return fmt.Errorf("broker: close: %w", err)
-	}
-	return nil
+	b.closeOnce.Do(func() {
+		// Stop accepting first, so no client reconnects to a closing broker.
+		_ = b.ln.Close()
+		if err := b.srv.Close(); err != nil {
+			b.closeErr = fmt.Errorf("broker: close: %w", err)
+		}
+	})
+	return b.closeErr
 }
 
 // brokerLogger returns the logger handed to mochi: the caller's handler
