@@ -25,6 +25,7 @@ type AuthError struct {
 	Reason  string // Wink's error_description, explained
 }
 
+// Error says why the credentials were rejected and how to log in again.
 func (e *AuthError) Error() string {
 	reason := e.Code
 	if e.Reason != "" {

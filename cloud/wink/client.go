@@ -198,7 +198,7 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	return l, nil
 }
 
-// remember stores decoded devices and returns the first one.
+// remember stores decoded devices for later Set and Device calls.
 func (c *Client) remember(ds []decoded) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -351,6 +351,7 @@ type HTTPError struct {
 	Message      string // Wink's errors list joined, or the status text
 }
 
+// Error returns the method, path, status and Wink's error texts.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
 }

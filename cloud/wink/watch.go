@@ -174,9 +174,11 @@ func (w *watcher) resync(ctx context.Context) (*listing, error) {
 
 func (w *watcher) noteErr(err error) {
 	if errors.Is(err, cloud.ErrAuth) {
-		w.c.log.Error("Wink rejected the credentials", "err", err)
-		w.authFailed = true
-		w.report(cloud.Event{Kind: cloud.EventAuth, Err: err})
+		if !w.authFailed {
+			w.c.log.Error("Wink rejected the credentials", "err", err)
+			w.authFailed = true
+			w.report(cloud.Event{Kind: cloud.EventAuth, Err: err})
+		}
 		return
 	}
 	w.c.log.Warn("Wink request failed", "err", err)
