@@ -199,6 +199,10 @@ type tokenResponse struct {
 // postToken POSTs a JSON token request and parses the answer.
 func (c *Client) postToken(ctx context.Context, body map[string]string) (*oauth2.Token, error) {
 	grant := body["grant_type"]
+	// A refresh token is single-use: once sent, the answer must be read even
+	// if the caller gives up, or the new token would be lost. The HTTP
+	// client's timeout still bounds the call.
+	ctx = context.WithoutCancel(ctx)
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
