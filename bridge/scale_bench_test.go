@@ -1,0 +1,159 @@
+package bridge_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/bridge"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
+)
+
+// bigHome adds n devices of mixed types to an emulator.
+func bigHome(srv *winktest.Server, account string, n int) {
+	for i := range n {
+		id := strconv.Itoa(100000 + i)
+		name := fmt.Sprintf("%s device %d", account, i)
+		var obj map[string]any
+		switch i % 4 {
+		case 0:
+			obj = map[string]any{"object_type": "light_bulb", "object_id": id, "name": name,
+				"last_reading": map[string]any{"connection": true, "powered": i%8 == 0, "brightness": 0.5}}
+		case 1:
+			obj = map[string]any{"object_type": "binary_switch", "object_id": id, "name": name,
+				"last_reading": map[string]any{"connection": true, "powered": true}}
+		case 2:
+			obj = map[string]any{"object_type": "sensor_pod", "object_id": id, "name": name,
+				"capabilities": map[string]any{"sensor_types": []any{
+					map[string]any{"field": "motion", "type": "boolean", "mutability": "read-only"},
+					map[string]any{"field": "temperature", "type": "float", "mutability": "read-only"},
+					map[string]any{"field": "battery", "type": "percentage", "mutability": "read-only"}}},
+				"last_reading": map[string]any{"connection": true, "motion": false, "temperature": 21.5, "battery": 0.9}}
+		default:
+			obj = map[string]any{"object_type": "lock", "object_id": id, "name": name,
+				"last_reading": map[string]any{"connection": true, "locked": true, "battery": 0.8}}
+		}
+		srv.AddDevice(obj)
+	}
+}
+
+// publishEverything starts a bridge over the accounts and returns once the
+// state and availability of all want devices reached a subscriber.
+func publishEverything(tb testing.TB, servers []*winktest.Server, want int) (time.Duration, int) {
+	url := mqtttest.BrokerURL(tb)
+	base := mqtttest.BaseTopic(tb)
+	topics := bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}
+	rec := mqtttest.NewRecorder(tb, url, base+"/#")
+	disc := mqtttest.NewRecorder(tb, url, topics.DiscoveryPrefix+"/#")
+	tb.Cleanup(func() { clearRetained(tb, url, disc) })
+	log := testLogger(tb)
+	var providers []cloud.Provider
+	for i, srv := range servers {
+		_, refresh := srv.IssueTokens()
+		p, err := wink.New(wink.Config{Account: fmt.Sprintf("home%d", i), ClientID: "winktest-client",
+			ClientSecret: "winktest-secret", RefreshToken: refresh, APIURL: srv.URL,
+			PubNubOrigin: srv.PubNubOrigin, SubscribeTimeout: 5 * time.Second, Logger: log})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		providers = append(providers, p)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	client, err := mqtt.Connect(ctx, mqtt.Options{URL: url, Logger: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := bridge.New(client, providers, bridge.Options{Topics: topics, Logger: log, Version: "bench"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { defer close(done); _ = b.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		_ = client.Close(context.Background())
+	}()
+	states, avail := map[string]bool{}, map[string]bool{}
+	rec.Wait(tb, 2*time.Minute, func(m mqtt.Message) bool {
+		rest := strings.TrimPrefix(m.Topic, base+"/")
+		if strings.HasPrefix(rest, "bridge/") || len(m.Payload) == 0 {
+			return false
+		}
+		if strings.HasSuffix(rest, "/availability") {
+			avail[strings.TrimSuffix(rest, "/availability")] = true
+		} else {
+			states[rest] = true
+		}
+		return len(states) >= want && len(avail) >= want
+	})
+	elapsed := time.Since(start)
+	return elapsed, len(rec.Messages()) + len(disc.Messages())
+}
+
+func scaleServers(tb testing.TB, accounts, perAccount int) []*winktest.Server {
+	var servers []*winktest.Server
+	for i := range accounts {
+		srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: testLogger(tb)})
+		tb.Cleanup(srv.Close)
+		bigHome(srv, fmt.Sprintf("home%d", i), perAccount)
+		servers = append(servers, srv)
+	}
+	return servers
+}
+
+func TestThousandDevicesAcrossAccountsAreAllPublished(t *testing.T) {
+	if testing.Short() {
+		t.Skip("publishes 1,000 devices")
+	}
+	servers := scaleServers(t, 4, 250)
+	publishEverything(t, servers, 1000)
+}
+
+// BenchmarkPublishThousandDevices measures a cold start with 1,000 devices
+// in four accounts: time until every device's discovery, state and
+// availability reached a subscriber, messages per second, and memory.
+func BenchmarkPublishThousandDevices(b *testing.B) {
+	servers := scaleServers(b, 4, 250)
+	var total time.Duration
+	var msgs int
+	for range b.N {
+		elapsed, n := publishEverything(b, servers, 1000)
+		total += elapsed
+		msgs += n
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(total.Seconds()*1000/float64(b.N), "ms/publish-all")
+	b.ReportMetric(float64(msgs)/total.Seconds(), "msgs/s")
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+	if rss, ok := residentMiB(); ok {
+		b.ReportMetric(rss, "rss-MiB")
+	}
+}
+
+// residentMiB reads the process's resident memory from /proc.
+func residentMiB() (float64, bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024, err == nil
+		}
+	}
+	return 0, false
+}
