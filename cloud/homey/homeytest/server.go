@@ -1,0 +1,430 @@
+// Package homeytest is an emulator of Athom's cloud and of one Homey (Pro
+// Early 2023 / Homey Cloud, Web API v3) for tests and the demo mode, in the
+// spirit of net/http/httptest: NewServer starts two real HTTP servers on
+// loopback.
+//
+// The cloud server (CloudURL, standing in for https://api.athom.com) speaks
+// the athom OAuth2 endpoints (/oauth2/authorise, /oauth2/token), /user/me
+// and /delegation/token?audience=homey. The Homey server (HomeyURL) speaks
+// /api/manager/... (ping, users/login, sessions/session/me, devices, zones,
+// capability GET/PUT) and the realtime Socket.IO v2 / Engine.IO 3 socket at
+// /socket.io/?EIO=3&transport=websocket (websocket transport only).
+//
+// Authentication chain: an athom access token buys a delegation JWT (a JSON
+// string), the Homey trades that JWT once for a session token (a JSON
+// string) that carries the OAuth scope "homey" (everything). Homey Pro
+// local API keys (NewAPIKey) carry explicit scopes, matched by prefix as
+// the Homey does: "homey.device" grants "homey.device.readonly" and
+// "homey.device.control", "homey" grants all.
+//
+// Refresh tokens rotate: every refresh_token grant answers with a new
+// refresh token and the one used stops working. Clients must save the
+// rotated token at once (clients that keep the old one when none is
+// returned still work, because one is always returned).
+//
+// Realtime events: a capability change is sent as the event "capability"
+// on the URI homey:device:<id> with {capabilityId, value, transactionId,
+// transactionTime}; a PUT's transactionId is echoed, other changes carry a
+// fresh one. Device additions, changes (name, availability) and removals go
+// to homey:manager:devices as device.create / device.update / device.delete
+// with the full device. Only subscribers of a URI get its events.
+//
+// Fault knobs (SetLatency, FailNext, FailNextCloud, DropSockets,
+// RefuseSockets, ExpireAccessTokens, RevokeRefreshTokens, ExpireSessions)
+// let tests exercise a client's recovery paths. Every HTTP request to
+// either server is recorded (Requests, WaitRequest, CountRequests),
+// socket upgrades included.
+package homeytest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// ClientID and ClientSecret identify the one athom OAuth client the
+	// cloud knows. Defaults: "homeytest-client" and "homeytest-secret".
+	ClientID, ClientSecret string
+	// Username and Password are the athom account accepted by the password
+	// grant. Defaults: "demo@example.com" and "demo-password".
+	Username, Password string
+	// HomeyID is the Homey's id (its cloudId). Default: 24 random hex
+	// digits.
+	HomeyID string
+	// HomeyName is the Homey's name. Default "Demo Homey".
+	HomeyName string
+	// AccessTokenTTL is the athom access token lifetime, reported as
+	// expires_in; after it the cloud answers 401 {"error":"invalid_token"}.
+	// Default 3660s.
+	AccessTokenTTL time.Duration
+	// DelegationTTL is the lifetime of a delegation JWT. Default 5m.
+	DelegationTTL time.Duration
+	// SessionTTL is the Homey session token lifetime; after it the Homey
+	// answers 401. Default 24h.
+	SessionTTL time.Duration
+	// CodeTTL is the authorization code lifetime. Default 30s. Codes are
+	// single-use.
+	CodeTTL time.Duration
+	// PingInterval and PingTimeout are announced in the Engine.IO open
+	// packet. A socket that sends no ping for PingInterval+PingTimeout is
+	// closed. Defaults 5s and 8s.
+	PingInterval, PingTimeout time.Duration
+	// Logger receives debug logs (never tokens or secrets). Nil discards.
+	Logger *slog.Logger
+}
+
+// Host names used in Request.Host.
+const (
+	HostCloud = "cloud"
+	HostHomey = "homey"
+)
+
+// HomeyVersion is the firmware version the Homey reports (X-Homey-Version,
+// softwareVersion).
+const HomeyVersion = "12.4.0"
+
+// Request is one HTTP request one of the servers received.
+type Request struct {
+	// Host is HostCloud or HostHomey.
+	Host         string
+	Method, Path string
+	// Query is the raw query string.
+	Query  string
+	Header http.Header
+	Body   []byte
+	At     time.Time
+}
+
+// maxRecorded bounds the request log; the oldest entries are dropped first.
+const maxRecorded = 10000
+
+// Server is a running athom cloud and Homey emulator. All methods are safe
+// for concurrent use.
+type Server struct {
+	// CloudURL is the athom API base, e.g. "http://127.0.0.1:PORT"
+	// (stands in for https://api.athom.com).
+	CloudURL string
+	// HomeyURL is the Homey's base URL, e.g. "http://127.0.0.1:PORT". It is
+	// given as localUrl and remoteUrl in /user/me.
+	HomeyURL string
+	// HomeyID is the Homey's id.
+	HomeyID string
+	// UserID is the athom user's id.
+	UserID string
+
+	opts Options
+	log  *slog.Logger
+
+	cloudSrv, homeySrv *http.Server
+	done               chan struct{}
+	closeOnce          sync.Once
+	jwtKey             []byte
+
+	hub *hub
+
+	mu         sync.Mutex
+	closed     bool
+	devices    map[string]map[string]any
+	devOrder   []string
+	zones      map[string]map[string]any
+	zoneOrder  []string
+	access     map[string]time.Time // athom access token → expiry
+	refresh    map[string]bool      // valid refresh tokens
+	codes      map[string]time.Time // authorization code → expiry
+	usedJWT    map[string]bool      // delegation JWT ids already traded
+	sessions   map[string]*session
+	apiKeys    map[string]*apiKey
+	latency    time.Duration
+	failN      int
+	failStatus int
+	cloudFailN int
+	cloudFail  int
+	requests   []Request
+	reqNotify  chan struct{}
+}
+
+// NewServer starts the athom cloud and the Homey on 127.0.0.1 with random
+// ports. It panics if it cannot listen, like httptest.NewServer. The Homey
+// starts with its root zone "Home" and no devices; call Furnish for a demo
+// home. Call Close when done.
+func NewServer(opts Options) *Server {
+	opts = withDefaults(opts)
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		HomeyID:   opts.HomeyID,
+		UserID:    randomHex(12),
+		opts:      opts,
+		log:       log,
+		done:      make(chan struct{}),
+		jwtKey:    []byte(randomHex(32)),
+		devices:   map[string]map[string]any{},
+		zones:     map[string]map[string]any{},
+		access:    map[string]time.Time{},
+		refresh:   map[string]bool{},
+		codes:     map[string]time.Time{},
+		usedJWT:   map[string]bool{},
+		sessions:  map[string]*session{},
+		apiKeys:   map[string]*apiKey{},
+		reqNotify: make(chan struct{}),
+	}
+	s.hub = newHub(s)
+	s.addZoneLocked(map[string]any{"id": RootZoneID, "name": "Home", "parent": nil, "icon": "home"})
+
+	cloudLn := listen()
+	homeyLn := listen()
+	s.CloudURL = "http://" + cloudLn.Addr().String()
+	s.HomeyURL = "http://" + homeyLn.Addr().String()
+
+	s.cloudSrv = &http.Server{Handler: s.cloudHandler(), ReadHeaderTimeout: 10 * time.Second}
+	s.homeySrv = &http.Server{Handler: s.homeyHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.cloudSrv.Serve(cloudLn) }()
+	go func() { _ = s.homeySrv.Serve(homeyLn) }()
+	return s
+}
+
+func withDefaults(o Options) Options {
+	if o.ClientID == "" {
+		o.ClientID = "homeytest-client"
+	}
+	if o.ClientSecret == "" {
+		o.ClientSecret = "homeytest-secret"
+	}
+	if o.Username == "" {
+		o.Username = "demo@example.com"
+	}
+	if o.Password == "" {
+		o.Password = "demo-password"
+	}
+	if o.HomeyID == "" {
+		o.HomeyID = randomHex(12)
+	}
+	if o.HomeyName == "" {
+		o.HomeyName = "Demo Homey"
+	}
+	if o.AccessTokenTTL <= 0 {
+		o.AccessTokenTTL = 3660 * time.Second
+	}
+	if o.DelegationTTL <= 0 {
+		o.DelegationTTL = 5 * time.Minute
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 24 * time.Hour
+	}
+	if o.CodeTTL <= 0 {
+		o.CodeTTL = 30 * time.Second
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 5 * time.Second
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = 8 * time.Second
+	}
+	return o
+}
+
+func listen() net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("homeytest: failed to listen on a port: %v", err))
+	}
+	return ln
+}
+
+// Close closes every realtime socket and stops both servers. It is safe to
+// call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.done)
+		s.hub.dropAll()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.cloudSrv.Shutdown(ctx)
+		_ = s.homeySrv.Shutdown(ctx)
+		_ = s.cloudSrv.Close()
+		_ = s.homeySrv.Close()
+		s.hub.wait()
+	})
+}
+
+// SetLatency delays every HTTP answer of both servers by d (socket
+// upgrades excepted).
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// FailNext makes the next n Homey REST calls (ping and login included,
+// socket upgrades excepted) answer status with a Homey error body
+// {"error":…,"statusCode":status}.
+func (s *Server) FailNext(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN = n
+	s.failStatus = status
+}
+
+// FailNextCloud makes the next n athom cloud calls answer status with an
+// OAuth-style error body {"error":…,"error_description":…}.
+func (s *Server) FailNextCloud(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cloudFailN = n
+	s.cloudFail = status
+}
+
+// DropSockets closes every realtime connection now, as a network drop
+// would.
+func (s *Server) DropSockets() {
+	s.hub.dropAll()
+}
+
+// RefuseSockets makes socket upgrades answer 503 while refuse is true, so
+// clients must fall back to polling.
+func (s *Server) RefuseSockets(refuse bool) {
+	s.hub.setRefuse(refuse)
+}
+
+// SocketCount is the number of open realtime connections.
+func (s *Server) SocketCount() int {
+	return s.hub.count()
+}
+
+// Requests returns a copy of the requests received so far, oldest first
+// (at most the last 10000).
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = copyRequest(r)
+	}
+	return out
+}
+
+// WaitRequest returns the first recorded request, past or future, for
+// which match is true. It fails when ctx ends first or the server closes.
+func (s *Server) WaitRequest(ctx context.Context, match func(Request) bool) (Request, error) {
+	seen := 0
+	for {
+		s.mu.Lock()
+		reqs := s.requests
+		for ; seen < len(reqs); seen++ {
+			if match(reqs[seen]) {
+				r := copyRequest(reqs[seen])
+				s.mu.Unlock()
+				return r, nil
+			}
+		}
+		if len(reqs) >= maxRecorded {
+			seen = 0 // the log was trimmed; rescan from the start next time
+		}
+		notify := s.reqNotify
+		s.mu.Unlock()
+		select {
+		case <-notify:
+		case <-ctx.Done():
+			return Request{}, fmt.Errorf("homeytest: wait for request: %w", ctx.Err())
+		case <-s.done:
+			return Request{}, errors.New("homeytest: wait for request: server closed")
+		}
+	}
+}
+
+// CountRequests counts recorded requests to host (HostCloud, HostHomey, or
+// any if empty) with the method (any if empty) whose path starts with
+// pathPrefix.
+func (s *Server) CountRequests(host, method, pathPrefix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if (host == "" || r.Host == host) && (method == "" || r.Method == method) && strings.HasPrefix(r.Path, pathPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func copyRequest(r Request) Request {
+	r.Header = r.Header.Clone()
+	r.Body = append([]byte(nil), r.Body...)
+	return r
+}
+
+// record stores a request and wakes waiters. It leaves a re-readable body.
+func (s *Server) record(host string, r *http.Request) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		_ = r.Body.Close()
+	}
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	req := Request{Host: host, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, At: time.Now()}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	if len(s.requests) > maxRecorded {
+		s.requests = append([]Request(nil), s.requests[len(s.requests)-maxRecorded:]...)
+	}
+	close(s.reqNotify)
+	s.reqNotify = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// delay waits for the configured latency; false means the request or the
+// server ended first.
+func (s *Server) delay(r *http.Request) bool {
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency <= 0 {
+		return true
+	}
+	t := time.NewTimer(latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	return false
+}
+
+// randomHex returns 2n random hex digits.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("homeytest: random bytes: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
+
+// newUUID returns a random version 4 UUID.
+func newUUID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("homeytest: random bytes: %v", err))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
