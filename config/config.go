@@ -1,0 +1,367 @@
+// Package config loads and validates cloud2mqtt's configuration.
+//
+// Sources, from lowest to highest precedence: built-in defaults, a YAML file,
+// environment variables CLOUD2MQTT_<SECTION>_<KEY> (for example
+// CLOUD2MQTT_MQTT_URL or CLOUD2MQTT_LOG_LEVEL), per-account variables
+// CLOUD2MQTT_ACCOUNT_<NAME>_<KEY> (for example
+// CLOUD2MQTT_ACCOUNT_WINK_CLIENT_SECRET) and finally command-line flags. The
+// result is an immutable snapshot: the file is read once and never watched.
+//
+// Every error names the key (for example accounts[0].client_id) and says how
+// to fix it; all problems are reported together. Secrets are replaced by
+// "***" in Redacted and YAML.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix is the prefix of every configuration environment variable.
+const EnvPrefix = "CLOUD2MQTT"
+
+// DefaultFile is the configuration file read when Load gets no path and the
+// file exists in the working directory.
+const DefaultFile = "config.yaml"
+
+// Default values.
+const (
+	DefaultBaseTopic       = "cloud2mqtt"
+	DefaultDiscoveryPrefix = "homeassistant"
+	DefaultStateDir        = "./state"
+	DefaultLogLevel        = "info"
+	DefaultWinkAPIURL      = "https://api.wink.com"
+)
+
+// Cloud names accepted in accounts[].cloud.
+const (
+	CloudWink = "wink"
+)
+
+// redactedValue replaces secrets in Redacted and YAML.
+const redactedValue = "***"
+
+// Config is the whole configuration.
+type Config struct {
+	MQTT     MQTT      `mapstructure:"mqtt" yaml:"mqtt"`
+	StateDir string    `mapstructure:"state_dir" yaml:"state_dir"` // tokens live here
+	LogLevel string    `mapstructure:"log_level" yaml:"log_level"` // debug|info|warn|error
+	Accounts []Account `mapstructure:"accounts" yaml:"accounts"`
+}
+
+// MQTT is the broker connection and the topic layout.
+type MQTT struct {
+	// URL of the broker, e.g. tcp://127.0.0.1:1883 or mqtts://host:8883.
+	// Empty means none is configured (demo mode then starts its own).
+	URL      string `mapstructure:"url" yaml:"url"`
+	Username string `mapstructure:"username" yaml:"username"`
+	Password string `mapstructure:"password" yaml:"password"`
+	ClientID string `mapstructure:"client_id" yaml:"client_id"`
+	// BaseTopic is the first topic level of everything the bridge publishes.
+	BaseTopic string `mapstructure:"base_topic" yaml:"base_topic"`
+	// DiscoveryPrefix is Home Assistant's discovery prefix.
+	DiscoveryPrefix string `mapstructure:"discovery_prefix" yaml:"discovery_prefix"`
+	TLS             TLS    `mapstructure:"tls" yaml:"tls"`
+}
+
+// TLS configures TLS to the broker. CA, Cert and Key are PEM file paths.
+type TLS struct {
+	CA                 string `mapstructure:"ca" yaml:"ca"`
+	Cert               string `mapstructure:"cert" yaml:"cert"`
+	Key                string `mapstructure:"key" yaml:"key"`
+	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify" yaml:"insecure_skip_verify"`
+}
+
+// Account is one cloud account.
+type Account struct {
+	// Name identifies the account in topics: a slug of [a-z0-9_-].
+	Name string `mapstructure:"name" yaml:"name"`
+	// Cloud is the kind of cloud: "wink".
+	Cloud        string `mapstructure:"cloud" yaml:"cloud"`
+	ClientID     string `mapstructure:"client_id" yaml:"client_id"`
+	ClientSecret string `mapstructure:"client_secret" yaml:"client_secret"`
+	RefreshToken string `mapstructure:"refresh_token" yaml:"refresh_token"`
+	Email        string `mapstructure:"email" yaml:"email"`
+	Password     string `mapstructure:"password" yaml:"password"`
+	// APIURL is the cloud's REST endpoint (Wink default https://api.wink.com).
+	APIURL string `mapstructure:"api_url" yaml:"api_url"`
+	// PubNubOrigin overrides the PubNub origin: "host[:port]" (TLS) or
+	// "http://host:port" (plain HTTP, for the emulator).
+	PubNubOrigin string `mapstructure:"pubnub_origin" yaml:"pubnub_origin"`
+}
+
+// accountEnvKeys returns the account keys that
+// CLOUD2MQTT_ACCOUNT_<NAME>_<KEY> may set.
+func accountEnvKeys() []string {
+	return []string{"client_id", "client_secret", "refresh_token", "email", "password", "api_url", "pubnub_origin"}
+}
+
+// flagKey is a command-line flag and the configuration key it sets.
+type flagKey struct{ flag, key string }
+
+// flagKeys returns the flags Load honours.
+func flagKeys() []flagKey {
+	return []flagKey{
+		{"mqtt-url", "mqtt.url"},
+		{"base-topic", "mqtt.base_topic"},
+		{"log-level", "log_level"},
+		{"state-dir", "state_dir"},
+	}
+}
+
+// defaults returns every scalar key with its default value.
+func defaults() map[string]any {
+	return map[string]any{
+		"mqtt.url":                      "",
+		"mqtt.username":                 "",
+		"mqtt.password":                 "",
+		"mqtt.client_id":                "",
+		"mqtt.base_topic":               DefaultBaseTopic,
+		"mqtt.discovery_prefix":         DefaultDiscoveryPrefix,
+		"mqtt.tls.ca":                   "",
+		"mqtt.tls.cert":                 "",
+		"mqtt.tls.key":                  "",
+		"mqtt.tls.insecure_skip_verify": false,
+		"state_dir":                     DefaultStateDir,
+		"log_level":                     DefaultLogLevel,
+		"accounts":                      []any{},
+	}
+}
+
+// Load reads the configuration. path "" reads ./config.yaml when it exists
+// and otherwise uses defaults and the environment only; an explicit path that
+// does not exist is an error. flags may be nil; of it, the flags mqtt-url,
+// base-topic, log-level and state-dir are used when set on the command line.
+// The result is validated; all problems are returned together, one per line.
+func Load(path string, flags *pflag.FlagSet) (*Config, error) {
+	data, src, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+
+	v := viper.New()
+	for k, d := range defaults() {
+		v.SetDefault(k, d)
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+
+	var errs []error
+	if data != nil {
+		var raw any
+		if err := yaml.Unmarshal(data, &raw); err != nil {
+			return nil, fmt.Errorf("config: %s is not valid YAML: %w", src, err)
+		}
+		errs = append(errs, unknownKeys(raw)...)
+		v.SetConfigType("yaml")
+		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+			return nil, fmt.Errorf("config: read %s: %w", src, err)
+		}
+	}
+	if flags != nil {
+		for _, fk := range flagKeys() {
+			if f := flags.Lookup(fk.flag); f != nil && f.Changed {
+				v.Set(fk.key, f.Value.String())
+			}
+		}
+	}
+
+	var c Config
+	if err := v.Unmarshal(&c); err != nil {
+		errs = append(errs, fmt.Errorf("%w (fix the value's type in %s or the environment)", err, src))
+	} else {
+		c.applyAccountEnv()
+		c.applyDefaults()
+		if err := c.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("config: invalid configuration (%s):\n%w", src, errors.Join(errs...))
+	}
+	return &c, nil
+}
+
+// readFile returns the file's content and a description of the source for
+// messages. A nil content means no file.
+func readFile(path string) ([]byte, string, error) {
+	if path == "" {
+		data, err := os.ReadFile(DefaultFile)
+		switch {
+		case err == nil:
+			return data, DefaultFile, nil
+		case errors.Is(err, os.ErrNotExist):
+			return nil, "defaults and environment", nil
+		default:
+			return nil, "", fmt.Errorf("config: read %s: %w", DefaultFile, err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", fmt.Errorf("config: file %q does not exist: check the path given with --config, or omit it to use ./%s or defaults and environment", path, DefaultFile)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("config: read %q: %w", path, err)
+	}
+	return data, path, nil
+}
+
+// applyAccountEnv overrides account keys from CLOUD2MQTT_ACCOUNT_<NAME>_<KEY>.
+func (c *Config) applyAccountEnv() {
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.Name == "" {
+			continue
+		}
+		for _, key := range accountEnvKeys() {
+			if val, ok := os.LookupEnv(AccountEnvVar(a.Name, key)); ok {
+				*accountField(a, key) = val
+			}
+		}
+	}
+}
+
+// AccountEnvVar returns the environment variable that sets key of the
+// account named name, e.g. CLOUD2MQTT_ACCOUNT_WINK_HOME_CLIENT_SECRET for
+// ("wink-home", "client_secret").
+func AccountEnvVar(name, key string) string {
+	n := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	return EnvPrefix + "_ACCOUNT_" + n + "_" + strings.ToUpper(key)
+}
+
+// accountField returns a pointer to the account field for key.
+func accountField(a *Account, key string) *string {
+	switch key {
+	case "client_id":
+		return &a.ClientID
+	case "client_secret":
+		return &a.ClientSecret
+	case "refresh_token":
+		return &a.RefreshToken
+	case "email":
+		return &a.Email
+	case "password":
+		return &a.Password
+	case "api_url":
+		return &a.APIURL
+	case "pubnub_origin":
+		return &a.PubNubOrigin
+	}
+	panic("config: no account field " + key)
+}
+
+// applyDefaults fills per-account defaults.
+func (c *Config) applyDefaults() {
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.Cloud == CloudWink && a.APIURL == "" {
+			a.APIURL = DefaultWinkAPIURL
+		}
+	}
+}
+
+// Redacted returns a copy in which every secret that is set (passwords,
+// client secrets, refresh tokens, the password in mqtt.url) reads "***".
+func (c *Config) Redacted() *Config {
+	r := *c
+	r.MQTT.Password = redact(r.MQTT.Password)
+	r.MQTT.URL = redactURL(r.MQTT.URL)
+	r.Accounts = append([]Account(nil), c.Accounts...)
+	for i := range r.Accounts {
+		a := &r.Accounts[i]
+		a.ClientSecret = redact(a.ClientSecret)
+		a.RefreshToken = redact(a.RefreshToken)
+		a.Password = redact(a.Password)
+		a.APIURL = redactURL(a.APIURL)
+		a.PubNubOrigin = redactURL(a.PubNubOrigin)
+	}
+	return &r
+}
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redactedValue
+}
+
+// redactURL hides the password of a URL's user info. A string that does
+// not parse but looks like it carries user info is hidden as a whole.
+func redactURL(s string) string {
+	if s == "" {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return redactedValue
+		}
+		return s
+	}
+	if u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), redactedValue)
+	}
+	return strings.Replace(u.String(), url.QueryEscape(redactedValue), redactedValue, 1)
+}
+
+// YAML returns the redacted configuration as YAML, in the file's format.
+func (c *Config) YAML() ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c.Redacted()); err != nil {
+		return nil, fmt.Errorf("config: encode YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: encode YAML: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// ParseLevel parses a log level: debug, info, warn (or warning) or error,
+// in any case.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("log_level: %q is not a level: use debug, info, warn or error", s)
+}
+
+// knownKeys returns the keys of a struct type from its mapstructure tags.
+func knownKeys(t reflect.Type) []string {
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		keys = append(keys, tagName(t.Field(i)))
+	}
+	return keys
+}
+
+func tagName(f reflect.StructField) string {
+	if tag, ok := f.Tag.Lookup("mapstructure"); ok {
+		if name, _, _ := strings.Cut(tag, ","); name != "" {
+			return name
+		}
+	}
+	return strings.ToLower(f.Name)
+}
