@@ -67,7 +67,9 @@ func (s *Server) Furnish() {
 	s.mu.Unlock()
 
 	at := time.Now().Add(-10 * time.Minute)
-	hue := func(kind string) (string, string) { return "homey:app:nl.philips.hue:" + kind, "homey:app:nl.philips.hue" }
+	hue := func(kind string) (string, string) {
+		return "homey:app:nl.philips.hue:" + kind, "homey:app:nl.philips.hue"
+	}
 	dev := func(id, name, class, zone, driver, owner string, capList []any, obj map[string]any, extra map[string]any) map[string]any {
 		d := map[string]any{
 			"id": id, "name": name, "class": class, "zone": zone, "driverId": driver, "ownerUri": owner,
