@@ -27,7 +27,18 @@
 // transactionTime}; a PUT's transactionId is echoed, other changes carry a
 // fresh one. Device additions, changes (name, availability) and removals go
 // to homey:manager:devices as device.create / device.update / device.delete
-// with the full device. Only subscribers of a URI get its events.
+// with the full device. Only subscribers of a URI get its events. The token
+// is checked at handshakeClient only; an open socket outlives its session.
+// The socket also answers the "api" RPC event for getDevices, getDevice,
+// getCapabilityValue, setCapabilityValue and getZones.
+//
+// Where the Homey's behaviour is not documented the emulator makes a
+// believable choice: a token lacking a scope gets 403 {"error":"Missing
+// Scopes","error_description":"Missing scope: <scope>","statusCode":403};
+// an unknown or expired token 401 {"error":"invalid_token",…}, a missing
+// one 401 {"error":"not_logged_in",…}; a write to an unavailable device
+// 400 {"error":"device_unavailable",…}; an invalid value 400
+// {"error":"invalid_value","error_description":"<what is wrong>",…}.
 //
 // Fault knobs (SetLatency, FailNext, FailNextCloud, DropSockets,
 // RefuseSockets, ExpireAccessTokens, RevokeRefreshTokens, ExpireSessions)
