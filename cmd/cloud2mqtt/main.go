@@ -1,0 +1,102 @@
+// Command cloud2mqtt bridges home-automation clouds (Wink, Homey) to an MQTT
+// broker, with Home Assistant discovery.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloud2mqtt/cloud2mqtt/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the command line and returns the exit status.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		var exit exitError
+		if errors.As(err, &exit) {
+			return int(exit)
+		}
+		fmt.Fprintln(stderr, "cloud2mqtt:", err)
+		return 1
+	}
+	return 0
+}
+
+// exitError ends the program with a status and no further message.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// app holds what every subcommand shares: output streams and the flags.
+type app struct {
+	stdout, stderr io.Writer
+	configPath     string
+	root           *cobra.Command
+}
+
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "cloud2mqtt",
+		Short:         "Bridge Wink and Homey clouds to MQTT and Home Assistant",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	a.root = root
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configPath, "config", "", "configuration file (default ./config.yaml when present)")
+	pf.String("mqtt-url", "", "MQTT broker URL, e.g. tcp://127.0.0.1:1883 (mqtt.url)")
+	pf.String("base-topic", "", "MQTT base topic (mqtt.base_topic)")
+	pf.String("log-level", "", "debug, info, warn or error (log_level)")
+	pf.String("state-dir", "", "where tokens are kept (state_dir)")
+	root.AddCommand(a.runCommand(), a.demoCommand(), a.emulateCommand(), a.devicesCommand(), a.versionCommand())
+	return root
+}
+
+// load reads the configuration and makes the logger it asks for.
+func (a *app) load() (*config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(a.configPath, a.root.PersistentFlags())
+	if err != nil {
+		return nil, nil, err
+	}
+	level, err := config.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	return cfg, log, nil
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stdout, "cloud2mqtt", version)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloud2mqtt/cloud2mqtt/bridge"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
+	"github.com/cloud2mqtt/cloud2mqtt/config"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
+)
+
+func (a *app) runCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the bridge with the configured accounts and broker",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := a.load()
+			if err != nil {
+				return err
+			}
+			if cfg.MQTT.URL == "" {
+				return errors.New("mqtt.url is not set: put the broker's URL in config.yaml (mqtt: url: tcp://host:1883), " +
+					"CLOUD2MQTT_MQTT_URL or --mqtt-url; or try `cloud2mqtt demo`")
+			}
+			if len(cfg.Accounts) == 0 {
+				return errors.New("no accounts configured: add one under accounts: in config.yaml (see README), or try `cloud2mqtt demo`")
+			}
+			providers, err := newProviders(cfg, log)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, log)
+		},
+	}
+}
+
+// newProviders builds one provider per configured account.
+func newProviders(cfg *config.Config, log *slog.Logger) ([]cloud.Provider, error) {
+	store, err := tokenstore.Open(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("state_dir: %w", err)
+	}
+	var providers []cloud.Provider
+	for i, acc := range cfg.Accounts {
+		switch acc.Cloud {
+		case "wink":
+			p, err := wink.New(wink.Config{
+				Account: acc.Name, ClientID: acc.ClientID, ClientSecret: acc.ClientSecret,
+				RefreshToken: acc.RefreshToken, Email: acc.Email, Password: acc.Password,
+				APIURL: acc.APIURL, PubNubOrigin: acc.PubNubOrigin, Tokens: store,
+				Logger: log,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
+			}
+			providers = append(providers, p)
+		default:
+			return nil, fmt.Errorf("accounts[%d].cloud: %q is not supported; use wink", i, acc.Cloud)
+		}
+	}
+	return providers, nil
+}
+
+// serve connects to the broker and runs the bridge until ctx ends, then
+// publishes offline and disconnects.
+func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, log *slog.Logger) error {
+	topics := bridge.Topics{Base: cfg.MQTT.BaseTopic, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix}
+	tlsConfig, err := cfg.MQTT.TLSConfig()
+	if err != nil {
+		return err
+	}
+	var current atomic.Pointer[bridge.Bridge]
+	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	client, err := mqtt.Connect(connectCtx, mqtt.Options{
+		URL: url, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, ClientID: cfg.MQTT.ClientID,
+		TLS:       tlsConfig,
+		WillTopic: topics.BridgeState(), WillPayload: []byte(`{"state":"offline"}`),
+		BirthPayload: []byte(`{"state":"online"}`),
+		OnConnect: func(context.Context) {
+			if b := current.Load(); b != nil {
+				b.Republish()
+			}
+		},
+		Logger: log.With("component", "mqtt"),
+	})
+	if err != nil {
+		return err
+	}
+	b, err := bridge.New(client, providers, bridge.Options{
+		Topics: topics, Version: version, Logger: log.With("component", "bridge"),
+		Config: cfg.Redacted(),
+	})
+	if err != nil {
+		_ = client.Close(ctx)
+		return err
+	}
+	current.Store(b)
+	log.Info("cloud2mqtt started", "version", version, "broker", redactedURL(url),
+		"base_topic", topics.Base, "accounts", len(providers))
+	runErr := b.Run(ctx)
+	closeCtx, cancelClose := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelClose()
+	if err := client.Close(closeCtx); err != nil {
+		log.Warn("disconnect from broker", "error", err)
+	}
+	log.Info("cloud2mqtt stopped")
+	return runErr
+}
+
+// redactedURL is a broker URL fit for a log: any password masked.
+func redactedURL(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
