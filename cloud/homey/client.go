@@ -140,7 +140,7 @@ func New(cfg Config) (*Client, error) {
 		http:  cfg.HTTPClient,
 		log:   cfg.Logger.With("cloud", "homey", "account", cfg.Account),
 		sess:  &session{},
-		txs:   &txLog{ids: map[string]time.Time{}},
+		txs:   &txLog{ids: map[string]*txState{}},
 		known: map[string]decoded{},
 	}
 	if !local {
@@ -552,10 +552,16 @@ func newTransactionID() string {
 }
 
 // txLog remembers the transactionIds of our own changes for a while, so
-// that Watch can recognise their echoes.
+// that Watch can recognise their echoes: while the Set that sent one is
+// still running its echo is not reported (Set returns the confirmed device).
 type txLog struct {
 	mu  sync.Mutex
-	ids map[string]time.Time
+	ids map[string]*txState
+}
+
+type txState struct {
+	at   time.Time
+	done bool // the Set returned
 }
 
 const txMemory = 2 * time.Minute
@@ -564,20 +570,35 @@ func (l *txLog) add(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	for k, at := range l.ids {
-		if now.Sub(at) > txMemory {
+	for k, st := range l.ids {
+		if now.Sub(st.at) > txMemory {
 			delete(l.ids, k)
 		}
 	}
-	l.ids[id] = now
+	l.ids[id] = &txState{at: now}
 }
 
-func (l *txLog) ours(id string) bool {
+// finish marks the Set that sent ids as returned.
+func (l *txLog) finish(ids []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range ids {
+		if st, ok := l.ids[id]; ok {
+			st.done = true
+		}
+	}
+}
+
+// lookup reports whether id is ours and whether its Set has returned.
+func (l *txLog) lookup(id string) (ours, done bool) {
 	if id == "" {
-		return false
+		return false, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, ok := l.ids[id]
-	return ok
+	st, ok := l.ids[id]
+	if !ok {
+		return false, false
+	}
+	return true, st.done
 }

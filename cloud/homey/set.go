@@ -51,9 +51,12 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 		return cloud.Device{}, err
 	}
 	base := "/api/manager/devices/device/" + url.PathEscape(id) + "/capability/"
+	var sent []string
+	defer func() { c.txs.finish(sent) }()
 	for _, w := range writes {
 		tx := newTransactionID()
 		c.txs.add(tx)
+		sent = append(sent, tx)
 		body := map[string]any{"value": w.value, "transactionId": tx}
 		if _, err := c.call(ctx, http.MethodPut, base+url.PathEscape(w.capID), body); err != nil {
 			return cloud.Device{}, fmt.Errorf("set %s: %w", w.capID, err)

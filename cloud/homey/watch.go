@@ -294,8 +294,9 @@ func (w *watcher) onDeviceObject(ctx context.Context, data json.RawMessage) {
 }
 
 // onCapability applies one capability value to the cached device. The echo
-// of our own change is applied too (it is the confirmed value) but reported
-// only when it changes what was last reported.
+// of our own change is applied too (it is the confirmed value) but not
+// reported while its Set is running (Set returns the confirmed device), and
+// afterwards only when it changes the device.
 func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMessage) {
 	var ce capabilityEvent
 	if err := json.Unmarshal(data, &ce); err != nil || ce.CapabilityID == "" {
@@ -323,7 +324,7 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 	raw.CapabilitiesObj[ce.CapabilityID] = rc
 	nd := decodeRaw(raw, w.c.zoneNames())
 	w.c.remember(nd)
-	if w.c.txs.ours(ce.TransactionID) && reflect.DeepEqual(nd.dev.State, old.dev.State) {
+	if ours, done := w.c.txs.lookup(ce.TransactionID); ours && (!done || reflect.DeepEqual(nd.dev.State, old.dev.State)) {
 		return
 	}
 	w.report(cloud.Event{Kind: cloud.EventDevice, Device: nd.dev.Clone()})
