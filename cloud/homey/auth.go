@@ -296,7 +296,14 @@ func (c *Client) target(ctx context.Context) (target, error) {
 		}
 		return s.target(), nil
 	}
-	if s.token != "" && time.Now().Before(s.expiry.Add(-c.renewMargin())) && s.base != "" {
+	if s.base == "" {
+		base, id, err := c.discover(ctx)
+		if err != nil {
+			return target{}, err
+		}
+		s.base, s.homeyID = base, id
+	}
+	if s.token != "" && time.Now().Before(s.expiry.Add(-c.renewMargin())) {
 		return s.target(), nil
 	}
 	if err := c.renewLocked(ctx); err != nil {
@@ -320,6 +327,21 @@ func (c *Client) renew(ctx context.Context, gen int) error {
 	s.token = ""
 	s.loaded = true // the stored session is the one that failed
 	return c.renewLocked(ctx)
+}
+
+// forgetURL makes the next call find the Homey's URL again (after a
+// transport error: its local address may have changed). The session token
+// is kept: it belongs to the Homey, not to the URL.
+func (c *Client) forgetURL(base string) {
+	if c.local {
+		return
+	}
+	s := c.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base == base {
+		s.base = ""
+	}
 }
 
 // renewLocked finds the Homey when needed and runs delegation → login.

@@ -426,6 +426,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			c.forgetURL(t.base)
 			if failed < maxServerRetries && method == http.MethodGet {
 				failed++
 				if err := sleep(ctx, backoff(failed)); err != nil {

@@ -436,3 +436,47 @@ func TestLocalAPIKey(t *testing.T) {
 		t.Errorf("Devices with an unknown key = %v, want ErrAuth without the key", err)
 	}
 }
+
+func TestSessionRenewedBeforeItEnds(t *testing.T) {
+	srv := newServer(t)
+	_, refresh := srv.IssueTokens()
+	c, err := New(Config{Account: "home", ClientID: testClientID, ClientSecret: testClientSecret,
+		RefreshToken: refresh, CloudURL: srv.CloudURL, SessionLifetime: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	if _, err := c.Devices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	waitFor(t, "the session lifetime to pass", func() bool { return time.Since(start) > 300*time.Millisecond })
+	if _, err := c.Devices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.CountRequests(homeytest.HostHomey, http.MethodPost, "/api/manager/users/login"); n != 2 {
+		t.Errorf("%d logins, want 2: one at start, one renewal when the lifetime ended", n)
+	}
+	if n := srv.CountRequests(homeytest.HostCloud, http.MethodPost, "/delegation/token"); n != 2 {
+		t.Errorf("%d delegation tokens, want 2 (the whole chain is renewed)", n)
+	}
+}
+
+func TestServerErrorsRetriedForReads(t *testing.T) {
+	srv := newServer(t)
+	c := localClient(t, srv, srv.NewAPIKey("homey"))
+	ctx := testCtx(t)
+	if _, err := c.Devices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext(1, http.StatusBadGateway)
+	if _, err := c.Device(ctx, homeytest.DeviceFan); err != nil {
+		t.Errorf("a read after one 502: %v", err)
+	}
+	srv.FailNext(1, http.StatusInternalServerError)
+	_, err := c.Set(ctx, homeytest.DeviceFan, cloud.Change{"on": true})
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Status != http.StatusInternalServerError {
+		t.Errorf("Set after a 500 = %v, want the HTTP error (changes are not retried blindly)", err)
+	}
+}

@@ -31,6 +31,7 @@ type watcher struct {
 
 	push       cloud.PushState
 	authFailed bool
+	authErr    string // the reported failure's text
 
 	sock       *socket
 	subscribed map[string]bool
@@ -332,8 +333,11 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 
 func (w *watcher) noteErr(err error) {
 	if errors.Is(err, cloud.ErrAuth) {
+		if w.authFailed && err.Error() == w.authErr {
+			return // already reported
+		}
 		w.c.log.Error("Homey credentials rejected", "err", err)
-		w.authFailed = true
+		w.authFailed, w.authErr = true, err.Error()
 		w.report(cloud.Event{Kind: cloud.EventAuth, Err: err})
 		return
 	}
