@@ -25,6 +25,7 @@ type AuthError struct {
 	Reason  string
 }
 
+// Error says why and how to log in again.
 func (e *AuthError) Error() string {
 	reason := e.Code
 	if e.Reason != "" {

@@ -332,6 +332,7 @@ type HTTPError struct {
 	Message      string // error_description or error, or the status text
 }
 
+// Error describes the failed call.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
 }
@@ -371,6 +372,7 @@ type ScopeError struct {
 	Message string // the Homey's message
 }
 
+// Error names the missing scope and the fix.
 func (e *ScopeError) Error() string {
 	return fmt.Sprintf("homey: account %s: %s needs the scope %s (Homey: %s): %s", e.Account, e.Op, e.Scope, e.Message, e.fix())
 }
