@@ -461,6 +461,11 @@ func (b *builder) light() {
 	for _, k := range []string{"color_model", "color_x", "color_y", "color", "firmware_date_code"} {
 		b.used[k] = true
 	}
+	// The colour model in use tells whether the light shows a colour
+	// temperature or a hue; it is state only, set through those fields.
+	if m, ok := b.lr["color_model"].(string); ok && m != "" {
+		b.dev.State["color_model"] = m
+	}
 }
 
 func (b *builder) binarySwitch() {
