@@ -59,6 +59,7 @@ type Client struct {
 // delivery queue and dispatcher goroutine.
 type subscription struct {
 	filter  string
+	qos     byte
 	handler atomic.Pointer[func(Message)]
 	queue   chan Message
 	stop    chan struct{}
@@ -252,7 +253,7 @@ func (c *Client) resubscribe(ctx context.Context) {
 	c.mu.Unlock()
 	toks := make([]paho.Token, len(subs))
 	for i, s := range subs {
-		toks[i] = c.pc.Subscribe(s.filter, 1, c.route(s))
+		toks[i] = c.pc.Subscribe(s.filter, s.qos, c.route(s))
 	}
 	for i, s := range subs {
 		if err := c.wait(ctx, toks[i]); err != nil {
@@ -345,6 +346,18 @@ func (c *Client) publish(ctx context.Context, topic string, payload []byte, reta
 // reconnect; while disconnected it is only registered and Subscribe returns
 // nil. Subscribing again to the same filter replaces its handler.
 func (c *Client) Subscribe(ctx context.Context, filter string, h func(Message)) error {
+	return c.SubscribeQoS(ctx, filter, 1, h)
+}
+
+// SubscribeQoS is Subscribe with the given QoS (0 or 1). QoS 0 suits a scan
+// of many retained messages (e.g. homeassistant/# at start): brokers cap the
+// QoS 1 messages they queue per client (mosquitto's max_queued_messages,
+// 1000 by default) and drop the rest. Subscribing again to the same filter
+// replaces its handler and keeps the first QoS.
+func (c *Client) SubscribeQoS(ctx context.Context, filter string, qos byte, h func(Message)) error {
+	if qos > 1 {
+		return fmt.Errorf("mqtt: subscribe to %q: QoS %d not supported: use 0 or 1", filter, qos)
+	}
 	if h == nil {
 		return fmt.Errorf("mqtt: subscribe to %q: handler is nil", filter)
 	}
@@ -361,7 +374,7 @@ func (c *Client) Subscribe(ctx context.Context, filter string, h func(Message)) 
 		c.mu.Unlock()
 		return nil
 	}
-	s := &subscription{filter: filter, queue: make(chan Message, c.opts.QueueSize), stop: make(chan struct{})}
+	s := &subscription{filter: filter, qos: qos, queue: make(chan Message, c.opts.QueueSize), stop: make(chan struct{})}
 	s.handler.Store(&h)
 	c.subs[filter] = s
 	c.mu.Unlock()
@@ -370,7 +383,7 @@ func (c *Client) Subscribe(ctx context.Context, filter string, h func(Message)) 
 	if !c.pc.IsConnectionOpen() {
 		return nil
 	}
-	tok := c.pc.Subscribe(filter, 1, c.route(s))
+	tok := c.pc.Subscribe(filter, qos, c.route(s))
 	err := c.wait(ctx, tok)
 	if err == nil {
 		err = subackError(tok, filter)

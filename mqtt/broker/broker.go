@@ -12,7 +12,6 @@ import (
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
 // Broker is a running embedded MQTT broker listening on one TCP address.
@@ -41,7 +40,7 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		_ = ln.Close()
 		return nil, fmt.Errorf("broker: allow-all auth: %w", err)
 	}
-	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+	if err := srv.AddListener(newTCPListener("tcp", ln)); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("broker: add listener: %w", err)
 	}

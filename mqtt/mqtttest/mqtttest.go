@@ -73,7 +73,9 @@ func BaseTopic(t testing.TB) string {
 }
 
 // clearRetained publishes an empty retained message to every topic under
-// base that holds a retained message.
+// base that holds a retained message. It scans with a QoS 0 subscription (a
+// broker caps queued QoS 1 messages per client, e.g. mosquitto's
+// max_queued_messages) and repeats until a scan finds nothing.
 func clearRetained(t testing.TB, url, base string) {
 	t.Helper()
 	c, err := connect(url, "c2mtest-clean-"+randomHex(4))
@@ -82,13 +84,38 @@ func clearRetained(t testing.TB, url, base string) {
 		return
 	}
 	defer c.Disconnect(100)
+	for range 5 {
+		topics, err := scanRetained(c, base)
+		if err != nil {
+			t.Errorf("mqtttest: clear retained under %s: %v", base, err)
+			return
+		}
+		if len(topics) == 0 {
+			return
+		}
+		toks := make([]paho.Token, 0, len(topics))
+		for _, topic := range topics {
+			toks = append(toks, c.Publish(topic, 1, true, []byte{}))
+		}
+		for i, tok := range toks {
+			if err := paho.WaitTokenTimeout(tok, opTimeout); err != nil {
+				t.Errorf("mqtttest: clear retained %s: %v", topics[i], err)
+				return
+			}
+		}
+	}
+	t.Errorf("mqtttest: retained messages keep appearing under %s", base)
+}
 
+// scanRetained returns the topics under base holding a retained message.
+func scanRetained(c paho.Client, base string) ([]string, error) {
 	marker := base + "/_mqtttest_marker/" + randomHex(4)
 	var mu sync.Mutex
 	var topics []string
 	markerSeen := make(chan struct{})
 	var once sync.Once
-	tok := c.Subscribe(base+"/#", 1, func(_ paho.Client, m paho.Message) {
+	filter := base + "/#"
+	tok := c.Subscribe(filter, 0, func(_ paho.Client, m paho.Message) {
 		if m.Topic() == marker {
 			once.Do(func() { close(markerSeen) })
 			return
@@ -100,28 +127,22 @@ func clearRetained(t testing.TB, url, base string) {
 		}
 	})
 	if err := paho.WaitTokenTimeout(tok, opTimeout); err != nil {
-		t.Errorf("mqtttest: clear retained: subscribe %s/#: %v", base, err)
-		return
+		return nil, fmt.Errorf("subscribe %s: %w", filter, err)
 	}
+	defer func() { _ = paho.WaitTokenTimeout(c.Unsubscribe(filter), opTimeout) }()
 	// The broker sends retained messages right after SUBACK; the marker,
 	// published afterwards on the same connection, arrives after them.
 	if err := paho.WaitTokenTimeout(c.Publish(marker, 1, false, []byte{}), opTimeout); err != nil {
-		t.Errorf("mqtttest: clear retained: publish marker: %v", err)
-		return
+		return nil, fmt.Errorf("publish marker: %w", err)
 	}
 	select {
 	case <-markerSeen:
 	case <-time.After(opTimeout):
-		t.Errorf("mqtttest: clear retained under %s: marker not received within %s", base, opTimeout)
-		return
+		return nil, fmt.Errorf("marker not received within %s", opTimeout)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for _, topic := range topics {
-		if err := paho.WaitTokenTimeout(c.Publish(topic, 1, true, []byte{}), opTimeout); err != nil {
-			t.Errorf("mqtttest: clear retained %s: %v", topic, err)
-		}
-	}
+	return append([]string(nil), topics...), nil
 }
 
 // Publish sends one message with QoS 1 from a short-lived client and waits
@@ -152,8 +173,8 @@ type Recorder struct {
 	changed chan struct{} // closed and replaced on every new message
 }
 
-// NewRecorder connects to url, subscribes to filter and returns once the
-// broker acknowledged the subscription. It disconnects when the test ends.
+// NewRecorder connects to url, subscribes to filter (QoS 0, see below) and
+// returns once the broker acknowledged the subscription. It disconnects when the test ends.
 func NewRecorder(t testing.TB, url, filter string) *Recorder {
 	t.Helper()
 	r := &Recorder{filter: filter, changed: make(chan struct{})}
@@ -163,7 +184,11 @@ func NewRecorder(t testing.TB, url, filter string) *Recorder {
 	}
 	r.c = c
 	t.Cleanup(func() { c.Disconnect(100) })
-	tok := c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
+	// QoS 0: a broker caps the QoS 1 messages it queues per client (e.g.
+	// mosquitto's max_queued_messages, 1000) and drops the rest, which a
+	// burst of retained messages exceeds; QoS 0 to a connected client on
+	// loopback is not capped.
+	tok := c.Subscribe(filter, 0, func(_ paho.Client, m paho.Message) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.msgs = append(r.msgs, mqtt.Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()})
