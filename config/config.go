@@ -21,6 +21,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -41,11 +42,17 @@ const (
 	DefaultStateDir        = "./state"
 	DefaultLogLevel        = "info"
 	DefaultWinkAPIURL      = "https://api.wink.com"
+	DefaultHomeyCloudURL   = "https://api.athom.com"
+	DefaultWebListen       = "127.0.0.1:8099"
+	DefaultCallbackListen  = "127.0.0.1:8765"
+	DefaultOutput          = "json"
+	DefaultDiscovery       = "device"
 )
 
 // Cloud names accepted in accounts[].cloud.
 const (
-	CloudWink = "wink"
+	CloudWink  = "wink"
+	CloudHomey = "homey"
 )
 
 // redactedValue replaces secrets in Redacted and YAML.
@@ -57,6 +64,53 @@ type Config struct {
 	StateDir string    `mapstructure:"state_dir" yaml:"state_dir"` // tokens live here
 	LogLevel string    `mapstructure:"log_level" yaml:"log_level"` // debug|info|warn|error
 	Accounts []Account `mapstructure:"accounts" yaml:"accounts"`
+	// Output is how device state is published: json, attribute or
+	// attribute_and_json.
+	Output        string        `mapstructure:"output" yaml:"output"`
+	HomeAssistant HomeAssistant `mapstructure:"homeassistant" yaml:"homeassistant"`
+	// Devices holds per-device options.
+	Devices []Device `mapstructure:"devices" yaml:"devices"`
+	Web     Web      `mapstructure:"web" yaml:"web"`
+	Auth    Auth     `mapstructure:"auth" yaml:"auth"`
+}
+
+// HomeAssistant configures discovery.
+type HomeAssistant struct {
+	// Discovery is device (device-based, Home Assistant 2024.11 and later),
+	// component (one config per entity, for older versions) or off.
+	Discovery string `mapstructure:"discovery" yaml:"discovery"`
+	// BirthDelay is how long to wait after Home Assistant announces itself
+	// online before discovery and state are published again.
+	BirthDelay time.Duration `mapstructure:"birth_delay" yaml:"birth_delay"`
+}
+
+// Device holds the options of one device.
+type Device struct {
+	Account    string `mapstructure:"account" yaml:"account"`       // account name
+	ID         string `mapstructure:"id" yaml:"id"`                 // the cloud's id, as in bridge/devices
+	Exclude    bool   `mapstructure:"exclude" yaml:"exclude"`       // not published
+	Topic      string `mapstructure:"topic" yaml:"topic"`           // topic level of one's own
+	Optimistic bool   `mapstructure:"optimistic" yaml:"optimistic"` // publish commanded state at once
+}
+
+// Web configures the status page served by run.
+type Web struct {
+	// Listen is the page's address; "off" turns it off.
+	Listen string `mapstructure:"listen" yaml:"listen"`
+	// Password is required when Listen is not a loopback address.
+	Password string `mapstructure:"password" yaml:"password"`
+	// PublicURL is the page's address as a browser reaches it, used for the
+	// login callback; default http://<listen>.
+	PublicURL string `mapstructure:"public_url" yaml:"public_url"`
+}
+
+// Auth configures `cloud2mqtt auth login`.
+type Auth struct {
+	// CallbackListen is the address of the local callback server.
+	CallbackListen string `mapstructure:"callback_listen" yaml:"callback_listen"`
+	// RedirectURI is the callback as registered for the OAuth client;
+	// default http://<callback_listen>/callback.
+	RedirectURI string `mapstructure:"redirect_uri" yaml:"redirect_uri"`
 }
 
 // MQTT is the broker connection and the topic layout.
@@ -98,12 +152,29 @@ type Account struct {
 	// PubNubOrigin overrides the PubNub origin: "host[:port]" (TLS) or
 	// "http://host:port" (plain HTTP, for the emulator).
 	PubNubOrigin string `mapstructure:"pubnub_origin" yaml:"pubnub_origin"`
+	// VerifyURL is Wink Login's verify-client endpoint, used by auth check.
+	VerifyURL string `mapstructure:"verify_url" yaml:"verify_url"`
+	// RedirectURI overrides auth.redirect_uri for this account's client.
+	RedirectURI string `mapstructure:"redirect_uri" yaml:"redirect_uri"`
+
+	// Homey through Athom's cloud: ClientID, ClientSecret, RefreshToken and
+	// these.
+	HomeyID         string        `mapstructure:"homey_id" yaml:"homey_id"`   // which Homey; default the only one
+	CloudURL        string        `mapstructure:"cloud_url" yaml:"cloud_url"` // default https://api.athom.com
+	SessionLifetime time.Duration `mapstructure:"session_lifetime" yaml:"session_lifetime"`
+	// Homey Pro on the local network: Address and APIKey.
+	Address string `mapstructure:"address" yaml:"address"`
+	APIKey  string `mapstructure:"api_key" yaml:"api_key"`
+	// PollInterval is how often state is re-read when no push channel can be
+	// had.
+	PollInterval time.Duration `mapstructure:"poll_interval" yaml:"poll_interval"`
 }
 
 // accountEnvKeys returns the account keys that
 // CLOUD2MQTT_ACCOUNT_<NAME>_<KEY> may set.
 func accountEnvKeys() []string {
-	return []string{"client_id", "client_secret", "refresh_token", "email", "password", "api_url", "pubnub_origin"}
+	return []string{"client_id", "client_secret", "refresh_token", "email", "password", "api_url", "pubnub_origin",
+		"api_key", "address", "homey_id", "cloud_url", "verify_url"}
 }
 
 // flagKey is a command-line flag and the configuration key it sets.
@@ -135,6 +206,15 @@ func defaults() map[string]any {
 		"state_dir":                     DefaultStateDir,
 		"log_level":                     DefaultLogLevel,
 		"accounts":                      []any{},
+		"output":                        DefaultOutput,
+		"homeassistant.discovery":       DefaultDiscovery,
+		"homeassistant.birth_delay":     "0s",
+		"devices":                       []any{},
+		"web.listen":                    DefaultWebListen,
+		"web.password":                  "",
+		"web.public_url":                "",
+		"auth.callback_listen":          DefaultCallbackListen,
+		"auth.redirect_uri":             "",
 	}
 }
 
@@ -257,6 +337,16 @@ func accountField(a *Account, key string) *string {
 		return &a.APIURL
 	case "pubnub_origin":
 		return &a.PubNubOrigin
+	case "api_key":
+		return &a.APIKey
+	case "address":
+		return &a.Address
+	case "homey_id":
+		return &a.HomeyID
+	case "cloud_url":
+		return &a.CloudURL
+	case "verify_url":
+		return &a.VerifyURL
 	}
 	panic("config: no account field " + key)
 }
@@ -268,6 +358,9 @@ func (c *Config) applyDefaults() {
 		if a.Cloud == CloudWink && a.APIURL == "" {
 			a.APIURL = DefaultWinkAPIURL
 		}
+		if a.Cloud == CloudHomey && a.CloudURL == "" && a.Address == "" {
+			a.CloudURL = DefaultHomeyCloudURL
+		}
 	}
 }
 
@@ -277,12 +370,15 @@ func (c *Config) Redacted() *Config {
 	r := *c
 	r.MQTT.Password = redact(r.MQTT.Password)
 	r.MQTT.URL = redactURL(r.MQTT.URL)
+	r.Web.Password = redact(r.Web.Password)
+	r.Devices = append([]Device(nil), c.Devices...)
 	r.Accounts = append([]Account(nil), c.Accounts...)
 	for i := range r.Accounts {
 		a := &r.Accounts[i]
 		a.ClientSecret = redact(a.ClientSecret)
 		a.RefreshToken = redact(a.RefreshToken)
 		a.Password = redact(a.Password)
+		a.APIKey = redact(a.APIKey)
 		a.APIURL = redactURL(a.APIURL)
 		a.PubNubOrigin = redactURL(a.PubNubOrigin)
 	}

@@ -28,6 +28,29 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.StateDir) == "" {
 		add(errors.New("state_dir: is empty: set a directory for the token store, e.g. ./state"))
 	}
+	switch c.Output {
+	case "json", "attribute", "attribute_and_json":
+	default:
+		add(fmt.Errorf("output: %q: use json, attribute or attribute_and_json", c.Output))
+	}
+	switch c.HomeAssistant.Discovery {
+	case "device", "component", "off":
+	default:
+		add(fmt.Errorf("homeassistant.discovery: %q: use device (Home Assistant 2024.11 and later), component (older versions) or off", c.HomeAssistant.Discovery))
+	}
+	if c.HomeAssistant.BirthDelay < 0 {
+		add(errors.New("homeassistant.birth_delay: must not be negative: use e.g. 5s"))
+	}
+	add(c.Web.validate())
+	for i, d := range c.Devices {
+		p := fmt.Sprintf("devices[%d]", i)
+		if d.Account == "" || d.ID == "" {
+			add(fmt.Errorf("%s: needs account and id (the cloud's id as listed in <base>/bridge/devices or by `cloud2mqtt devices`)", p))
+		}
+		if d.Topic != "" && (strings.ContainsAny(d.Topic, "/#+") || strings.TrimSpace(d.Topic) == "") {
+			add(fmt.Errorf("%s.topic: %q must be one topic level without '/', '#' or '+', e.g. desk_lamp", p, d.Topic))
+		}
+	}
 	seen := map[string]int{}
 	for i, a := range c.Accounts {
 		add(a.validate(fmt.Sprintf("accounts[%d]", i)))
@@ -128,10 +151,38 @@ func (a Account) validate(p string) error {
 		if a.ClientID == "" {
 			add("%s.client_id: is missing for a wink account: set the OAuth client id from the Wink developer portal (or %s)", p, envHint(a.Name, "client_id"))
 		}
+		for key, v := range map[string]string{"address": a.Address, "api_key": a.APIKey, "homey_id": a.HomeyID} {
+			if v != "" {
+				add("%s.%s: is a Homey setting; remove it from this wink account", p, key)
+			}
+		}
+	case CloudHomey:
+		switch {
+		case a.Address != "" || a.APIKey != "":
+			if a.Address == "" || a.APIKey == "" {
+				add("%s.address and %s.api_key: a Homey Pro on the local network needs both: its address (http://192.168.1.50) and an API key from the Homey web app (Settings → API Keys)", p, p)
+			}
+			if a.ClientID != "" || a.RefreshToken != "" {
+				add("%s: set either address + api_key (local) or client_id + client_secret (Athom cloud), not both", p)
+			}
+			if u, err := url.Parse(a.Address); a.Address != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+				add("%s.address: %q is not an http(s) URL: use e.g. http://192.168.1.50", p, redactURL(a.Address))
+			}
+		case a.ClientID == "":
+			add("%s: a homey account needs client_id + client_secret (Athom cloud, then `cloud2mqtt auth login %s`) or address + api_key (Homey Pro on the local network)", p, a.Name)
+		}
+		if a.CloudURL != "" {
+			if u, err := url.Parse(a.CloudURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				add("%s.cloud_url: %q is not an http(s) URL: use e.g. %s", p, redactURL(a.CloudURL), DefaultHomeyCloudURL)
+			}
+		}
 	case "":
-		add("%s.cloud: is missing: set it to %q", p, CloudWink)
+		add("%s.cloud: is missing: set it to %q or %q", p, CloudWink, CloudHomey)
 	default:
-		add("%s.cloud: %q is not supported: use %q", p, a.Cloud, CloudWink)
+		add("%s.cloud: %q is not supported: use %q or %q", p, a.Cloud, CloudWink, CloudHomey)
+	}
+	if a.SessionLifetime < 0 || a.PollInterval < 0 {
+		add("%s.session_lifetime and %s.poll_interval: must not be negative: use a duration such as 24h or 10s", p, p)
 	}
 	if (a.Email == "") != (a.Password == "") {
 		add("%s.email and %s.password: set both for the password login, or neither", p, p)
@@ -195,4 +246,28 @@ func slugify(s string) string {
 		return "account1"
 	}
 	return out
+}
+
+// validate checks the status page settings.
+func (w Web) validate() error {
+	if w.Listen == "" || w.Listen == "off" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(w.Listen)
+	if err != nil {
+		return fmt.Errorf("web.listen: %q is not host:port: use e.g. %s, or off", w.Listen, DefaultWebListen)
+	}
+	if !isLoopback(host) && w.Password == "" {
+		return fmt.Errorf("web.listen: %s is reachable beyond this machine: set web.password (or CLOUD2MQTT_WEB_PASSWORD), or listen on 127.0.0.1", w.Listen)
+	}
+	return nil
+}
+
+// isLoopback tells whether host only accepts connections from this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
