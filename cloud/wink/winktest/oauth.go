@@ -17,9 +17,19 @@ func (s *Server) IssueTokens() (access, refresh string) {
 }
 
 func (s *Server) issueLocked() (access, refresh string) {
+	return s.issueForLocked(s.opts.ClientID)
+}
+
+// issueForLocked mints a token pair issued to clientID (the JWT azp).
+func (s *Server) issueForLocked(clientID string) (access, refresh string) {
+	now := time.Now()
 	access = randomHex(16)
+	if s.opts.JWTAccessTokens {
+		access = s.jwtLocked(clientID, now)
+	}
 	refresh = randomHex(20)
-	s.access[access] = time.Now()
+	s.access[access] = now
+	s.tokenClient[access] = clientID
 	s.refresh[refresh] = true
 	return access, refresh
 }
@@ -38,6 +48,9 @@ func (s *Server) NewAuthorizationCode() string {
 func (s *Server) ExpireAccessTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for t := range s.access {
+		s.retired[t] = true
+	}
 	s.access = map[string]time.Time{}
 }
 
@@ -58,6 +71,7 @@ func (s *Server) validAccess(token string) bool {
 	}
 	if s.opts.AccessTokenTTL > 0 && time.Since(issued) > s.opts.AccessTokenTTL {
 		delete(s.access, token)
+		s.retired[token] = true
 		return false
 	}
 	return true
@@ -85,6 +99,7 @@ type tokenRequest struct {
 	Password     string `json:"password"`
 	RefreshToken string `json:"refresh_token"`
 	Code         string `json:"code"`
+	RedirectURI  string `json:"redirect_uri"`
 }
 
 func equal(a, b string) bool {
@@ -149,9 +164,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		exp, ok := s.codes[req.Code]
+		meta := s.codeMeta[req.Code]
 		delete(s.codes, req.Code) // single use, even when expired
+		delete(s.codeMeta, req.Code)
 		if req.Code == "" || !ok || time.Now().After(exp) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "")
+			return
+		}
+		if !codeMatches(meta, req, s.opts.ClientID) {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "the code was issued to another client or redirect_uri")
 			return
 		}
 	case "":

@@ -55,6 +55,8 @@ func readBody(r *http.Request) ([]byte, error) {
 func (s *Server) restHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth2/token", s.handleToken)
+	mux.HandleFunc("GET /oauth2/authorize", s.handleAuthorize)
+	mux.HandleFunc("POST "+VerifyPath, s.handleVerify)
 	mux.HandleFunc("GET /users/me", s.authed(s.handleMe))
 	mux.HandleFunc("GET /users/me/wink_devices", s.authed(s.handleListDevices))
 	mux.HandleFunc("GET /users/me/{list}", s.authed(s.handleEmptyList))

@@ -14,6 +14,10 @@
 // token and the one that was used stops working. Clients must save the
 // rotated token at once.
 //
+// Logins: GET /oauth2/authorize consents at once and redirects to the
+// redirect URI with a fresh code (see authorize.go); the Wink Login
+// verify-client endpoint is POST /api/verify-client (see verify.go).
+//
 // Fault knobs (SetLatency, ThrottleNext, FailNext, FailNextPolls,
 // DropPushes, ExpireAccessTokens, RevokeRefreshTokens) let tests exercise a
 // client's recovery paths. Every REST request is recorded (Requests,
@@ -59,6 +63,17 @@ type Options struct {
 	// CodeTTL is the lifetime of an authorization code. Default 30s.
 	// Codes are single-use.
 	CodeTTL time.Duration
+	// RedirectURIs are the redirect URIs registered for the client. When
+	// set, GET /oauth2/authorize refuses any other redirect_uri with a 400
+	// page and does not redirect. Empty accepts any absolute URI.
+	RedirectURIs []string
+	// JWTAccessTokens makes access tokens JWT-shaped (header.payload.
+	// signature, HS256 with a per-server key) with the claims exp, iat,
+	// azp (the client id), sub (UserID) and preferred_username (Email).
+	JWTAccessTokens bool
+	// VerifyDisabled marks the client as not set up for the Wink Login
+	// verify-client endpoint (POST /api/verify-client).
+	VerifyDisabled bool
 	// Logger receives debug logs of requests (never tokens or secrets).
 	// Nil discards.
 	Logger *slog.Logger
@@ -139,6 +154,11 @@ type Server struct {
 	access      map[string]time.Time // access token → issue time
 	refresh     map[string]bool      // valid refresh tokens
 	codes       map[string]time.Time // authorization code → expiry
+	codeMeta    map[string]codeMeta  // authorization code → its request
+	tokenClient map[string]string    // access token → client it was issued to
+	retired     map[string]bool      // access tokens that expired
+	denyNext    bool                 // next authorization is refused
+	jwtKey      []byte               // signs JWT-shaped access tokens
 	pushForm    PushForm
 	latency     time.Duration
 	throttleN   int
@@ -169,6 +189,10 @@ func NewServer(opts Options) *Server {
 		access:       map[string]time.Time{},
 		refresh:      map[string]bool{},
 		codes:        map[string]time.Time{},
+		codeMeta:     map[string]codeMeta{},
+		tokenClient:  map[string]string{},
+		retired:      map[string]bool{},
+		jwtKey:       []byte(randomHex(32)),
 		reqNotify:    make(chan struct{}),
 	}
 	s.userChannel = randomHex(20) + "|user-" + s.UserID
