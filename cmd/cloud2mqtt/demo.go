@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
@@ -21,7 +23,7 @@ func (a *app) demoCommand() *cobra.Command {
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the bridge against a simulated Wink home, with an embedded broker unless mqtt.url is set",
+		Short: "Run the bridge against a simulated Wink and Homey home, with an embedded broker unless mqtt.url is set",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := a.load()
@@ -46,15 +48,18 @@ func (a *app) demoCommand() *cobra.Command {
 				return fmt.Errorf("demo: state directory: %w", err)
 			}
 			defer os.RemoveAll(stateDir)
-			provider, err := demoProvider(home, stateDir, "wink", log)
+			homeyHome := startDemoHomey(log)
+			defer homeyHome.Close()
+			providers, err := demoProviders(home, homeyHome, stateDir, log)
 			if err != nil {
 				return err
 			}
 			printDemoHelp(a.stdout, url, cfg.MQTT.BaseTopic)
 			if interval > 0 {
 				go home.Animate(ctx, interval)
+				go homeyHome.Animate(ctx, interval)
 			}
-			return serve(ctx, cfg, url, []cloud.Provider{provider}, log)
+			return serve(ctx, cfg, url, providers, log, a.level)
 		},
 	}
 	cmd.Flags().DurationVar(&interval, "sensor-interval", 20*time.Second, "how often a simulated sensor changes (0: never)")
@@ -75,20 +80,40 @@ func startDemoHome(log *slog.Logger) *winktest.Server {
 	return srv
 }
 
-// demoProvider is a Wink client for the emulator, logged in with a fresh
-// refresh token.
-func demoProvider(srv *winktest.Server, stateDir, account string, log *slog.Logger) (*wink.Client, error) {
+// startDemoHomey starts the Homey emulator furnished with a demo home.
+func startDemoHomey(log *slog.Logger) *homeytest.Server {
+	srv := homeytest.NewServer(homeytest.Options{ClientID: demoClientID, ClientSecret: demoClientSecret,
+		Logger: log.With("component", "homeytest")})
+	srv.Furnish()
+	return srv
+}
+
+// demoProviders are a Wink and a Homey client for the emulators, logged in
+// with fresh refresh tokens.
+func demoProviders(w *winktest.Server, h *homeytest.Server, stateDir string, log *slog.Logger) ([]cloud.Provider, error) {
 	store, err := tokenstore.Open(stateDir)
 	if err != nil {
 		return nil, err
 	}
-	_, refresh := srv.IssueTokens()
-	return wink.New(wink.Config{
-		Account: account, ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: refresh,
-		APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin, Tokens: store,
+	_, winkRefresh := w.IssueTokens()
+	winkClient, err := wink.New(wink.Config{
+		Account: "wink", ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: winkRefresh,
+		APIURL: w.URL, PubNubOrigin: w.PubNubOrigin, Tokens: store,
 		SubscribeTimeout: 30 * time.Second,
 		Logger:           log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	_, homeyRefresh := h.IssueTokens()
+	homeyClient, err := homey.New(homey.Config{
+		Account: "homey", ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: homeyRefresh,
+		CloudURL: h.CloudURL, Tokens: store, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []cloud.Provider{winkClient, homeyClient}, nil
 }
 
 // startDemoBroker starts the embedded broker on 127.0.0.1:1883, or on a free
@@ -111,7 +136,7 @@ func printDemoHelp(w io.Writer, url, base string) {
 	if h, p, err := net.SplitHostPort(trimScheme(url)); err == nil {
 		host, port = h, p
 	}
-	fmt.Fprintf(w, `cloud2mqtt demo: a simulated Wink home is bridged to the broker at %s
+	fmt.Fprintf(w, `cloud2mqtt demo: a simulated Wink home and Homey are bridged to the broker at %s
 
 Watch everything:
   mosquitto_sub -h %s -p %s -t '%s/#' -v
@@ -120,9 +145,10 @@ Turn the bedroom lamp on at half brightness, then off:
   mosquitto_pub -h %s -p %s -t '%s/wink/bedroom_lamp/set' -m '{"state":"ON","brightness":128}'
   mosquitto_pub -h %s -p %s -t '%s/wink/bedroom_lamp/set' -m OFF
 
-Lock the front door, open the office shade half way:
+Lock the front door, open the office shade half way, dim the Homey's ceiling light:
   mosquitto_pub -h %s -p %s -t '%s/wink/front_door/set' -m LOCK
   mosquitto_pub -h %s -p %s -t '%s/wink/office_shade/set/position' -m 50
+  mosquitto_pub -h %s -p %s -t '%s/homey/ceiling_light/set' -m '{"state":"ON","brightness":60}'
 
 List the devices (with their topics):
   mosquitto_sub -h %s -p %s -t '%s/bridge/devices' -C 1
@@ -130,7 +156,7 @@ List the devices (with their topics):
 Point Home Assistant's MQTT integration at the same broker: the devices appear by themselves.
 Press Ctrl-C to stop.
 
-`, url, host, port, base, host, port, base, host, port, base, host, port, base, host, port, base, host, port, base)
+`, url, host, port, base, host, port, base, host, port, base, host, port, base, host, port, base, host, port, base, host, port, base)
 }
 
 func trimScheme(url string) string {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 )
 
@@ -20,8 +21,9 @@ func (a *app) emulateCommand() *cobra.Command {
 			}
 			home := startDemoHome(log)
 			defer home.Close()
-			_, refresh := home.IssueTokens()
-			fmt.Fprint(a.stdout, emulatorSnippet(home, refresh))
+			homeyHome := startDemoHomey(log)
+			defer homeyHome.Close()
+			fmt.Fprint(a.stdout, emulatorSnippet(home, homeyHome))
 			fmt.Fprintln(a.stderr, "emulators running; press Ctrl-C to stop")
 			<-cmd.Context().Done()
 			return nil
@@ -29,10 +31,13 @@ func (a *app) emulateCommand() *cobra.Command {
 	}
 }
 
-// emulatorSnippet is a ready-to-use accounts: block for the emulator.
-func emulatorSnippet(home *winktest.Server, refresh string) string {
-	return fmt.Sprintf(`# cloud2mqtt emulators: Wink REST/OAuth at %[1]s, PubNub at %[2]s
-# Demo credentials (also valid for the password grant: %[5]s / %[6]s).
+// emulatorSnippet is a ready-to-use accounts: block for the emulators.
+func emulatorSnippet(w *winktest.Server, h *homeytest.Server) string {
+	_, winkRefresh := w.IssueTokens()
+	_, homeyRefresh := h.IssueTokens()
+	return fmt.Sprintf(`# cloud2mqtt emulators: Wink REST/OAuth at %[1]s, PubNub at %[2]s;
+# Athom cloud at %[8]s, a Homey at %[9]s.
+# Demo credentials (the password grant also takes %[5]s / %[6]s).
 accounts:
   - name: wink
     cloud: wink
@@ -41,7 +46,18 @@ accounts:
     refresh_token: %[7]s
     api_url: %[1]s
     pubnub_origin: %[2]s
-`, home.URL, home.PubNubOrigin, demoClientID, demoClientSecret, winktestEmail, winktestPassword, refresh)
+  - name: homey
+    cloud: homey
+    client_id: %[3]s
+    client_secret: %[4]s
+    refresh_token: %[10]s
+    cloud_url: %[8]s
+  - name: homey-local
+    cloud: homey
+    address: %[9]s
+    api_key: %[11]s
+`, w.URL, w.PubNubOrigin, demoClientID, demoClientSecret, winktestEmail, winktestPassword, winkRefresh,
+		h.CloudURL, h.HomeyURL, homeyRefresh, h.NewAPIKey("homey"))
 }
 
 // The emulator's default password-grant user.

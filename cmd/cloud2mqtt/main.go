@@ -52,10 +52,11 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	root           *cobra.Command
+	level          *slog.LevelVar // the log level, changeable at run time
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{stdout: stdout, stderr: stderr, level: new(slog.LevelVar)}
 	root := &cobra.Command{
 		Use:           "cloud2mqtt",
 		Short:         "Bridge Wink and Homey clouds to MQTT and Home Assistant",
@@ -85,7 +86,8 @@ func (a *app) load() (*config.Config, *slog.Logger, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	a.level.Set(level)
+	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: a.level}))
 	return cfg, log, nil
 }
 

@@ -130,6 +130,13 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 	rec.Wait(t, wait, func(m mqtt.Message) bool {
 		return m.Topic == base+"/wink/hallway_motion" && strings.Contains(string(m.Payload), `"motion":true`)
 	})
+	// The Homey's devices are there side by side, and obey too.
+	rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == base+"/homey/ceiling_light" })
+	mqtttest.Publish(t, url, base+"/homey/ceiling_light/set", []byte(`{"state":"ON","brightness":51}`), false)
+	rec.Wait(t, wait, func(m mqtt.Message) bool {
+		return m.Topic == base+"/homey/ceiling_light" && strings.Contains(string(m.Payload), `"brightness":51`) &&
+			strings.Contains(string(m.Payload), `"state":"ON"`)
+	})
 	for _, want := range []string{"mosquitto_sub", "mosquitto_pub", base + "/wink/bedroom_lamp/set"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
@@ -159,7 +166,8 @@ func TestEmulateSnippetDrivesTheDevicesCommand(t *testing.T) {
 	if code := execute(context.Background(), []string{"devices"}, &out, &errOut); code != 0 {
 		t.Fatalf("devices exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"ACCOUNT", "light_bulb-2194253", "Bedroom lamp", "lock-109898", "Front door"} {
+	for _, want := range []string{"ACCOUNT", "light_bulb-2194253", "Bedroom lamp", "lock-109898", "Front door",
+		"homey ", "homey-local", "Ceiling light", "Coffee machine"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("devices output lacks %q:\n%s", want, out.String())
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/bridge"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"github.com/cloud2mqtt/cloud2mqtt/config"
@@ -40,7 +41,7 @@ func (a *app) runCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, log)
+			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, log, a.level)
 		},
 	}
 }
@@ -65,8 +66,19 @@ func newProviders(cfg *config.Config, log *slog.Logger) ([]cloud.Provider, error
 				return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
 			}
 			providers = append(providers, p)
+		case "homey":
+			p, err := homey.New(homey.Config{
+				Account: acc.Name, ClientID: acc.ClientID, ClientSecret: acc.ClientSecret,
+				RefreshToken: acc.RefreshToken, HomeyID: acc.HomeyID, CloudURL: acc.CloudURL,
+				SessionLifetime: acc.SessionLifetime, Address: acc.Address, APIKey: acc.APIKey,
+				PollInterval: acc.PollInterval, Tokens: store, Logger: log,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
+			}
+			providers = append(providers, p)
 		default:
-			return nil, fmt.Errorf("accounts[%d].cloud: %q is not supported; use wink", i, acc.Cloud)
+			return nil, fmt.Errorf("accounts[%d].cloud: %q is not supported; use wink or homey", i, acc.Cloud)
 		}
 	}
 	return providers, nil
@@ -74,7 +86,7 @@ func newProviders(cfg *config.Config, log *slog.Logger) ([]cloud.Provider, error
 
 // serve connects to the broker and runs the bridge until ctx ends, then
 // publishes offline and disconnects.
-func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, log *slog.Logger, level *slog.LevelVar) error {
 	topics := bridge.Topics{Base: cfg.MQTT.BaseTopic, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix}
 	tlsConfig, err := cfg.MQTT.TLSConfig()
 	if err != nil {
@@ -98,10 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	if err != nil {
 		return err
 	}
-	b, err := bridge.New(client, providers, bridge.Options{
-		Topics: topics, Version: version, Logger: log.With("component", "bridge"),
-		Config: cfg.Redacted(),
-	})
+	b, err := bridge.New(client, providers, bridgeOptions(cfg, topics, log, level))
 	if err != nil {
 		_ = client.Close(ctx)
 		return err
@@ -126,4 +135,20 @@ func redactedURL(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// bridgeOptions turns the configuration into the bridge's options.
+func bridgeOptions(cfg *config.Config, topics bridge.Topics, log *slog.Logger, level *slog.LevelVar) bridge.Options {
+	devices := map[string]bridge.DeviceOptions{}
+	for _, d := range cfg.Devices {
+		devices[d.Account+"/"+d.ID] = bridge.DeviceOptions{Exclude: d.Exclude, Topic: d.Topic, Optimistic: d.Optimistic}
+	}
+	return bridge.Options{
+		Topics: topics, Version: version, Logger: log.With("component", "bridge"), LogLevel: level,
+		Output:       bridge.OutputMode(cfg.Output),
+		Discovery:    bridge.DiscoveryMode(cfg.HomeAssistant.Discovery),
+		HABirthDelay: cfg.HomeAssistant.BirthDelay,
+		Devices:      devices,
+		Config:       cfg.Redacted(),
+	}
 }
