@@ -128,15 +128,20 @@ func TestLastWillWhenConnectionDies(t *testing.T) {
 	proxy := mqtttest.NewProxy(t, url)
 	rec := mqtttest.NewRecorder(t, url, state)
 
-	connected := make(chan struct{}, 4)
+	connected := make(chan context.Context, 4)
 	connect(t, proxy.URL(), base, func(o *mqtt.Options) {
-		o.OnConnect = func(context.Context) { connected <- struct{}{} }
+		o.OnConnect = func(ctx context.Context) { connected <- ctx }
 	})
-	<-connected
+	first := <-connected
 	rec.Wait(t, wait, isState(state, online))
 
 	proxy.Cut()
 	rec.Wait(t, wait, isState(state, offline))
+	select {
+	case <-first.Done():
+	case <-time.After(wait):
+		t.Fatal("OnConnect's ctx not cancelled when the connection was lost")
+	}
 
 	// The client reconnects through the proxy and announces itself again.
 	seen := 0
@@ -187,6 +192,23 @@ func TestResubscribeAfterBrokerRestart(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	deadline := time.After(wait)
+	for c.Connected() {
+		select {
+		case <-poll.C:
+		case <-deadline:
+			t.Fatal("Connected() still true after the broker stopped")
+		}
+	}
+	// While disconnected: publishing fails at once, subscribing registers.
+	if err := c.Publish(ctxT(t), base+"/x", nil, false); !errors.Is(err, mqtt.ErrNotConnected) {
+		t.Fatalf("Publish while disconnected = %v, want ErrNotConnected", err)
+	}
+	if err := c.Subscribe(ctxT(t), base+"/late", func(m mqtt.Message) { got <- m }); err != nil {
+		t.Fatalf("Subscribe while disconnected: %v", err)
+	}
 	b2 := mqtttest.StartBrokerAt(t, addr)
 	select {
 	case <-connected:
@@ -198,6 +220,8 @@ func TestResubscribeAfterBrokerRestart(t *testing.T) {
 	}
 	mqtttest.Publish(t, b2.URL(), base+"/cmd/2", []byte("after"), false)
 	expect(t, got, base+"/cmd/2", "after")
+	mqtttest.Publish(t, b2.URL(), base+"/late", []byte("late"), false)
+	expect(t, got, base+"/late", "late")
 
 	// Birth is published again on the new broker (retained).
 	rec := mqtttest.NewRecorder(t, b2.URL(), base+"/bridge/state")
