@@ -418,3 +418,11 @@ func writeCert(t *testing.T) (ca, cert, key string) {
 	}
 	return cert, cert, key
 }
+
+func TestExampleConfigLoads(t *testing.T) {
+	clearEnv(t)
+	c := mustLoad(t, filepath.Join("testdata", "example.yaml"), nil)
+	if c.MQTT.URL != "tcp://127.0.0.1:1883" || len(c.Accounts) != 1 || c.Accounts[0].Cloud != "wink" {
+		t.Fatalf("example = %+v", c)
+	}
+}
