@@ -42,25 +42,20 @@ func testLogger(tb testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// newHarness furnishes the emulator, connects the bridge to the broker and
-// waits until every device's state has been published. before runs after
-// the broker and topics are known but before the bridge starts.
+// newHarness furnishes the Wink emulator, connects the bridge to the broker
+// and waits until every device's state has been published. before runs
+// after the broker and topics are known but before the bridge starts.
 func newHarness(tb testing.TB, before func(h *harness)) *harness {
 	tb.Helper()
 	log := testLogger(tb)
 	srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
 	tb.Cleanup(srv.Close)
 	srv.Furnish()
-	base := mqtttest.BaseTopic(tb)
-	h := &harness{srv: srv, url: mqtttest.BrokerURL(tb), topics: bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}}
-	h.rec = mqtttest.NewRecorder(tb, h.url, base+"/#")
-	h.events = mqtttest.NewRecorder(tb, h.url, h.topics.BridgeEvent())
-	discovery := mqtttest.NewRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
-	tb.Cleanup(func() { clearRetained(tb, h.url, discovery) })
+	h := newBaseHarness(tb)
+	h.srv = srv
 	if before != nil {
 		before(h)
 	}
-
 	_, refresh := srv.IssueTokens()
 	p, err := wink.New(wink.Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret",
 		RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin,
@@ -68,10 +63,32 @@ func newHarness(tb testing.TB, before func(h *harness)) *harness {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	h.start(tb, p)
+	h.state(tb, "wink/alarm_siren", nil)
+	return h
+}
+
+// newBaseHarness makes the topics and recorders of a harness.
+func newBaseHarness(tb testing.TB) *harness {
+	base := mqtttest.BaseTopic(tb)
+	h := &harness{url: mqtttest.BrokerURL(tb), topics: bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}}
+	h.rec = mqtttest.NewRecorder(tb, h.url, base+"/#")
+	h.events = mqtttest.NewRecorder(tb, h.url, h.topics.BridgeEvent())
+	discovery := mqtttest.NewRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
+	tb.Cleanup(func() { clearRetained(tb, h.url, discovery) })
+	return h
+}
+
+// start runs a bridge over the providers until the test ends and waits
+// until every account is connected.
+func (h *harness) start(tb testing.TB, providers ...cloud.Provider) {
+	tb.Helper()
+	log := testLogger(tb)
 	ctx, cancel := context.WithCancel(context.Background())
 	client, err := mqtt.Connect(ctx, mqtt.Options{URL: h.url, WillTopic: h.topics.BridgeState(),
 		WillPayload: []byte(`{"state":"offline"}`), BirthPayload: []byte(`{"state":"online"}`), Logger: log})
 	if err != nil {
+		cancel()
 		tb.Fatal(err)
 	}
 	h.client = client
@@ -79,8 +96,9 @@ func newHarness(tb testing.TB, before func(h *harness)) *harness {
 	if h.configure != nil {
 		h.configure(&opts)
 	}
-	h.bridge, err = bridge.New(client, []cloud.Provider{p}, opts)
+	h.bridge, err = bridge.New(client, providers, opts)
 	if err != nil {
+		cancel()
 		tb.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -97,10 +115,22 @@ func newHarness(tb testing.TB, before func(h *harness)) *harness {
 		_ = client.Close(closeCtx)
 	})
 	h.rec.Wait(tb, wait, func(m mqtt.Message) bool {
-		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"status":"connected"`)
+		if m.Topic != h.topics.BridgeInfo() {
+			return false
+		}
+		var info struct {
+			Accounts []struct{ Status string }
+		}
+		if json.Unmarshal(m.Payload, &info) != nil || len(info.Accounts) != len(providers) {
+			return false
+		}
+		for _, a := range info.Accounts {
+			if a.Status != bridge.StatusConnected {
+				return false
+			}
+		}
+		return true
 	})
-	h.state(tb, "wink/alarm_siren", nil)
-	return h
 }
 
 // clearRetained removes the discovery configs a test left on a shared broker.
@@ -142,10 +172,10 @@ func (h *harness) publish(tb testing.TB, rel string, payload string) {
 	mqtttest.Publish(tb, h.url, h.topics.Base+"/"+rel, []byte(payload), false)
 }
 
-// discovery returns the device discovery config with the given Wink id.
-func (h *harness) discovery(tb testing.TB, id string) map[string]any {
+// discovery returns the device discovery config of an account's device.
+func (h *harness) discovery(tb testing.TB, account, id string) map[string]any {
 	tb.Helper()
-	topic := h.topics.DeviceDiscovery("cloud2mqtt_wink_" + id)
+	topic := h.topics.DeviceDiscovery("cloud2mqtt_" + account + "_" + id)
 	r := mqtttest.NewRecorder(tb, h.url, topic)
 	m := r.Wait(tb, wait, func(m mqtt.Message) bool { return m.Retained && len(m.Payload) > 0 })
 	var cfg map[string]any
@@ -177,7 +207,7 @@ func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
 		{"smoke_detector-33012", "binary_sensor", []string{"value_template", "device_class"}},
 	}
 	for _, c := range cases {
-		cfg := h.discovery(t, c.id)
+		cfg := h.discovery(t, "wink", c.id)
 		dev, _ := cfg["dev"].(map[string]any)
 		if ids, _ := dev["ids"].([]any); len(ids) != 1 || ids[0] != "cloud2mqtt_wink_"+c.id || dev["name"] == "" {
 			t.Errorf("%s: dev = %v, want ids [cloud2mqtt_wink_%s] and a name", c.id, dev, c.id)
@@ -215,7 +245,7 @@ func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
 			}
 		}
 	}
-	color := h.discovery(t, "light_bulb-2194260")["cmps"].(map[string]any)["light"].(map[string]any)
+	color := h.discovery(t, "wink", "light_bulb-2194260")["cmps"].(map[string]any)["light"].(map[string]any)
 	if fmt.Sprint(color["supported_color_modes"]) != "[color_temp hs]" {
 		t.Errorf("colour bulb modes = %v, want [color_temp hs]", color["supported_color_modes"])
 	}
