@@ -179,11 +179,7 @@ func components(e *entry) map[string]component {
 				"payload_open": "OPEN", "payload_close": "CLOSE", "payload_stop": nil,
 				"position_topic": t, "position_template": "{{ value_json.position }}",
 				"set_position_topic": t + "/set/position"}
-			if d.Type == "garage_door" {
-				c["device_class"] = "garage"
-			} else {
-				c["device_class"] = "shade"
-			}
+			c["device_class"] = coverClass(d.Type)
 			cmps["cover"] = c
 			cover("state", "position")
 		}
@@ -499,5 +495,19 @@ func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 	}
 	if cleared > 0 {
 		b.publishEvent(ctx, "discovery_cleaned", map[string]any{"cleared": cleared})
+	}
+}
+
+// coverClass is Home Assistant's cover device class for a cloud type.
+func coverClass(cloudType string) string {
+	switch cloudType {
+	case "garage_door", "garagedoor":
+		return "garage"
+	case "curtain":
+		return "curtain"
+	case "blinds":
+		return "blind"
+	default:
+		return "shade"
 	}
 }
