@@ -131,7 +131,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	if b.opts.Discovery != DiscoveryOff {
 		b.staleConfigs = map[string][]byte{}
 		b.collecting = true
-		if err := b.broker.Subscribe(ctx, b.discoveryFilter(), b.onDiscoveryConfig); err != nil {
+		if err := b.subscribeBulk(ctx, b.discoveryFilter(), b.onDiscoveryConfig); err != nil {
 			return fmt.Errorf("bridge: subscribe %s: %w", b.discoveryFilter(), err)
 		}
 	}
@@ -182,6 +182,21 @@ func (b *Bridge) Run(ctx context.Context) error {
 			b.clearStaleDiscovery(ctx)
 		}
 	}
+}
+
+// qosSubscriber is a Broker that can subscribe at a chosen QoS.
+type qosSubscriber interface {
+	SubscribeQoS(ctx context.Context, filter string, qos byte, h func(mqtt.Message)) error
+}
+
+// subscribeBulk subscribes to a filter that may match many retained
+// messages at once. QoS 0 keeps a broker's cap on queued QoS 1 messages per
+// client (mosquitto's max_queued_messages) from dropping some of them.
+func (b *Bridge) subscribeBulk(ctx context.Context, filter string, h func(mqtt.Message)) error {
+	if q, ok := b.broker.(qosSubscriber); ok {
+		return q.SubscribeQoS(ctx, filter, 0, h)
+	}
+	return b.broker.Subscribe(ctx, filter, h)
 }
 
 // watch runs one provider's Watch, restarting it with backoff when it
