@@ -78,6 +78,13 @@ type OAuthError interface {
 	OAuthDescription() string
 }
 
+// AccountError is implemented by cloud errors that name their account
+// (wink.AuthError does); Explain then names it in the fix.
+type AccountError interface {
+	error
+	AccountName() string
+}
+
 // oauthCode finds the OAuth2 error code and description in err's chain: an
 // OAuthError, an *oauth2.RetrieveError, or a well-known code in the text.
 func oauthCode(err error) (code, desc string) {
@@ -115,6 +122,10 @@ func accountOf(err error) string {
 		return re.Account
 	case errors.As(err, &se):
 		return se.Account
+	}
+	var ae AccountError
+	if errors.As(err, &ae) {
+		return ae.AccountName()
 	}
 	return ""
 }

@@ -236,4 +236,3 @@ func writeResult(w http.ResponseWriter, status int, account string, err error) {
 	cause, fix := Explain(err)
 	writePage(w, status, "Login failed", fmt.Sprintf("Account %s was not connected: %s.", account, cause), fix)
 }
-

@@ -29,3 +29,7 @@ func (e *AuthError) OAuthCode() string { return e.Code }
 // OAuthDescription returns Wink's error description, explained
 // (authn.OAuthError).
 func (e *AuthError) OAuthDescription() string { return e.Reason }
+
+// AccountName returns the account whose credentials were rejected
+// (auth.AccountError).
+func (e *AuthError) AccountName() string { return e.Account }
