@@ -137,6 +137,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 	cleanup := time.NewTimer(b.opts.CleanupDelay)
 	defer cleanup.Stop()
+	cleanupDue := false
 
 	subs := []struct {
 		filter string
@@ -179,9 +180,27 @@ func (b *Bridge) Run(ctx context.Context) error {
 		case <-b.republish:
 			b.publishAll(ctx, true)
 		case <-cleanup.C:
+			cleanupDue = true
+		}
+		if cleanupDue && b.accountsSettled() {
+			cleanupDue = false
 			b.clearStaleDiscovery(ctx)
 		}
 	}
+}
+
+// accountsSettled tells whether every account has listed its devices or
+// failed, so that stale discovery can be told from that of accounts still
+// starting.
+func (b *Bridge) accountsSettled() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, a := range b.accounts {
+		if !a.listed && a.status == StatusConnecting {
+			return false
+		}
+	}
+	return true
 }
 
 // qosSubscriber is a Broker that can subscribe at a chosen QoS.

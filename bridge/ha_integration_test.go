@@ -71,7 +71,9 @@ func TestHomeAssistantBirthRepublishesDiscoveryAndState(t *testing.T) {
 
 func TestStaleDiscoveryIsClearedAtStartAndForeignKept(t *testing.T) {
 	var stale, foreign string
+	var r *mqtttest.Recorder
 	h := newHarness(t, func(h *harness) {
+		r = mqtttest.NewRecorder(t, h.url, h.topics.DiscoveryPrefix+"/device/+/config")
 		stale = h.topics.DeviceDiscovery("cloud2mqtt_wink_light_bulb-999")
 		foreign = h.topics.DiscoveryPrefix + "/device/other_bridge_1/config"
 		mqtttest.Publish(t, h.url, stale, []byte(`{"o":{"name":"cloud2mqtt"},"state_topic":"`+h.topics.Base+
@@ -79,7 +81,6 @@ func TestStaleDiscoveryIsClearedAtStartAndForeignKept(t *testing.T) {
 		mqtttest.Publish(t, h.url, foreign, []byte(`{"o":{"name":"zigbee2mqtt"},"state_topic":"z2m/lamp"}`), true)
 		t.Cleanup(func() { mqtttest.Publish(t, h.url, foreign, nil, true) })
 	})
-	r := mqtttest.NewRecorder(t, h.url, h.topics.DiscoveryPrefix+"/device/+/config")
 	r.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == stale && len(m.Payload) == 0 })
 	h.events.Wait(t, wait, func(m mqtt.Message) bool { return strings.Contains(string(m.Payload), "discovery_cleaned") })
 	// The other bridge's config is still retained.
