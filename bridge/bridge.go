@@ -128,16 +128,13 @@ func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, erro
 // Run subscribes to the command topics, watches every provider and
 // publishes until ctx ends. On the way out it marks every device offline.
 func (b *Bridge) Run(ctx context.Context) error {
-	if b.opts.Discovery != DiscoveryOff {
-		b.staleConfigs = map[string][]byte{}
-		b.collecting = true
-		if err := b.subscribeBulk(ctx, b.discoveryFilter(), b.onDiscoveryConfig); err != nil {
-			return fmt.Errorf("bridge: subscribe %s: %w", b.discoveryFilter(), err)
-		}
-	}
-	cleanup := time.NewTimer(b.opts.CleanupDelay)
-	defer cleanup.Stop()
 	cleanupDue := false
+	if b.opts.Discovery != DiscoveryOff {
+		if err := b.collectDiscovery(ctx); err != nil {
+			return err
+		}
+		cleanupDue = true
+	}
 
 	subs := []struct {
 		filter string
@@ -179,8 +176,6 @@ func (b *Bridge) Run(ctx context.Context) error {
 			}
 		case <-b.republish:
 			b.publishAll(ctx, true)
-		case <-cleanup.C:
-			cleanupDue = true
 		}
 		if cleanupDue && b.accountsSettled() {
 			cleanupDue = false

@@ -3,7 +3,12 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
@@ -393,20 +398,54 @@ func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
 	return out
 }
 
-// discoveryFilter matches every discovery config topic, in both forms.
+// discoveryFilter matches every discovery config topic, in both forms, and
+// the start-up marker.
 func (b *Bridge) discoveryFilter() string { return b.topics.DiscoveryPrefix + "/#" }
 
-// onDiscoveryConfig collects the retained discovery configs present at
-// start, so that those of devices that are gone can be cleared.
-func (b *Bridge) onDiscoveryConfig(m mqtt.Message) {
-	if !m.Retained || len(m.Payload) == 0 || !strings.HasSuffix(m.Topic, "/config") {
-		return
+// collectDiscovery reads the retained discovery configs present at start,
+// so that those of devices that are gone can be cleared once every account
+// has listed its devices. A marker published after subscribing arrives
+// after the broker's retained messages; the subscription ends then, before
+// the bridge publishes discovery of its own (a client subscribed to its own
+// publishes gets each one back, which slows a bulk publish down).
+func (b *Bridge) collectDiscovery(ctx context.Context) error {
+	b.staleMu.Lock()
+	b.staleConfigs, b.collecting = map[string][]byte{}, true
+	b.staleMu.Unlock()
+	marker := b.topics.DiscoveryPrefix + "/cloud2mqtt_sync/" + strconv.FormatUint(rand.Uint64(), 36)
+	seen := make(chan struct{})
+	var once sync.Once
+	handler := func(m mqtt.Message) {
+		if m.Topic == marker {
+			once.Do(func() { close(seen) })
+			return
+		}
+		if !m.Retained || len(m.Payload) == 0 || !strings.HasSuffix(m.Topic, "/config") {
+			return
+		}
+		b.staleMu.Lock()
+		defer b.staleMu.Unlock()
+		if b.collecting {
+			b.staleConfigs[m.Topic] = m.Payload
+		}
+	}
+	if err := b.subscribeBulk(ctx, b.discoveryFilter(), handler); err != nil {
+		return fmt.Errorf("bridge: subscribe %s: %w", b.discoveryFilter(), err)
+	}
+	defer func() { _ = b.broker.Unsubscribe(ctx, b.discoveryFilter()) }()
+	if err := b.publish(ctx, marker, nil, false); err != nil {
+		return fmt.Errorf("bridge: publish %s: %w", marker, err)
+	}
+	select {
+	case <-seen:
+	case <-time.After(b.opts.CleanupDelay):
+		b.log.Warn("retained discovery configs still arriving; stale ones may be left", "waited", b.opts.CleanupDelay)
+	case <-ctx.Done():
 	}
 	b.staleMu.Lock()
-	defer b.staleMu.Unlock()
-	if b.collecting {
-		b.staleConfigs[m.Topic] = m.Payload
-	}
+	b.collecting = false
+	b.staleMu.Unlock()
+	return nil
 }
 
 // ownedAccount tells whether a discovery config was published by this
@@ -458,12 +497,11 @@ func availTopics(a []struct {
 func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 	b.staleMu.Lock()
 	found := b.staleConfigs
-	b.staleConfigs, b.collecting = nil, false
+	b.staleConfigs = nil
 	b.staleMu.Unlock()
 	if found == nil {
 		return
 	}
-	_ = b.broker.Unsubscribe(ctx, b.discoveryFilter())
 	current := map[string]bool{}
 	listed := map[string]bool{}
 	b.mu.RLock()

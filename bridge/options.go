@@ -42,8 +42,9 @@ type Options struct {
 	LogLevel       *slog.LevelVar // changed by bridge/request/options; nil: not changeable
 	CommandTimeout time.Duration  // bound on one cloud call; default 30s
 	HABirthDelay   time.Duration  // wait after Home Assistant comes online before re-publishing; default 0
-	// CleanupDelay is how long retained discovery configs are collected at
-	// start before those matching no device are cleared; default 5s.
+	// CleanupDelay bounds the wait for the broker's retained discovery
+	// configs at start (those matching no device are cleared once every
+	// account has listed); default 5s.
 	CleanupDelay time.Duration
 	Output       OutputMode    // default OutputJSON
 	Discovery    DiscoveryMode // default DiscoveryDevice

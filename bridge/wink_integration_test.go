@@ -92,7 +92,7 @@ func (h *harness) start(tb testing.TB, providers ...cloud.Provider) {
 		tb.Fatal(err)
 	}
 	h.client = client
-	opts := bridge.Options{Topics: h.topics, Version: "test", Logger: log, CleanupDelay: 50 * time.Millisecond}
+	opts := bridge.Options{Topics: h.topics, Version: "test", Logger: log}
 	if h.configure != nil {
 		h.configure(&opts)
 	}
