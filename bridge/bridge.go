@@ -300,7 +300,7 @@ func (b *Bridge) setAccount(ctx context.Context, name string, f func(*account)) 
 	f(a)
 	after := accountInfo(name, a)
 	b.mu.Unlock()
-	changed := fmt.Sprint(before) != fmt.Sprint(after)
+	changed := before != after
 	if changed {
 		b.publishInfo(ctx)
 	}
@@ -686,24 +686,15 @@ func (b *Bridge) publishEvent(ctx context.Context, kind string, data map[string]
 	b.publishJSON(ctx, b.topics.BridgeEvent(), map[string]any{"type": kind, "data": data}, false)
 }
 
-func accountInfo(name string, a *account) map[string]any {
-	info := map[string]any{"name": name, "cloud": a.provider.Cloud(), "status": a.status,
-		"push": string(a.push), "devices": len(a.devices)}
-	if a.problem != "" {
-		info["error"] = a.problem
-	}
-	return info
+// accountInfo describes an account. Call with b.mu held.
+func accountInfo(name string, a *account) AccountInfo {
+	return AccountInfo{Name: name, Cloud: a.provider.Cloud(), Status: a.status,
+		Push: string(a.push), Error: a.problem, Devices: len(a.devices)}
 }
 
 // publishInfo publishes the retained bridge/info.
 func (b *Bridge) publishInfo(ctx context.Context) {
-	b.mu.RLock()
-	accounts := make([]map[string]any, 0, len(b.order))
-	for _, n := range b.order {
-		accounts = append(accounts, accountInfo(n, b.accounts[n]))
-	}
-	b.mu.RUnlock()
-	info := map[string]any{"version": b.opts.Version, "accounts": accounts,
+	info := map[string]any{"version": b.opts.Version, "accounts": b.Accounts(),
 		"base_topic": b.topics.Base, "discovery_prefix": b.topics.DiscoveryPrefix}
 	if b.opts.Config != nil {
 		info["config"] = b.opts.Config
@@ -774,4 +765,44 @@ func (b *Bridge) publishDevices(ctx context.Context) {
 		devices = []DeviceInfo{}
 	}
 	b.publishJSON(ctx, b.topics.BridgeDevices(), devices, true)
+}
+
+// AccountInfo is one account's status as bridge/info shows it.
+type AccountInfo struct {
+	Name    string `json:"name"`
+	Cloud   string `json:"cloud"`
+	Status  string `json:"status"`          // connecting, connected, auth_required, error
+	Push    string `json:"push"`            // live, polling
+	Error   string `json:"error,omitempty"` // why the account is not connected, in words
+	Devices int    `json:"devices"`
+}
+
+// Accounts returns every account's status, in configuration order. It is
+// safe for concurrent use.
+func (b *Bridge) Accounts() []AccountInfo {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]AccountInfo, 0, len(b.order))
+	for _, n := range b.order {
+		out = append(out, accountInfo(n, b.accounts[n]))
+	}
+	return out
+}
+
+// DeviceState is a device with its current MQTT state object.
+type DeviceState struct {
+	DeviceInfo
+	State map[string]any
+}
+
+// DeviceStates returns every device with its state, ordered by topic. It is
+// safe for concurrent use.
+func (b *Bridge) DeviceStates() []DeviceState {
+	var out []DeviceState
+	for _, e := range b.entries("") {
+		b.mu.RLock()
+		out = append(out, DeviceState{DeviceInfo: deviceInfo(e), State: stateObject(&e.device, e.keys)})
+		b.mu.RUnlock()
+	}
+	return out
 }
