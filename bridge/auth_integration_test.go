@@ -1,0 +1,93 @@
+package bridge_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
+)
+
+// accountStatus reports whether a bridge/info message shows the account
+// with the status.
+func accountStatus(m mqtt.Message, topic, account, status string) bool {
+	if m.Topic != topic {
+		return false
+	}
+	var info struct {
+		Accounts []struct{ Name, Status string }
+	}
+	if json.Unmarshal(m.Payload, &info) != nil {
+		return false
+	}
+	for _, a := range info.Accounts {
+		if a.Name == account && a.Status == status {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRejectedCredentialsStopOneAccountUntilANewLogin(t *testing.T) {
+	log := testLogger(t)
+	store, err := tokenstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newBaseHarness(t)
+	var servers []*winktest.Server
+	var clients []*wink.Client
+	for _, name := range []string{"upstairs", "downstairs"} {
+		srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
+		t.Cleanup(srv.Close)
+		srv.Furnish()
+		_, refresh := srv.IssueTokens()
+		c, err := wink.New(wink.Config{Account: name, ClientID: "winktest-client", ClientSecret: "winktest-secret",
+			RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin, Tokens: store,
+			SubscribeTimeout: 5 * time.Second, ResyncInterval: 300 * time.Millisecond,
+			PollInterval: 200 * time.Millisecond, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers, clients = append(servers, srv), append(clients, c)
+	}
+	h.start(t, clients[0], clients[1])
+	h.state(t, "upstairs/porch_light", nil)
+
+	// The upstairs grant is revoked (the user removed the app's access).
+	servers[0].RevokeRefreshTokens()
+	servers[0].ExpireAccessTokens()
+	info := h.topics.BridgeInfo()
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return accountStatus(m, info, "upstairs", "auth_required") })
+	h.events.Wait(t, wait, func(m mqtt.Message) bool {
+		return strings.Contains(string(m.Payload), `"account_status"`) && strings.Contains(string(m.Payload), `"auth_required"`) &&
+			strings.Contains(string(m.Payload), "auth login upstairs")
+	})
+	h.rec.WaitTopic(t, wait, h.topics.Base+"/upstairs/porch_light/availability", []byte(`{"state":"offline"}`))
+
+	// The other account goes on working.
+	h.publish(t, "downstairs/porch_light/set", "ON")
+	h.state(t, "downstairs/porch_light", func(s map[string]any) bool { return s["state"] == "ON" })
+	if m, _ := h.rec.Last(h.topics.Base + "/downstairs/porch_light/availability"); string(m.Payload) != `{"state":"online"}` {
+		t.Errorf("downstairs availability = %s", m.Payload)
+	}
+
+	// A new login (as `cloud2mqtt auth login upstairs` would store it) is
+	// picked up without a restart.
+	access, refresh := servers[0].IssueTokens()
+	if err := store.Save("upstairs", &oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "bearer"}); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return accountStatus(m, info, "upstairs", "connected") })
+	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool {
+		return m.Topic == h.topics.Base+"/upstairs/porch_light/availability" && string(m.Payload) == `{"state":"online"}`
+	}))
+	h.publish(t, "upstairs/porch_light/set", "ON")
+	h.state(t, "upstairs/porch_light", func(s map[string]any) bool { return s["state"] == "ON" })
+}
