@@ -37,6 +37,32 @@ func (e *AuthError) Error() string {
 // Unwrap returns cloud.ErrAuth.
 func (e *AuthError) Unwrap() error { return cloud.ErrAuth }
 
+// OAuthCode returns the OAuth2 error code Athom or the Homey answered
+// (invalid_grant, invalid_client, invalid_token, ...), or "" when the
+// client itself found the credentials missing or a Homey refused them
+// without one.
+func (e *AuthError) OAuthCode() string {
+	switch e.Code {
+	case codeNoCredentials, codeNoRefreshToken, codeLoginRefused, codeSessionRejected:
+		return ""
+	}
+	return e.Code
+}
+
+// OAuthDescription returns the reason given with the code.
+func (e *AuthError) OAuthDescription() string { return e.Reason }
+
+// AccountName returns the account whose credentials failed.
+func (e *AuthError) AccountName() string { return e.Account }
+
+// AuthError codes the client sets itself (the others are Athom's).
+const (
+	codeNoCredentials   = "no_credentials"
+	codeNoRefreshToken  = "no_refresh_token"
+	codeLoginRefused    = "homey_login_refused"
+	codeSessionRejected = "session_rejected"
+)
+
 // sessionKey is the token store entry of the Homey session token.
 func (c *Client) sessionKey() string { return c.cfg.Account + "/session" }
 
@@ -74,14 +100,14 @@ func (a *athomSource) token(ctx context.Context) (*oauth2.Token, error) {
 		case a.c.cfg.RefreshToken != "":
 			a.tok = &oauth2.Token{RefreshToken: a.c.cfg.RefreshToken}
 		default:
-			return nil, &AuthError{Account: a.c.cfg.Account, Code: "no_credentials", Reason: "no stored token and no accounts[].refresh_token"}
+			return nil, &AuthError{Account: a.c.cfg.Account, Code: codeNoCredentials, Reason: "no stored token and no accounts[].refresh_token"}
 		}
 	}
 	if a.tok.Valid() {
 		return a.tok, nil
 	}
 	if a.tok.RefreshToken == "" {
-		return nil, &AuthError{Account: a.c.cfg.Account, Code: "no_refresh_token", Reason: "the access token expired and there is no refresh token"}
+		return nil, &AuthError{Account: a.c.cfg.Account, Code: codeNoRefreshToken, Reason: "the access token expired and there is no refresh token"}
 	}
 	expired := &oauth2.Token{RefreshToken: a.tok.RefreshToken, Expiry: time.Unix(1, 0)}
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, a.c.http)
@@ -396,6 +422,15 @@ func (c *Client) storedSession() *oauth2.Token {
 
 // login runs delegation → Homey login and returns the session token.
 func (c *Client) login(ctx context.Context, base, homeyID string) (string, error) {
+	jwt, err := c.delegation(ctx)
+	if err != nil {
+		return "", err
+	}
+	return c.homeyLogin(ctx, base, homeyID, jwt)
+}
+
+// delegation asks Athom for a delegation JWT for the Homey.
+func (c *Client) delegation(ctx context.Context) (string, error) {
 	b, err := c.cloudCall(ctx, http.MethodPost, "/delegation/token?audience=homey", map[string]any{})
 	if err != nil {
 		return "", fmt.Errorf("homey: account %s: delegation token: %w", c.cfg.Account, err)
@@ -404,6 +439,11 @@ func (c *Client) login(ctx context.Context, base, homeyID string) (string, error
 	if jwt == "" {
 		return "", fmt.Errorf("homey: account %s: delegation token: empty answer", c.cfg.Account)
 	}
+	return jwt, nil
+}
+
+// homeyLogin trades a delegation JWT for a session token at the Homey.
+func (c *Client) homeyLogin(ctx context.Context, base, homeyID, jwt string) (string, error) {
 	payload, _ := json.Marshal(map[string]string{"token": jwt})
 	status, lb, err := c.send(ctx, http.MethodPost, base+"/api/manager/users/login", payload, target{homeyID: homeyID}, false)
 	if err != nil {
@@ -412,7 +452,7 @@ func (c *Client) login(ctx context.Context, base, homeyID string) (string, error
 	if status < 200 || status > 299 {
 		herr := &HTTPError{Method: http.MethodPost, Path: "/api/manager/users/login", Status: status, Message: errorMessage(lb, status)}
 		if status == http.StatusUnauthorized || status == http.StatusForbidden {
-			return "", &AuthError{Account: c.cfg.Account, Code: "homey_login_refused", Reason: herr.Error()}
+			return "", &AuthError{Account: c.cfg.Account, Code: codeLoginRefused, Reason: herr.Error()}
 		}
 		return "", fmt.Errorf("homey: account %s: log in to the Homey: %w", c.cfg.Account, herr)
 	}

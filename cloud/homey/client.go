@@ -377,6 +377,9 @@ func (e *ScopeError) Error() string {
 	return fmt.Sprintf("homey: account %s: %s needs the scope %s (Homey: %s): %s", e.Account, e.Op, e.Scope, e.Message, e.fix())
 }
 
+// AccountName returns the account whose credentials lack the scope.
+func (e *ScopeError) AccountName() string { return e.Account }
+
 func (e *ScopeError) fix() string {
 	if e.Local {
 		return "the API key lacks it; create a key with " + e.Scope + " in the Homey web app → Settings → API Keys and set it as accounts[].api_key"
@@ -453,7 +456,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			}
 			continue
 		case status == http.StatusUnauthorized:
-			return nil, &AuthError{Account: c.cfg.Account, Code: "session_rejected", Reason: "the Homey rejected a fresh session: " + herr.Message}
+			return nil, &AuthError{Account: c.cfg.Account, Code: codeSessionRejected, Reason: "the Homey rejected a fresh session: " + herr.Message}
 		case status == http.StatusForbidden:
 			scope, op := scopeFor(method, path)
 			if scope != "" {
