@@ -50,7 +50,11 @@ func (a *app) demoCommand() *cobra.Command {
 			defer os.RemoveAll(stateDir)
 			homeyHome := startDemoHomey(log)
 			defer homeyHome.Close()
-			providers, err := demoProviders(home, homeyHome, stateDir, log)
+			store, err := tokenstore.Open(stateDir)
+			if err != nil {
+				return err
+			}
+			providers, err := demoProviders(home, homeyHome, store, log)
 			if err != nil {
 				return err
 			}
@@ -59,7 +63,7 @@ func (a *app) demoCommand() *cobra.Command {
 				go home.Animate(ctx, interval)
 				go homeyHome.Animate(ctx, interval)
 			}
-			return serve(ctx, cfg, url, providers, log, a.level)
+			return serve(ctx, cfg, url, providers, store, log, a.level)
 		},
 	}
 	cmd.Flags().DurationVar(&interval, "sensor-interval", 20*time.Second, "how often a simulated sensor changes (0: never)")
@@ -90,11 +94,7 @@ func startDemoHomey(log *slog.Logger) *homeytest.Server {
 
 // demoProviders are a Wink and a Homey client for the emulators, logged in
 // with fresh refresh tokens.
-func demoProviders(w *winktest.Server, h *homeytest.Server, stateDir string, log *slog.Logger) ([]cloud.Provider, error) {
-	store, err := tokenstore.Open(stateDir)
-	if err != nil {
-		return nil, err
-	}
+func demoProviders(w *winktest.Server, h *homeytest.Server, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
 	_, winkRefresh := w.IssueTokens()
 	winkClient, err := wink.New(wink.Config{
 		Account: "wink", ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: winkRefresh,

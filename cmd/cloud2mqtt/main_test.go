@@ -113,6 +113,7 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 		}
 	})
 	t.Setenv("CLOUD2MQTT_MQTT_DISCOVERY_PREFIX", base+"-ha")
+	t.Setenv("CLOUD2MQTT_WEB_LISTEN", "127.0.0.1:0")
 	stdout, stderr, stop := start(t, "demo", "--mqtt-url", url, "--base-topic", base,
 		"--sensor-interval", "100ms", "--log-level", "debug")
 

@@ -37,21 +37,31 @@ func (a *app) runCommand() *cobra.Command {
 			if len(cfg.Accounts) == 0 {
 				return errors.New("no accounts configured: add one under accounts: in config.yaml (see README), or try `cloud2mqtt demo`")
 			}
-			providers, err := newProviders(cfg, log)
+			store, err := tokenstore.Open(cfg.StateDir)
+			if err != nil {
+				return fmt.Errorf("state_dir: %w", err)
+			}
+			providers, err := newProvidersWith(cfg, store, log)
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, log, a.level)
+			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, store, log, a.level)
 		},
 	}
 }
 
-// newProviders builds one provider per configured account.
+// newProviders builds one provider per configured account, with the token
+// store in state_dir.
 func newProviders(cfg *config.Config, log *slog.Logger) ([]cloud.Provider, error) {
 	store, err := tokenstore.Open(cfg.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
+	return newProvidersWith(cfg, store, log)
+}
+
+// newProvidersWith builds one provider per configured account.
+func newProvidersWith(cfg *config.Config, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
 	var providers []cloud.Provider
 	for i, acc := range cfg.Accounts {
 		switch acc.Cloud {
@@ -86,7 +96,8 @@ func newProviders(cfg *config.Config, log *slog.Logger) ([]cloud.Provider, error
 
 // serve connects to the broker and runs the bridge until ctx ends, then
 // publishes offline and disconnects.
-func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, log *slog.Logger, level *slog.LevelVar) error {
+func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, store *tokenstore.Store,
+	log *slog.Logger, level *slog.LevelVar) error {
 	topics := bridge.Topics{Base: cfg.MQTT.BaseTopic, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix}
 	tlsConfig, err := cfg.MQTT.TLSConfig()
 	if err != nil {
@@ -116,6 +127,10 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 		return err
 	}
 	current.Store(b)
+	if err := startPage(ctx, cfg, b, providers, store, log); err != nil {
+		_ = client.Close(ctx)
+		return err
+	}
 	log.Info("cloud2mqtt started", "version", version, "broker", redactedURL(url),
 		"base_topic", topics.Base, "accounts", len(providers))
 	runErr := b.Run(ctx)

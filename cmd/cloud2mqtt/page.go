@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cloud2mqtt/cloud2mqtt/auth"
+	"github.com/cloud2mqtt/cloud2mqtt/bridge"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
+	"github.com/cloud2mqtt/cloud2mqtt/config"
+	"github.com/cloud2mqtt/cloud2mqtt/web"
+)
+
+// startPage serves the status page in the background until ctx ends,
+// unless web.listen is off.
+func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, providers []cloud.Provider,
+	store *tokenstore.Store, log *slog.Logger) error {
+	if cfg.Web.Listen == "" || cfg.Web.Listen == "off" {
+		return nil
+	}
+	logins := map[string]auth.Loginer{}
+	for _, p := range providers {
+		if l, ok := p.(auth.Loginer); ok && l.AuthCodeURL("probe", "http://127.0.0.1/") != "" {
+			logins[p.Account()] = l
+		}
+	}
+	page, err := web.New(web.Options{
+		Listen: cfg.Web.Listen, Password: cfg.Web.Password, PublicURL: cfg.Web.PublicURL,
+		Source: pageSource{bridge: b, store: store}, Logins: logins,
+		Logger: log.With("component", "web"),
+	})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := page.ListenAndServe(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
+			log.Warn("status page stopped; the bridge goes on without it", "listen", cfg.Web.Listen, "error", err)
+		}
+	}()
+	log.Info("status page", "url", "http://"+cfg.Web.Listen)
+	return nil
+}
+
+// pageSource shows the bridge's accounts and devices on the page.
+type pageSource struct {
+	bridge *bridge.Bridge
+	store  *tokenstore.Store
+}
+
+// Accounts implements web.Source.
+func (s pageSource) Accounts() []web.AccountView {
+	var out []web.AccountView
+	for _, a := range s.bridge.Accounts() {
+		v := web.AccountView{Name: a.Name, Cloud: a.Cloud, Status: a.Status, Push: a.Push, Error: a.Error, CanLogin: true}
+		for _, key := range []string{a.Name + "/session", a.Name} {
+			if tok, ok, err := s.store.Load(key); err == nil && ok && !tok.Expiry.IsZero() {
+				v.TokenExpiry = tok.Expiry
+				break
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// Devices implements web.Source.
+func (s pageSource) Devices() []web.DeviceView {
+	var out []web.DeviceView
+	for _, d := range s.bridge.DeviceStates() {
+		out = append(out, web.DeviceView{Account: d.Account, Name: d.Name, Type: d.Type, Topic: d.Topic,
+			Available: d.Available, State: d.State})
+	}
+	return out
+}
