@@ -43,8 +43,8 @@ func (a *app) authLoginCommand() *cobra.Command {
 				return err
 			}
 			loginer, ok := p.(auth.Loginer)
-			if !ok || loginer.AuthCodeURL("x", "http://127.0.0.1/") == "" {
-				return fmt.Errorf("account %s does not log in through the browser (a Homey Pro API key account uses api_key)", args[0])
+			if !ok {
+				return fmt.Errorf("account %s does not log in through the browser", args[0])
 			}
 			acc := accountConfig(cfg, args[0])
 			redirect := cfg.Auth.RedirectURI
