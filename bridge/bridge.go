@@ -694,7 +694,13 @@ func accountInfo(name string, a *account) AccountInfo {
 
 // publishInfo publishes the retained bridge/info.
 func (b *Bridge) publishInfo(ctx context.Context) {
-	info := map[string]any{"version": b.opts.Version, "accounts": b.Accounts(),
+	accounts := b.Accounts()
+	if b.opts.TokenExpiry != nil {
+		for i := range accounts {
+			accounts[i].TokenExpiry = b.opts.TokenExpiry(accounts[i].Name)
+		}
+	}
+	info := map[string]any{"version": b.opts.Version, "accounts": accounts,
 		"base_topic": b.topics.Base, "discovery_prefix": b.topics.DiscoveryPrefix}
 	if b.opts.Config != nil {
 		info["config"] = b.opts.Config
@@ -775,6 +781,9 @@ type AccountInfo struct {
 	Push    string `json:"push"`            // live, polling
 	Error   string `json:"error,omitempty"` // why the account is not connected, in words
 	Devices int    `json:"devices"`
+	// TokenExpiry is when the account's token or session ends, when known
+	// (filled in bridge/info from Options.TokenExpiry).
+	TokenExpiry time.Time `json:"token_expiry,omitzero"`
 }
 
 // Accounts returns every account's status, in configuration order. It is

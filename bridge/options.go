@@ -52,6 +52,9 @@ type Options struct {
 	Devices map[string]DeviceOptions
 	// Config is the configuration without secrets, shown in bridge/info.
 	Config any
+	// TokenExpiry, when set, tells when an account's token or session
+	// ends (zero when unknown), for bridge/info.
+	TokenExpiry func(account string) time.Time
 }
 
 func (o *Options) defaults() error {

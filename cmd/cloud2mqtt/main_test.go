@@ -131,6 +131,10 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 	rec.Wait(t, wait, func(m mqtt.Message) bool {
 		return m.Topic == base+"/wink/hallway_motion" && strings.Contains(string(m.Payload), `"motion":true`)
 	})
+	// bridge/info tells when the Homey session ends.
+	rec.Wait(t, wait, func(m mqtt.Message) bool {
+		return m.Topic == base+"/bridge/info" && strings.Contains(string(m.Payload), `"token_expiry"`)
+	})
 	// The Homey's devices are there side by side, and obey too.
 	rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == base+"/homey/ceiling_light" })
 	mqtttest.Publish(t, url, base+"/homey/ceiling_light/set", []byte(`{"state":"ON","brightness":51}`), false)

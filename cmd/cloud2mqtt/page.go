@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/auth"
 	"github.com/cloud2mqtt/cloud2mqtt/bridge"
@@ -54,14 +55,8 @@ type pageSource struct {
 func (s pageSource) Accounts() []web.AccountView {
 	var out []web.AccountView
 	for _, a := range s.bridge.Accounts() {
-		v := web.AccountView{Name: a.Name, Cloud: a.Cloud, Status: a.Status, Push: a.Push, Error: a.Error, CanLogin: true}
-		for _, key := range []string{a.Name + "/session", a.Name} {
-			if tok, ok, err := s.store.Load(key); err == nil && ok && !tok.Expiry.IsZero() {
-				v.TokenExpiry = tok.Expiry
-				break
-			}
-		}
-		out = append(out, v)
+		out = append(out, web.AccountView{Name: a.Name, Cloud: a.Cloud, Status: a.Status, Push: a.Push,
+			Error: a.Error, CanLogin: true, TokenExpiry: tokenExpiry(s.store, a.Name)})
 	}
 	return out
 }
@@ -74,4 +69,15 @@ func (s pageSource) Devices() []web.DeviceView {
 			Available: d.Available, State: d.State})
 	}
 	return out
+}
+
+// tokenExpiry is when an account's stored session (Homey) or token ends,
+// zero when unknown.
+func tokenExpiry(store *tokenstore.Store, account string) time.Time {
+	for _, key := range []string{account + "/session", account} {
+		if tok, ok, err := store.Load(key); err == nil && ok && !tok.Expiry.IsZero() {
+			return tok.Expiry
+		}
+	}
+	return time.Time{}
 }

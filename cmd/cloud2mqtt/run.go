@@ -121,7 +121,9 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	if err != nil {
 		return err
 	}
-	b, err := bridge.New(client, providers, bridgeOptions(cfg, topics, log, level))
+	opts := bridgeOptions(cfg, topics, log, level)
+	opts.TokenExpiry = func(account string) time.Time { return tokenExpiry(store, account) }
+	b, err := bridge.New(client, providers, opts)
 	if err != nil {
 		_ = client.Close(ctx)
 		return err
