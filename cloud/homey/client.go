@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"golang.org/x/oauth2"
 )
@@ -434,7 +434,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			c.forgetURL(t.base)
 			if failed < maxServerRetries && method == http.MethodGet {
 				failed++
-				if err := sleep(ctx, backoff(failed)); err != nil {
+				if err := backoff.Sleep(ctx, backoff.Delay(failed)); err != nil {
 					return nil, err
 				}
 				continue
@@ -466,7 +466,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			return nil, fmt.Errorf("%w: %w", herr, cloud.ErrNotFound)
 		case status >= 500 && method == http.MethodGet && failed < maxServerRetries:
 			failed++
-			if err := sleep(ctx, backoff(failed)); err != nil {
+			if err := backoff.Sleep(ctx, backoff.Delay(failed)); err != nil {
 				return nil, err
 			}
 			continue
@@ -524,27 +524,6 @@ func jsonString(b []byte) string {
 		return s
 	}
 	return strings.Trim(strings.TrimSpace(string(b)), `"`)
-}
-
-// backoff is a jittered exponential wait for attempt n ≥ 1.
-func backoff(n int) time.Duration {
-	base := 200 * time.Millisecond << min(n-1, 8)
-	return base/2 + mrand.N(base)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // newTransactionID returns "homey-api-<uuid v4>", the form Homey's own

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
 )
 
 // Watch reports the device listing, then live changes from the Homey's
@@ -49,7 +50,7 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 		w.closeSocket()
 		fails++
-		if err := sleep(ctx, w.delay(fails)); err != nil {
+		if err := backoff.Sleep(ctx, w.delay(fails)); err != nil {
 			return ctx.Err()
 		}
 	}

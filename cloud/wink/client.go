@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 )
 
@@ -407,7 +407,7 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 			}
 			if failed < maxServerRetries && (method == http.MethodGet || notSent(err)) {
 				failed++
-				if err := sleep(ctx, backoff(failed)); err != nil {
+				if err := backoff.Sleep(ctx, backoff.Delay(failed)); err != nil {
 					return nil, err
 				}
 				continue
@@ -447,13 +447,13 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 				return nil, fmt.Errorf("%w (retry after %s)", herr, wait)
 			}
 			c.log.Info("throttled by Wink", "path", path, "retry_after", wait)
-			if err := sleep(ctx, wait); err != nil {
+			if err := backoff.Sleep(ctx, wait); err != nil {
 				return nil, err
 			}
 			continue
 		case resp.StatusCode >= 500 && method == http.MethodGet && failed < maxServerRetries:
 			failed++
-			if err := sleep(ctx, backoff(failed)); err != nil {
+			if err := backoff.Sleep(ctx, backoff.Delay(failed)); err != nil {
 				return nil, err
 			}
 			continue
@@ -517,25 +517,4 @@ func retryAfter(h string) time.Duration {
 		return 0
 	}
 	return time.Second
-}
-
-// backoff is a jittered exponential wait for attempt n ≥ 1.
-func backoff(n int) time.Duration {
-	base := 200 * time.Millisecond << (n - 1)
-	return base/2 + rand.N(base)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

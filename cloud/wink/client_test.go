@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 	"golang.org/x/oauth2"
@@ -247,7 +248,7 @@ func TestSetThermostatAndOutlet(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("outlet never switched on: %v %v", d.State, err)
 		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := backoff.Sleep(ctx, 20*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 	}

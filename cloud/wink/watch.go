@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
 	pubnub "github.com/pubnub/go/v7"
 )
 
@@ -72,7 +73,7 @@ func (w *watcher) run(ctx context.Context) error {
 			break
 		}
 		w.listFailures++
-		if err := sleep(ctx, w.retryDelay()); err != nil {
+		if err := backoff.Sleep(ctx, w.retryDelay()); err != nil {
 			return ctx.Err()
 		}
 	}

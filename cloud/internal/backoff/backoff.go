@@ -1,0 +1,32 @@
+// Package backoff holds the jittered waits the cloud clients use between
+// retries.
+package backoff
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Delay is a jittered exponential wait before attempt n ≥ 1: about 200 ms
+// doubled per attempt (capped at 256 times), half of it random.
+func Delay(n int) time.Duration {
+	base := 200 * time.Millisecond << min(max(n-1, 0), 8)
+	return base/2 + rand.N(base)
+}
+
+// Sleep waits d or until ctx ends, whichever comes first, and returns
+// ctx.Err() in the latter case.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
