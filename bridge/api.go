@@ -110,20 +110,34 @@ func (b *Bridge) relist(ctx context.Context, names []string) (map[string][]strin
 			problems = append(problems, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
-		reply := make(chan struct{})
-		b.sendEvent(accountEvent{account: name, ev: cloud.Event{Kind: cloud.EventListing, Devices: devices}, reply: reply})
-		select {
-		case <-reply:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-b.done:
-			return nil, fmt.Errorf("the bridge is stopping")
+		if err := b.apply(ctx, name, cloud.Event{Kind: cloud.EventListing, Devices: devices}); err != nil {
+			return nil, err
 		}
 	}
 	if len(problems) > 0 {
 		return before, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return before, nil
+}
+
+// apply hands an event to the run loop and waits until it is applied.
+func (b *Bridge) apply(ctx context.Context, account string, ev cloud.Event) error {
+	reply := make(chan struct{})
+	select {
+	case b.events <- accountEvent{account: account, ev: ev, reply: reply}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.done:
+		return fmt.Errorf("the bridge is stopping")
+	}
+	select {
+	case <-reply:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.done:
+		return fmt.Errorf("the bridge is stopping")
+	}
 }
 
 func (b *Bridge) deviceIDs(name string) []string {
@@ -195,14 +209,8 @@ func (b *Bridge) deviceGetRequest(ctx context.Context, req request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	reply := make(chan struct{})
-	b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice, Device: d}, reply: reply})
-	select {
-	case <-reply:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-b.done:
-		return nil, fmt.Errorf("the bridge is stopping")
+	if err := b.apply(ctx, account, cloud.Event{Kind: cloud.EventDevice, Device: d}); err != nil {
+		return nil, err
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()

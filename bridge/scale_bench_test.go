@@ -53,8 +53,7 @@ func publishEverything(tb testing.TB, servers []*winktest.Server, want int) (tim
 	base := mqtttest.BaseTopic(tb)
 	topics := bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}
 	rec := mqtttest.NewRecorder(tb, url, base+"/#")
-	disc := mqtttest.NewRecorder(tb, url, topics.DiscoveryPrefix+"/#")
-	tb.Cleanup(func() { clearRetained(tb, url, disc) })
+	disc := mqtttest.NewClearingRecorder(tb, url, topics.DiscoveryPrefix+"/#")
 	log := testLogger(tb)
 	var providers []cloud.Provider
 	for i, srv := range servers {

@@ -74,8 +74,7 @@ func newBaseHarness(tb testing.TB) *harness {
 	h := &harness{url: mqtttest.BrokerURL(tb), topics: bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}}
 	h.rec = mqtttest.NewRecorder(tb, h.url, base+"/#")
 	h.events = mqtttest.NewRecorder(tb, h.url, h.topics.BridgeEvent())
-	discovery := mqtttest.NewRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
-	tb.Cleanup(func() { clearRetained(tb, h.url, discovery) })
+	mqtttest.NewClearingRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
 	return h
 }
 
@@ -131,17 +130,6 @@ func (h *harness) start(tb testing.TB, providers ...cloud.Provider) {
 		}
 		return true
 	})
-}
-
-// clearRetained removes the discovery configs a test left on a shared broker.
-func clearRetained(tb testing.TB, url string, r *mqtttest.Recorder) {
-	done := map[string]bool{}
-	for _, m := range r.Messages() {
-		if len(m.Payload) > 0 && !done[m.Topic] {
-			done[m.Topic] = true
-			mqtttest.Publish(tb, url, m.Topic, nil, true)
-		}
-	}
 }
 
 // state waits for a state message of the device at <base>/<rel> for which

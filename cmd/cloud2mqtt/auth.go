@@ -30,11 +30,7 @@ func (a *app) authLoginCommand() *cobra.Command {
 		Short: "Log in through the browser; the tokens are stored in state_dir",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, log, err := a.load()
-			if err != nil {
-				return err
-			}
-			providers, err := newProviders(cfg, log)
+			cfg, log, providers, err := a.loadProviders()
 			if err != nil {
 				return err
 			}
@@ -69,11 +65,7 @@ func (a *app) authCheckCommand() *cobra.Command {
 		Short: "Check every account's credentials and name the cause of a failure",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, log, err := a.load()
-			if err != nil {
-				return err
-			}
-			providers, err := newProviders(cfg, log)
+			cfg, _, providers, err := a.loadProviders()
 			if err != nil {
 				return err
 			}

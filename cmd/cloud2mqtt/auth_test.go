@@ -124,14 +124,7 @@ func TestNoSecretReachesLogsMQTTOrThePage(t *testing.T) {
 	snippet := emulatedConfig(t, dir, "log_level: debug\nmqtt:\n  url: "+url+"\n  base_topic: "+base+
 		"\n  discovery_prefix: "+base+"-ha\nweb:\n  listen: "+page+"\n")
 	rec := mqtttest.NewRecorder(t, url, base+"/#")
-	disc := mqtttest.NewRecorder(t, url, base+"-ha/#")
-	t.Cleanup(func() {
-		for _, m := range disc.Messages() {
-			if len(m.Payload) > 0 {
-				mqtttest.Publish(t, url, m.Topic, nil, true)
-			}
-		}
-	})
+	disc := mqtttest.NewClearingRecorder(t, url, base+"-ha/#")
 	stdout, stderr, stop := start(t, "run")
 	rec.Wait(t, wait, func(m mqtt.Message) bool {
 		return m.Topic == base+"/bridge/info" && strings.Count(string(m.Payload), `"status":"connected"`) == 3

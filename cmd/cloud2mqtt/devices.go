@@ -16,11 +16,7 @@ func (a *app) devicesCommand() *cobra.Command {
 		Short: "List the configured accounts' devices",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, log, err := a.load()
-			if err != nil {
-				return err
-			}
-			providers, err := newProviders(cfg, log)
+			_, _, providers, err := a.loadProviders()
 			if err != nil {
 				return err
 			}

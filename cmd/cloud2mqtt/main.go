@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/config"
 )
 
@@ -89,6 +90,20 @@ func (a *app) load() (*config.Config, *slog.Logger, error) {
 	a.level.Set(level)
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: a.level}))
 	return cfg, log, nil
+}
+
+// loadProviders reads the configuration and builds every account's
+// provider, with the token store in state_dir.
+func (a *app) loadProviders() (*config.Config, *slog.Logger, []cloud.Provider, error) {
+	cfg, log, err := a.load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	providers, err := newProviders(cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, log, providers, nil
 }
 
 func (a *app) versionCommand() *cobra.Command {

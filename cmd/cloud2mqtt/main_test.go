@@ -104,14 +104,7 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 	url := mqtttest.BrokerURL(t)
 	base := mqtttest.BaseTopic(t)
 	rec := mqtttest.NewRecorder(t, url, base+"/#")
-	disc := mqtttest.NewRecorder(t, url, base+"-ha/#")
-	t.Cleanup(func() {
-		for _, m := range disc.Messages() {
-			if len(m.Payload) > 0 {
-				mqtttest.Publish(t, url, m.Topic, nil, true)
-			}
-		}
-	})
+	mqtttest.NewClearingRecorder(t, url, base+"-ha/#")
 	t.Setenv("CLOUD2MQTT_MQTT_DISCOVERY_PREFIX", base+"-ha")
 	t.Setenv("CLOUD2MQTT_WEB_LISTEN", "127.0.0.1:0")
 	stdout, stderr, stop := start(t, "demo", "--mqtt-url", url, "--base-topic", base,

@@ -102,14 +102,7 @@ func TestREADMECommandsWorkAgainstTheDemo(t *testing.T) {
 	host, port, _ := strings.Cut(hostPort, ":")
 	base := mqtttest.BaseTopic(t)
 	rec := mqtttest.NewRecorder(t, url, base+"/#")
-	disc := mqtttest.NewRecorder(t, url, base+"-ha/#")
-	t.Cleanup(func() {
-		for _, m := range disc.Messages() {
-			if len(m.Payload) > 0 {
-				mqtttest.Publish(t, url, m.Topic, nil, true)
-			}
-		}
-	})
+	mqtttest.NewClearingRecorder(t, url, base+"-ha/#")
 	t.Setenv("CLOUD2MQTT_MQTT_DISCOVERY_PREFIX", base+"-ha")
 	t.Setenv("CLOUD2MQTT_WEB_LISTEN", "off")
 	_, stderr, _ := start(t, "demo", "--mqtt-url", url, "--base-topic", base, "--sensor-interval", "0")

@@ -61,14 +61,7 @@ func TestFlowShowsStateAndToggles(t *testing.T) {
 	prefix := base + "-ha"
 	rel := func(topic string) string { return base + strings.TrimPrefix(topic, "cloud2mqtt") }
 	rec := mqtttest.NewRecorder(t, url, rel(in.Topic))
-	disc := mqtttest.NewRecorder(t, url, prefix+"/#")
-	t.Cleanup(func() {
-		for _, m := range disc.Messages() {
-			if len(m.Payload) > 0 {
-				mqtttest.Publish(t, url, m.Topic, nil, true)
-			}
-		}
-	})
+	mqtttest.NewClearingRecorder(t, url, prefix+"/#")
 
 	_, refresh := srv.IssueTokens()
 	p, err := wink.New(wink.Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret",

@@ -297,3 +297,21 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// NewClearingRecorder is NewRecorder whose retained messages are cleared
+// from the broker when the test ends: for topics outside BaseTopic, such
+// as a test's own discovery prefix.
+func NewClearingRecorder(t testing.TB, url, filter string) *Recorder {
+	t.Helper()
+	r := NewRecorder(t, url, filter)
+	t.Cleanup(func() {
+		cleared := map[string]bool{}
+		for _, m := range r.Messages() {
+			if len(m.Payload) > 0 && !cleared[m.Topic] {
+				cleared[m.Topic] = true
+				Publish(t, url, m.Topic, nil, true)
+			}
+		}
+	})
+	return r
+}
