@@ -128,6 +128,14 @@ func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, erro
 // Run subscribes to the command topics, watches every provider and
 // publishes until ctx ends. On the way out it marks every device offline.
 func (b *Bridge) Run(ctx context.Context) error {
+	err := b.run(ctx)
+	if ctx.Err() != nil {
+		return nil // stopped while starting: not a failure
+	}
+	return err
+}
+
+func (b *Bridge) run(ctx context.Context) error {
 	cleanupDue := false
 	if b.opts.Discovery != DiscoveryOff {
 		if err := b.collectDiscovery(ctx); err != nil {

@@ -188,3 +188,17 @@ func TestRunExplainsMissingConfiguration(t *testing.T) {
 		t.Errorf("version: exit %d, %q", code, out.String())
 	}
 }
+
+func TestRunWaitsForABrokerThatStartsLate(t *testing.T) {
+	dir := inEmptyDir(t)
+	addr := freeAddr(t)
+	emulatedConfig(t, dir, "mqtt:\n  url: tcp://"+addr+"\nweb:\n  listen: \"off\"\n")
+	_, stderr, stop := start(t, "run")
+	stderr.waitFor(t, "cannot connect to the MQTT broker; trying again", wait)
+	mqtttest.StartBrokerAt(t, addr)
+	rec := mqtttest.NewRecorder(t, "tcp://"+addr, "cloud2mqtt/bridge/state")
+	rec.WaitTopic(t, wait, "cloud2mqtt/bridge/state", []byte(`{"state":"online"}`))
+	if code := stop(); code != 0 {
+		t.Errorf("run exited %d:\n%s", code, stderr)
+	}
+}

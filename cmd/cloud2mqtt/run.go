@@ -104,9 +104,7 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 		return err
 	}
 	var current atomic.Pointer[bridge.Bridge]
-	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	client, err := mqtt.Connect(connectCtx, mqtt.Options{
+	client, err := connectBroker(ctx, mqtt.Options{
 		URL: url, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, ClientID: cfg.MQTT.ClientID,
 		TLS:       tlsConfig,
 		WillTopic: topics.BridgeState(), WillPayload: []byte(`{"state":"offline"}`),
@@ -117,7 +115,7 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 			}
 		},
 		Logger: log.With("component", "mqtt"),
-	})
+	}, log)
 	if err != nil {
 		return err
 	}
@@ -167,5 +165,30 @@ func bridgeOptions(cfg *config.Config, topics bridge.Topics, log *slog.Logger, l
 		HABirthDelay: cfg.HomeAssistant.BirthDelay,
 		Devices:      devices,
 		Config:       cfg.Redacted(),
+	}
+}
+
+// connectBroker connects to the broker, trying again with backoff while it
+// cannot be reached (a broker that starts after the bridge, as in
+// docker compose), until ctx ends.
+func connectBroker(ctx context.Context, o mqtt.Options, log *slog.Logger) (*mqtt.Client, error) {
+	wait := time.Second
+	for {
+		attempt, cancel := context.WithTimeout(ctx, 30*time.Second)
+		client, err := mqtt.Connect(attempt, o)
+		cancel()
+		if err == nil {
+			return client, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		log.Warn("cannot connect to the MQTT broker; trying again", "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
 	}
 }
