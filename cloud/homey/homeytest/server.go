@@ -53,13 +53,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/requestlog"
 )
 
 // Options configures a Server. The zero value is usable.
@@ -105,20 +105,9 @@ const (
 // softwareVersion).
 const HomeyVersion = "12.4.0"
 
-// Request is one HTTP request one of the servers received.
-type Request struct {
-	// Host is HostCloud or HostHomey.
-	Host         string
-	Method, Path string
-	// Query is the raw query string.
-	Query  string
-	Header http.Header
-	Body   []byte
-	At     time.Time
-}
-
-// maxRecorded bounds the request log; the oldest entries are dropped first.
-const maxRecorded = 10000
+// Request is one HTTP request one of the servers received: Host is
+// HostCloud or HostHomey, Query the raw query string.
+type Request = requestlog.Request
 
 // Server is a running athom cloud and Homey emulator. All methods are safe
 // for concurrent use.
@@ -142,7 +131,8 @@ type Server struct {
 	closeOnce          sync.Once
 	jwtKey             []byte
 
-	hub *hub
+	hub  *hub
+	reqs *requestlog.Log // every request received, for tests
 
 	mu         sync.Mutex
 	closed     bool
@@ -161,8 +151,6 @@ type Server struct {
 	failStatus int
 	cloudFailN int
 	cloudFail  int
-	requests   []Request
-	reqNotify  chan struct{}
 }
 
 // NewServer starts the athom cloud and the Homey on 127.0.0.1 with random
@@ -176,21 +164,21 @@ func NewServer(opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		HomeyID:   opts.HomeyID,
-		UserID:    randomHex(12),
-		opts:      opts,
-		log:       log,
-		done:      make(chan struct{}),
-		jwtKey:    []byte(randomHex(32)),
-		devices:   map[string]map[string]any{},
-		zones:     map[string]map[string]any{},
-		access:    map[string]time.Time{},
-		refresh:   map[string]bool{},
-		codes:     map[string]time.Time{},
-		usedJWT:   map[string]bool{},
-		sessions:  map[string]*session{},
-		apiKeys:   map[string]*apiKey{},
-		reqNotify: make(chan struct{}),
+		HomeyID:  opts.HomeyID,
+		UserID:   randomHex(12),
+		opts:     opts,
+		log:      log,
+		done:     make(chan struct{}),
+		jwtKey:   []byte(randomHex(32)),
+		reqs:     requestlog.New(requestlog.DefaultMax),
+		devices:  map[string]map[string]any{},
+		zones:    map[string]map[string]any{},
+		access:   map[string]time.Time{},
+		refresh:  map[string]bool{},
+		codes:    map[string]time.Time{},
+		usedJWT:  map[string]bool{},
+		sessions: map[string]*session{},
+		apiKeys:  map[string]*apiKey{},
 	}
 	s.hub = newHub(s)
 	s.addZoneLocked(map[string]any{"id": RootZoneID, "name": "Home", "parent": nil, "icon": "home"})
@@ -263,6 +251,7 @@ func (s *Server) Close() {
 		s.closed = true
 		s.mu.Unlock()
 		close(s.done)
+		s.reqs.Close()
 		s.hub.dropAll()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -321,82 +310,32 @@ func (s *Server) SocketCount() int {
 // Requests returns a copy of the requests received so far, oldest first
 // (at most the last 10000).
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = copyRequest(r)
-	}
-	return out
+	return s.reqs.All()
 }
 
 // WaitRequest returns the first recorded request, past or future, for
 // which match is true. It fails when ctx ends first or the server closes.
 func (s *Server) WaitRequest(ctx context.Context, match func(Request) bool) (Request, error) {
-	seen := 0
-	for {
-		s.mu.Lock()
-		reqs := s.requests
-		for ; seen < len(reqs); seen++ {
-			if match(reqs[seen]) {
-				r := copyRequest(reqs[seen])
-				s.mu.Unlock()
-				return r, nil
-			}
-		}
-		if len(reqs) >= maxRecorded {
-			seen = 0 // the log was trimmed; rescan from the start next time
-		}
-		notify := s.reqNotify
-		s.mu.Unlock()
-		select {
-		case <-notify:
-		case <-ctx.Done():
-			return Request{}, fmt.Errorf("homeytest: wait for request: %w", ctx.Err())
-		case <-s.done:
-			return Request{}, errors.New("homeytest: wait for request: server closed")
-		}
+	r, err := s.reqs.Wait(ctx, match)
+	if errors.Is(err, requestlog.ErrClosed) {
+		return Request{}, errors.New("homeytest: wait for request: server closed")
 	}
+	if err != nil {
+		return Request{}, fmt.Errorf("homeytest: wait for request: %w", err)
+	}
+	return r, nil
 }
 
 // CountRequests counts recorded requests to host (HostCloud, HostHomey, or
 // any if empty) with the method (any if empty) whose path starts with
 // pathPrefix.
 func (s *Server) CountRequests(host, method, pathPrefix string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if (host == "" || r.Host == host) && (method == "" || r.Method == method) && strings.HasPrefix(r.Path, pathPrefix) {
-			n++
-		}
-	}
-	return n
-}
-
-func copyRequest(r Request) Request {
-	r.Header = r.Header.Clone()
-	r.Body = append([]byte(nil), r.Body...)
-	return r
+	return s.reqs.Count(host, method, pathPrefix)
 }
 
 // record stores a request and wakes waiters. It leaves a re-readable body.
 func (s *Server) record(host string, r *http.Request) {
-	var body []byte
-	if r.Body != nil {
-		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		_ = r.Body.Close()
-	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	req := Request{Host: host, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, At: time.Now()}
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	if len(s.requests) > maxRecorded {
-		s.requests = append([]Request(nil), s.requests[len(s.requests)-maxRecorded:]...)
-	}
-	close(s.reqNotify)
-	s.reqNotify = make(chan struct{})
-	s.mu.Unlock()
+	s.reqs.Record(host, r)
 }
 
 // delay waits for the configured latency; false means the request or the

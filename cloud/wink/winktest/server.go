@@ -30,13 +30,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/requestlog"
 )
 
 // Options configures a Server. The zero value is usable.
@@ -106,17 +106,9 @@ func (f PushForm) String() string {
 	return fmt.Sprintf("PushForm(%d)", int(f))
 }
 
-// Request is one REST request the server received.
-type Request struct {
-	Method, Path string
-	Header       http.Header
-	Body         []byte
-	At           time.Time
-}
-
-// maxRecorded bounds the request log so a long demo run does not grow
-// without limit; the oldest entries are dropped first.
-const maxRecorded = 10000
+// Request is one REST request the server received. Host is always empty;
+// Query is the raw query string.
+type Request = requestlog.Request
 
 // Server is a running Wink cloud emulator. All methods are safe for
 // concurrent use.
@@ -142,7 +134,8 @@ type Server struct {
 	closeOnce      sync.Once
 	timers         sync.WaitGroup
 
-	hub *pubnubHub
+	hub  *pubnubHub
+	reqs *requestlog.Log // every request received, for tests
 
 	mu          sync.Mutex
 	closed      bool
@@ -165,8 +158,6 @@ type Server struct {
 	throttleFor time.Duration
 	failN       int
 	failStatus  int
-	requests    []Request
-	reqNotify   chan struct{}
 }
 
 // NewServer starts the REST and PubNub servers on 127.0.0.1 with random
@@ -193,7 +184,7 @@ func NewServer(opts Options) *Server {
 		tokenClient:  map[string]string{},
 		retired:      map[string]bool{},
 		jwtKey:       []byte(randomHex(32)),
-		reqNotify:    make(chan struct{}),
+		reqs:         requestlog.New(requestlog.DefaultMax),
 	}
 	s.userChannel = randomHex(20) + "|user-" + s.UserID
 	s.hub = newPubNubHub(s.SubscribeKey, opts.HoldPoll, s.done)
@@ -254,6 +245,7 @@ func (s *Server) Close() {
 		s.closed = true
 		s.mu.Unlock()
 		close(s.done)
+		s.reqs.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = s.restSrv.Shutdown(ctx)
@@ -319,81 +311,31 @@ func (s *Server) SetPushForm(f PushForm) {
 // Requests returns a copy of the REST requests received so far, oldest
 // first (at most the last 10000).
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = copyRequest(r)
-	}
-	return out
+	return s.reqs.All()
 }
 
 // WaitRequest returns the first recorded request, past or future, for
 // which match is true. It fails when ctx ends first or the server closes.
 func (s *Server) WaitRequest(ctx context.Context, match func(Request) bool) (Request, error) {
-	seen := 0
-	for {
-		s.mu.Lock()
-		reqs := s.requests
-		for ; seen < len(reqs); seen++ {
-			if match(reqs[seen]) {
-				r := copyRequest(reqs[seen])
-				s.mu.Unlock()
-				return r, nil
-			}
-		}
-		if len(reqs) >= maxRecorded {
-			seen = 0 // the log was trimmed; rescan from the start next time
-		}
-		notify := s.reqNotify
-		s.mu.Unlock()
-		select {
-		case <-notify:
-		case <-ctx.Done():
-			return Request{}, fmt.Errorf("winktest: wait for request: %w", ctx.Err())
-		case <-s.done:
-			return Request{}, errors.New("winktest: wait for request: server closed")
-		}
+	r, err := s.reqs.Wait(ctx, match)
+	if errors.Is(err, requestlog.ErrClosed) {
+		return Request{}, errors.New("winktest: wait for request: server closed")
 	}
+	if err != nil {
+		return Request{}, fmt.Errorf("winktest: wait for request: %w", err)
+	}
+	return r, nil
 }
 
 // CountRequests counts recorded requests with the method (any if empty)
 // whose path starts with pathPrefix.
 func (s *Server) CountRequests(method, pathPrefix string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if (method == "" || r.Method == method) && strings.HasPrefix(r.Path, pathPrefix) {
-			n++
-		}
-	}
-	return n
+	return s.reqs.Count("", method, pathPrefix)
 }
 
-func copyRequest(r Request) Request {
-	r.Header = r.Header.Clone()
-	r.Body = append([]byte(nil), r.Body...)
-	return r
-}
-
-// record stores a request and wakes waiters.
+// record stores a request and wakes waiters. It leaves a re-readable body.
 func (s *Server) record(r *http.Request) {
-	var body []byte
-	if r.Body != nil {
-		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		_ = r.Body.Close()
-	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()}
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	if len(s.requests) > maxRecorded {
-		s.requests = append([]Request(nil), s.requests[len(s.requests)-maxRecorded:]...)
-	}
-	close(s.reqNotify)
-	s.reqNotify = make(chan struct{})
-	s.mu.Unlock()
+	s.reqs.Record("", r)
 }
 
 // randomHex returns 2n random hex digits.
