@@ -261,8 +261,12 @@ func (w *watcher) startPubNub() {
 	}
 	secs := int((w.c.cfg.SubscribeTimeout + time.Second - 1) / time.Second)
 	cfg.SubscribeRequestTimeout = max(secs, 1)
-	cfg.PNReconnectionPolicy = pubnub.PNExponentialPolicy
-	cfg.MaximumReconnectionRetries = -1
+	// No SDK reconnection policy: the watcher itself resubscribes with a
+	// fresh client (watchdog and statuses). The SDK's reconnection manager
+	// would poll /time/0 in a goroutine that can send on a channel Destroy
+	// has closed (stopHeartbeatTimer during a reconnect), a panic no caller
+	// can recover; without a policy that goroutine never runs.
+	cfg.PNReconnectionPolicy = pubnub.PNNonePolicy
 	w.sdkLog = &sdkLog{}
 	cfg.Log = log.New(w.sdkLog, "", 0)
 
