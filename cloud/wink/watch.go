@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -317,11 +316,7 @@ func (w *watcher) stopPubNub() {
 	if w.pn == nil {
 		return
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for !w.sdkLog.settled() && time.Now().Before(deadline) {
-		runtime.Gosched()
-		time.Sleep(5 * time.Millisecond)
-	}
+	w.sdkLog.waitSettled(2 * time.Second)
 	w.pn.Destroy()
 	close(w.drainEnd)
 	w.pn = nil
@@ -372,6 +367,7 @@ func drain(l *pubnub.Listener, gen int, out chan<- pnEvent, done <-chan struct{}
 type sdkLog struct {
 	mu             sync.Mutex
 	starts, passed int
+	changed        chan struct{} // closed (and dropped) on the next count change
 }
 
 func (l *sdkLog) Write(p []byte) (int, error) {
@@ -382,15 +378,40 @@ func (l *sdkLog) Write(p []byte) (int, error) {
 		l.starts++
 	case "make channel exitSubscriptionManager":
 		l.passed++
+	default:
+		l.mu.Unlock()
+		return len(p), nil
+	}
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
 	}
 	l.mu.Unlock()
 	return len(p), nil
 }
 
-func (l *sdkLog) settled() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.starts > 0 && l.passed >= l.starts
+// waitSettled waits until every started subscribe loop passed its
+// hand-over, or at most timeout.
+func (l *sdkLog) waitSettled(timeout time.Duration) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		l.mu.Lock()
+		if l.starts > 0 && l.passed >= l.starts {
+			l.mu.Unlock()
+			return
+		}
+		if l.changed == nil {
+			l.changed = make(chan struct{})
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return
+		}
+	}
 }
 
 // onStatus handles a PubNub status; it reports whether to resync now.
