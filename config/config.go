@@ -47,6 +47,9 @@ const (
 	DefaultCallbackListen  = "127.0.0.1:8765"
 	DefaultOutput          = "json"
 	DefaultDiscovery       = "device"
+	// DefaultBirthDelay lets Home Assistant finish starting before
+	// discovery and state are sent again.
+	DefaultBirthDelay = "2s"
 )
 
 // Cloud names accepted in accounts[].cloud.
@@ -208,7 +211,7 @@ func defaults() map[string]any {
 		"accounts":                      []any{},
 		"output":                        DefaultOutput,
 		"homeassistant.discovery":       DefaultDiscovery,
-		"homeassistant.birth_delay":     "0s",
+		"homeassistant.birth_delay":     DefaultBirthDelay,
 		"devices":                       []any{},
 		"web.listen":                    DefaultWebListen,
 		"web.password":                  "",

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -49,7 +52,7 @@ func (a *app) authLoginCommand() *cobra.Command {
 			}
 			err = auth.Login(cmd.Context(), loginer, auth.LoginOptions{
 				Listen: cfg.Auth.CallbackListen, RedirectURI: redirect,
-				Out: a.stdout, Logger: log,
+				Out: a.stdout, Logger: log, OpenBrowser: browserOpener(),
 			})
 			if err != nil {
 				return exitError(1) // Login has told the cause and the fix
@@ -130,4 +133,33 @@ func accountConfig(cfg *config.Config, name string) config.Account {
 		}
 	}
 	return config.Account{}
+}
+
+// browserOpener returns a function that opens a URL in the desktop's
+// browser, or nil when no desktop browser is at hand (the URL is printed
+// either way).
+func browserOpener() func(string) error {
+	var opener string
+	switch runtime.GOOS {
+	case "darwin":
+		opener = "open"
+	case "windows":
+		opener = "rundll32"
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return nil
+		}
+		opener = "xdg-open"
+	}
+	path, err := exec.LookPath(opener)
+	if err != nil {
+		return nil
+	}
+	return func(url string) error {
+		args := []string{url}
+		if opener == "rundll32" {
+			args = []string{"url.dll,FileProtocolHandler", url}
+		}
+		return exec.Command(path, args...).Start()
+	}
 }

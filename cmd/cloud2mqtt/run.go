@@ -117,6 +117,9 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 		Logger: log.With("component", "mqtt"),
 	}, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the broker answered
+		}
 		return err
 	}
 	opts := bridgeOptions(cfg, topics, log, level)
