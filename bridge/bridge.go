@@ -43,6 +43,7 @@ type Bridge struct {
 
 	cmdMu   sync.Mutex
 	pending map[string]*pendingCommand
+	reads   chan struct{} // bounds concurrent /get re-reads
 
 	// Retained discovery configs found at start, cleared when stale.
 	staleMu      sync.Mutex
@@ -89,6 +90,9 @@ type accountEvent struct {
 	id         string
 }
 
+// maxConcurrentReads bounds the /get re-reads in flight at once.
+const maxConcurrentReads = 8
+
 // Account statuses published in bridge/info.
 const (
 	StatusConnecting   = "connecting"
@@ -113,10 +117,14 @@ func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, erro
 		done:      make(chan struct{}),
 		accounts:  map[string]*account{},
 		pending:   map[string]*pendingCommand{},
+		reads:     make(chan struct{}, maxConcurrentReads),
 	}
 	for _, p := range providers {
 		if _, dup := b.accounts[p.Account()]; dup {
 			return nil, fmt.Errorf("bridge: account %q is configured twice: account names must be unique", p.Account())
+		}
+		if p.Account() == "bridge" || Slug(p.Account()) == "" {
+			return nil, fmt.Errorf("bridge: account name %q cannot be a topic level of its own: choose another name", p.Account())
 		}
 		b.accounts[p.Account()] = &account{provider: p, status: StatusConnecting,
 			push: cloud.PushPolling, devices: map[string]*entry{}, slugs: map[string]string{}}
@@ -230,6 +238,9 @@ func (b *Bridge) watch(ctx context.Context, name string) {
 		err := p.Watch(ctx, func(ev cloud.Event) { b.send(ctx, accountEvent{account: name, ev: ev}) })
 		if ctx.Err() != nil {
 			return
+		}
+		if err == nil {
+			err = errors.New("the cloud connection ended")
 		}
 		b.log.Error("account stopped watching; retrying", "account", name, "error", err, "retry_in", backoff)
 		b.send(ctx, accountEvent{account: name, ev: cloud.Event{Kind: cloud.EventAuth, Err: err}})
@@ -463,7 +474,7 @@ func (b *Bridge) snapshot(e *entry, a *account) published {
 			p.attrs[k] = attributePayload(v)
 		}
 	}
-	if e.device.Available && a.status != StatusAuthRequired {
+	if e.device.Available && a.status != StatusAuthRequired && a.status != StatusError {
 		p.avail = "online"
 	}
 	return p

@@ -80,3 +80,43 @@ func TestRapidCommandsToOneDeviceAreMergedLatestWins(t *testing.T) {
 		t.Errorf("changes sent = %v, want %v", p.changes, want)
 	}
 }
+
+func TestMergedColourKeepsOnlyTheLatestColourKind(t *testing.T) {
+	p := &slowCloud{started: make(chan struct{}), release: make(chan struct{}), sent: make(chan struct{}, 10)}
+	b, err := New(nopBroker{}, []cloud.Provider{p}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(b.done)
+	b.enqueue("slow", "bulb", cloud.Change{"on": true})
+	<-p.started
+	b.enqueue("slow", "bulb", cloud.Change{"hue": 0.5, "saturation": 1.0})
+	b.enqueue("slow", "bulb", cloud.Change{"color_temp": 2700.0})
+	close(p.release)
+	for range 2 {
+		select {
+		case <-p.sent:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a change was lost")
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if want := (cloud.Change{"color_temp": 2700.0}); !reflect.DeepEqual(p.changes[1], want) {
+		t.Errorf("merged change = %v, want %v", p.changes[1], want)
+	}
+}
+
+func TestAccountNamedBridgeIsRefused(t *testing.T) {
+	p := &namedCloud{slowCloud: slowCloud{}, name: "bridge"}
+	if _, err := New(nopBroker{}, []cloud.Provider{p}, Options{}); err == nil {
+		t.Error("an account named bridge was accepted")
+	}
+}
+
+type namedCloud struct {
+	slowCloud
+	name string
+}
+
+func (n *namedCloud) Account() string { return n.name }

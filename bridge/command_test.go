@@ -181,3 +181,26 @@ func TestSlugs(t *testing.T) {
 		}
 	}
 }
+
+func TestColourTemperatureEndsAndSteps(t *testing.T) {
+	d := colorBulb()
+	keys := deviceKeys(&d)
+	for payload, want := range map[string]float64{
+		`{"color_temp_kelvin":6500}`: 6500, `{"color_temp_kelvin":2000}`: 2000,
+		`{"color_temp":153}`: 6500, `{"color_temp":500}`: 2000,
+	} {
+		c, err := parseCommand(&d, keys, "", []byte(payload))
+		if err != nil || c["color_temp"] != want {
+			t.Errorf("%s = %v, %v; want color_temp %v", payload, c, err, want)
+		}
+	}
+	thermostat := cloud.Device{ID: "t", Class: cloud.ClassClimate, Fields: []cloud.Field{
+		{Name: cloud.FieldTargetTemp, Kind: cloud.KindNumber, Writable: true, Min: cloud.Range(5), Max: cloud.Range(30), Step: 0.5}}}
+	if _, err := parseCommand(&thermostat, deviceKeys(&thermostat), "target_temp", []byte("21.5")); err != nil {
+		t.Errorf("21.5 on a 0.5 step: %v", err)
+	}
+	_, err := parseCommand(&thermostat, deviceKeys(&thermostat), "target_temp", []byte("21.3"))
+	if err == nil || !strings.Contains(err.Error(), "steps of 0.5") {
+		t.Errorf("21.3 on a 0.5 step: %v, want a step error", err)
+	}
+}

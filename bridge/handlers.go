@@ -51,7 +51,15 @@ func (b *Bridge) onCommand(m mqtt.Message) {
 		return
 	}
 	if ct.verb == "get" {
-		go b.refreshDevice(ctx, e.account, d.ID)
+		select {
+		case b.reads <- struct{}{}:
+			go func() {
+				defer func() { <-b.reads }()
+				b.refreshDevice(ctx, e.account, d.ID)
+			}()
+		default:
+			b.rejectCommand(ctx, m, ct, "", errors.New("too many re-reads in progress: try again in a moment"))
+		}
 		return
 	}
 	change, err := parseCommand(&d, keys, ct.field, m.Payload)
@@ -95,6 +103,14 @@ func (b *Bridge) enqueue(account, id string, change cloud.Change) {
 	if p.next == nil {
 		p.next = cloud.Change{}
 	}
+	// A colour temperature and a hue cannot both be the latest colour.
+	if _, ok := change[cloud.FieldColorTemp]; ok {
+		delete(p.next, cloud.FieldHue)
+		delete(p.next, cloud.FieldSaturation)
+	}
+	if _, ok := change[cloud.FieldHue]; ok {
+		delete(p.next, cloud.FieldColorTemp)
+	}
 	for k, v := range change {
 		p.next[k] = v
 	}
@@ -132,6 +148,8 @@ func (b *Bridge) sendChange(account, id string, change cloud.Change) {
 	p := b.accounts[account].provider
 	b.mu.RUnlock()
 	d, err := p.Set(ctx, id, change)
+	report, cancelReport := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelReport()
 	if err == nil && b.opts.device(account, id).Optimistic {
 		// Publish what was asked for; the cloud's confirmation follows.
 		b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice}, optimistic: change, id: id})
@@ -139,7 +157,7 @@ func (b *Bridge) sendChange(account, id string, change cloud.Change) {
 	}
 	if err != nil {
 		b.log.Warn("command failed", "account", account, "device", id, "error", err)
-		b.publishEvent(ctx, "command_failed", map[string]any{"account": account, "id": id,
+		b.publishEvent(report, "command_failed", map[string]any{"account": account, "id": id,
 			"change": change, "error": err.Error()})
 		if errors.Is(err, cloud.ErrAuth) {
 			b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventAuth, Err: err}})
@@ -168,7 +186,9 @@ func (b *Bridge) refreshDevice(ctx context.Context, account, id string) {
 	d, err := p.Device(ctx, id)
 	if err != nil {
 		b.log.Warn("device refresh failed", "account", account, "device", id, "error", err)
-		b.publishEvent(ctx, "refresh_failed", map[string]any{"account": account, "id": id, "error": err.Error()})
+		report, cancelReport := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancelReport()
+		b.publishEvent(report, "refresh_failed", map[string]any{"account": account, "id": id, "error": err.Error()})
 		return
 	}
 	b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice, Device: d}})

@@ -268,7 +268,9 @@ func coverStateKey(f cloud.Field) stateKey {
 }
 
 // colorTempKey publishes kelvin as mireds, as zigbee2mqtt and Home
-// Assistant's JSON light do, and takes mireds.
+// Assistant's JSON light do, and takes mireds. The range is checked in
+// kelvin: a mired value that rounds just past an end of the range (Home
+// Assistant sends 153 for 6500 K) is taken as that end.
 func colorTempKey(f cloud.Field) stateKey {
 	lo, hi := miredRange(f)
 	return stateKey{
@@ -289,11 +291,11 @@ func colorTempKey(f cloud.Field) stateKey {
 			if err != nil {
 				return nil, err
 			}
-			lo, hi := miredRange(f)
-			if err := inRange("color_temp", m, lo, hi); err != nil {
-				return nil, err
+			if err := inRange("color_temp", m, lo-1, hi+1); err != nil {
+				return nil, reject("color_temp", "%s is out of range %s to %s mireds", trimFloat(m), trimFloat(lo), trimFloat(hi))
 			}
-			return cloud.Change{f.Name: math.Round(1e6 / m)}, nil
+			klo, khi := kelvinRange(f)
+			return cloud.Change{f.Name: math.Min(math.Max(math.Round(1e6/m), klo), khi)}, nil
 		},
 	}
 }
@@ -331,6 +333,9 @@ func colorKey(hue, sat cloud.Field) stateKey {
 		},
 		write: func(d *cloud.Device, v any) (cloud.Change, error) {
 			if err := checkWritable("color", hue); err != nil {
+				return nil, err
+			}
+			if err := checkWritable("color", sat); err != nil {
 				return nil, err
 			}
 			obj, ok := v.(map[string]any)
@@ -442,7 +447,7 @@ func percentageKey(d *cloud.Device, f cloud.Field) stateKey {
 				return nil, err
 			}
 			if p == 0 {
-				if !hasOn {
+				if !hasOn || !on.Writable {
 					return nil, reject("percentage", "this fan cannot be turned off by speed")
 				}
 				return cloud.Change{on.Name: false}, nil
@@ -452,7 +457,7 @@ func percentageKey(d *cloud.Device, f cloud.Field) stateKey {
 			}
 			i := int(math.Ceil(p/100*float64(len(steps)))) - 1
 			c := cloud.Change{f.Name: steps[max(i, 0)]}
-			if hasOn {
+			if hasOn && on.Writable {
 				c[on.Name] = true
 			}
 			return c, nil
@@ -517,6 +522,9 @@ func plainKey(name string, f cloud.Field) stateKey {
 				if err := inRange(name, x, lo, hi); err != nil {
 					return nil, err
 				}
+				if err := onStep(name, x, f); err != nil {
+					return nil, err
+				}
 				return cloud.Change{f.Name: x}, nil
 			case cloud.KindEnum:
 				c, err := asChoice(name, v, f.Choices)
@@ -533,4 +541,22 @@ func plainKey(name string, f cloud.Field) stateKey {
 			}
 		},
 	}
+}
+
+// onStep rejects a number that is not a whole number of steps from the
+// field's minimum (or from 0).
+func onStep(name string, x float64, f cloud.Field) error {
+	if f.Step <= 0 {
+		return nil
+	}
+	base := 0.0
+	if f.Min != nil {
+		base = *f.Min
+	}
+	n := (x - base) / f.Step
+	if math.Abs(n-math.Round(n)) > 1e-6 {
+		return reject(name, "%s is not a valid value: it goes in steps of %s from %s, e.g. %s",
+			trimFloat(x), trimFloat(f.Step), trimFloat(base), trimFloat(round(base+math.Round(n)*f.Step, 6)))
+	}
+	return nil
 }

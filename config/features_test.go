@@ -59,6 +59,7 @@ accounts:
   - {name: b, cloud: homey, address: "http://10.0.0.2"}
   - {name: c, cloud: homey, address: "10.0.0.2", api_key: k}
   - {name: d, cloud: zwave}
+  - {name: bridge, cloud: wink, client_id: x, verify_url: "http://login.example.com/verify"}
 `)
 	contains(t, got,
 		`output: "xml": use json, attribute or attribute_and_json`,
@@ -70,5 +71,7 @@ accounts:
 		`accounts[1].address and accounts[1].api_key: a Homey Pro on the local network needs both`,
 		`accounts[2].address: "10.0.0.2" is not an http(s) URL`,
 		`accounts[3].cloud: "zwave" is not supported: use "wink" or "homey"`,
+		`accounts[4].name: "bridge" is the bridge's own topic level`,
+		`accounts[4].verify_url: "http://login.example.com/verify" would send the client secret unencrypted`,
 	)
 }

@@ -145,6 +145,8 @@ func (a Account) validate(p string) error {
 		add("%s.name: is missing: give the account a short name of a-z, 0-9, '_' and '-', e.g. \"wink\"", p)
 	case !slugRE().MatchString(a.Name):
 		add("%s.name: %q is not a slug: use only a-z, 0-9, '_' and '-' (it becomes part of MQTT topics), e.g. %q", p, a.Name, slugify(a.Name))
+	case a.Name == "bridge":
+		add("%s.name: \"bridge\" is the bridge's own topic level (<base>/bridge/...): choose another name, e.g. \"home\"", p)
 	}
 	switch a.Cloud {
 	case CloudWink:
@@ -190,6 +192,11 @@ func (a Account) validate(p string) error {
 	if a.APIURL != "" {
 		if u, err := url.Parse(a.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add("%s.api_url: %q is not an http(s) URL: use e.g. %s", p, redactURL(a.APIURL), DefaultWinkAPIURL)
+		}
+	}
+	if a.VerifyURL != "" {
+		if err := validateSecretURL(a.VerifyURL); err != nil {
+			add("%s.verify_url: %v", p, err)
 		}
 	}
 	if a.PubNubOrigin != "" {
@@ -270,4 +277,20 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// validateSecretURL checks a URL that client secrets and tokens are sent
+// to: https, or http to this machine only, and no user info.
+func validateSecretURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return fmt.Errorf("%q is not a plain https URL: use e.g. https://login.example.com/verify", redactURL(raw))
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%q would send the client secret unencrypted: use https (http only to 127.0.0.1)", redactURL(raw))
 }
