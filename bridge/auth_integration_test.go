@@ -91,3 +91,29 @@ func TestRejectedCredentialsStopOneAccountUntilANewLogin(t *testing.T) {
 	h.publish(t, "upstairs/porch_light/set", "ON")
 	h.state(t, "upstairs/porch_light", func(s map[string]any) bool { return s["state"] == "ON" })
 }
+
+func TestCloudOutageMarksTheAccountInErrorAndRecovers(t *testing.T) {
+	log := testLogger(t)
+	srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
+	t.Cleanup(srv.Close)
+	srv.Furnish()
+	_, refresh := srv.IssueTokens()
+	c, err := wink.New(wink.Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret",
+		RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin, SubscribeTimeout: 5 * time.Second,
+		ResyncInterval: 200 * time.Millisecond, PollInterval: 200 * time.Millisecond, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newBaseHarness(t)
+	h.start(t, c)
+	h.state(t, "wink/porch_light", nil)
+
+	srv.FailNext(40, 503) // the cloud is down for a while, then back
+	info := h.topics.BridgeInfo()
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return accountStatus(m, info, "wink", "error") })
+	h.rec.WaitTopic(t, wait, h.topics.Base+"/wink/porch_light/availability", []byte(`{"state":"offline"}`))
+	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool { return accountStatus(m, info, "wink", "connected") }))
+	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool {
+		return m.Topic == h.topics.Base+"/wink/porch_light/availability" && string(m.Payload) == `{"state":"online"}`
+	}))
+}

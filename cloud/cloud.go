@@ -170,8 +170,9 @@ const (
 	EventListing
 	// EventPush reports a change of push state.
 	EventPush
-	// EventAuth reports that the account's credentials stopped working (Err
-	// says why) or work again (Err nil).
+	// EventAuth reports that the account stopped working (Err says why:
+	// wrapping ErrAuth when the credentials were rejected, otherwise the
+	// cloud does not answer) or works again (Err nil).
 	EventAuth
 )
 

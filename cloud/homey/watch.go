@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 )
 
 // Watch reports the device listing, then live changes from the Homey's
@@ -21,7 +22,7 @@ import (
 // ResyncInterval, reports credential failures as EventAuth while retrying,
 // and returns ctx.Err().
 func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
-	w := &watcher{c: c, report: report}
+	w := &watcher{c: c, report: report, outage: outage.Tracker{Cloud: "Homey"}}
 	return w.run(ctx)
 }
 
@@ -29,6 +30,7 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 type watcher struct {
 	c      *Client
 	report func(cloud.Event)
+	outage outage.Tracker // reports the cloud not answering
 
 	push       cloud.PushState
 	authFailed bool
@@ -343,6 +345,7 @@ func (w *watcher) noteErr(err error) {
 		return
 	}
 	w.c.log.Warn("Homey request failed", "err", err)
+	w.outage.Failed(err, w.report)
 }
 
 func (w *watcher) noteOK() {
@@ -351,6 +354,7 @@ func (w *watcher) noteOK() {
 		w.c.log.Info("Homey accepts the credentials again")
 		w.report(cloud.Event{Kind: cloud.EventAuth})
 	}
+	w.outage.OK(w.report)
 }
 
 func (w *watcher) setPush(s cloud.PushState) {

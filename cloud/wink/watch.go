@@ -16,6 +16,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 	pubnub "github.com/pubnub/go/v7"
 )
 
@@ -28,6 +29,7 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 	w := &watcher{
 		c:      c,
 		report: report,
+		outage: outage.Tracker{Cloud: "Wink"},
 		lastTT: map[string]int64{},
 		events: make(chan pnEvent, 64),
 	}
@@ -39,6 +41,7 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 type watcher struct {
 	c      *Client
 	report func(cloud.Event)
+	outage outage.Tracker // reports the cloud not answering
 
 	push       cloud.PushState // last reported push state
 	authFailed bool            // an EventAuth with an error was reported
@@ -182,6 +185,7 @@ func (w *watcher) noteErr(err error) {
 		return
 	}
 	w.c.log.Warn("Wink request failed", "err", err)
+	w.outage.Failed(err, w.report)
 }
 
 func (w *watcher) noteOK() {
@@ -190,6 +194,7 @@ func (w *watcher) noteOK() {
 		w.c.log.Info("Wink accepts the credentials again")
 		w.report(cloud.Event{Kind: cloud.EventAuth})
 	}
+	w.outage.OK(w.report)
 }
 
 func (w *watcher) setPush(s cloud.PushState) {
