@@ -544,17 +544,22 @@ func plainKey(name string, f cloud.Field) stateKey {
 }
 
 // onStep rejects a number that is not a whole number of steps from the
-// field's minimum (or from 0).
+// field's minimum, nor from 0 (a minimum converted from °F need not lie on
+// the step).
 func onStep(name string, x float64, f cloud.Field) error {
 	if f.Step <= 0 {
 		return nil
+	}
+	onGrid := func(base float64) bool {
+		n := (x - base) / f.Step
+		return math.Abs(n-math.Round(n)) <= 1e-6
 	}
 	base := 0.0
 	if f.Min != nil {
 		base = *f.Min
 	}
-	n := (x - base) / f.Step
-	if math.Abs(n-math.Round(n)) > 1e-6 {
+	if !onGrid(base) && !onGrid(0) {
+		n := (x - base) / f.Step
 		return reject(name, "%s is not a valid value: it goes in steps of %s from %s, e.g. %s",
 			trimFloat(x), trimFloat(f.Step), trimFloat(base), trimFloat(round(base+math.Round(n)*f.Step, 6)))
 	}

@@ -110,7 +110,10 @@ func (a *athomSource) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, &AuthError{Account: a.c.cfg.Account, Code: codeNoRefreshToken, Reason: "the access token expired and there is no refresh token"}
 	}
 	expired := &oauth2.Token{RefreshToken: a.tok.RefreshToken, Expiry: time.Unix(1, 0)}
-	hctx := context.WithValue(ctx, oauth2.HTTPClient, a.c.http)
+	// The refresh outlives the caller: Athom rotates the refresh token, and
+	// an answer lost to a cancelled caller would force a new login. The
+	// HTTP client's timeout still bounds it.
+	hctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, a.c.http)
 	t, err := a.c.oauth.TokenSource(hctx, expired).Token()
 	if err != nil {
 		err = a.c.tokenError("refresh_token", err)

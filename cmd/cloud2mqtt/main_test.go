@@ -124,9 +124,11 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 	rec.Wait(t, wait, func(m mqtt.Message) bool {
 		return m.Topic == base+"/wink/hallway_motion" && strings.Contains(string(m.Payload), `"motion":true`)
 	})
-	// bridge/info tells when the Homey session ends.
+	// bridge/info tells when the Homey session ends, and shows the
+	// configuration keyed as in config.yaml.
 	rec.Wait(t, wait, func(m mqtt.Message) bool {
-		return m.Topic == base+"/bridge/info" && strings.Contains(string(m.Payload), `"token_expiry"`)
+		return m.Topic == base+"/bridge/info" && strings.Contains(string(m.Payload), `"token_expiry"`) &&
+			strings.Contains(string(m.Payload), `"base_topic":"`+base+`"`) && strings.Contains(string(m.Payload), `"discovery_prefix"`)
 	})
 	// The Homey's devices are there side by side, and obey too.
 	rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == base+"/homey/ceiling_light" })

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cloud2mqtt/cloud2mqtt/bridge"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
@@ -167,8 +168,22 @@ func bridgeOptions(cfg *config.Config, topics bridge.Topics, log *slog.Logger, l
 		Discovery:    bridge.DiscoveryMode(cfg.HomeAssistant.Discovery),
 		HABirthDelay: cfg.HomeAssistant.BirthDelay,
 		Devices:      devices,
-		Config:       cfg.Redacted(),
+		Config:       configView(cfg, log),
 	}
+}
+
+// configView is the configuration without secrets, keyed as in
+// config.yaml, for bridge/info.
+func configView(cfg *config.Config, log *slog.Logger) any {
+	y, err := cfg.YAML()
+	if err == nil {
+		var m map[string]any
+		if err = yaml.Unmarshal(y, &m); err == nil {
+			return m
+		}
+	}
+	log.Warn("configuration not shown in bridge/info", "error", err)
+	return nil
 }
 
 // connectBroker connects to the broker, trying again with backoff while it
