@@ -190,7 +190,7 @@ func scaledKey(name string, f cloud.Field, scale float64, decimals int) stateKey
 		name: name, field: f, consumed: []string{f.Name}, meta: rangeMeta(0, scale, ""),
 		read: func(d *cloud.Device) (any, bool) {
 			v, ok := value(d, f.Name)
-			x, isNum := number(v)
+			x, isNum := cloud.Number(v)
 			if !ok || !isNum {
 				return nil, false
 			}
@@ -239,7 +239,7 @@ func coverStateKey(f cloud.Field) stateKey {
 		name: "state", field: f, meta: enumMeta("OPEN", "CLOSE"),
 		read: func(d *cloud.Device) (any, bool) {
 			v, ok := value(d, f.Name)
-			x, isNum := number(v)
+			x, isNum := cloud.Number(v)
 			if !ok || !isNum {
 				return nil, false
 			}
@@ -277,7 +277,7 @@ func colorTempKey(f cloud.Field) stateKey {
 		name: "color_temp", field: f, consumed: []string{f.Name}, meta: rangeMeta(lo, hi, "mired"),
 		read: func(d *cloud.Device) (any, bool) {
 			v, ok := value(d, f.Name)
-			k, isNum := number(v)
+			k, isNum := cloud.Number(v)
 			if !ok || !isNum || k <= 0 {
 				return nil, false
 			}
@@ -324,8 +324,8 @@ func colorKey(hue, sat cloud.Field) stateKey {
 	return stateKey{
 		name: "color", field: hue, consumed: []string{hue.Name, sat.Name}, meta: &FieldInfo{Kind: "color_hs"},
 		read: func(d *cloud.Device) (any, bool) {
-			h, okH := number(d.State[hue.Name])
-			s, okS := number(d.State[sat.Name])
+			h, okH := cloud.Number(d.State[hue.Name])
+			s, okS := cloud.Number(d.State[sat.Name])
 			if !okH || !okS {
 				return nil, false
 			}
@@ -481,7 +481,7 @@ func roundedKey(f cloud.Field, decimals int) stateKey {
 	k := plainKey(f.Name, f)
 	k.read = func(d *cloud.Device) (any, bool) {
 		v, ok := value(d, f.Name)
-		x, isNum := number(v)
+		x, isNum := cloud.Number(v)
 		if !ok || !isNum {
 			return v, ok
 		}

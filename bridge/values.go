@@ -117,21 +117,3 @@ func round(f float64, decimals int) float64 {
 	p := math.Pow(10, float64(decimals))
 	return math.Round(f*p) / p
 }
-
-// number reads a state value as float64.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}

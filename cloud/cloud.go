@@ -19,6 +19,7 @@ package cloud
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -209,3 +210,22 @@ var ErrNotFound = errors.New("device not found")
 // ErrAuth is returned (wrapped) when the cloud rejects the account's
 // credentials and a new login is needed.
 var ErrAuth = errors.New("credentials rejected")
+
+// Number reads a numeric value as the common model and JSON decoding hold
+// it (float64, also int, int64, float32 and json.Number).
+func Number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}

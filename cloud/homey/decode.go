@@ -342,7 +342,7 @@ func toCommon(v any, kind cloud.Kind, c conv) (any, bool) {
 		b, ok := v.(bool)
 		return b, ok
 	case cloud.KindNumber:
-		f, ok := number(v)
+		f, ok := cloud.Number(v)
 		if !ok {
 			return nil, false
 		}
@@ -373,7 +373,7 @@ func toHomey(v any, w wireField) (any, error) {
 		}
 		return b, nil
 	case cloud.KindNumber:
-		f, ok := number(v)
+		f, ok := cloud.Number(v)
 		if !ok {
 			return nil, fmt.Errorf("want a number, got %v", v)
 		}
@@ -389,23 +389,6 @@ func toHomey(v any, w wireField) (any, error) {
 		}
 		return s, nil
 	}
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 func clamp01(f float64) float64 { return math.Max(0, math.Min(1, f)) }

@@ -303,7 +303,7 @@ func convert(v any, c conv, k cloud.Kind) (any, bool) {
 		bv, ok := v.(bool)
 		return bv, ok
 	case cloud.KindNumber:
-		n, ok := num(v)
+		n, ok := cloud.Number(v)
 		if !ok {
 			return nil, false
 		}
@@ -368,8 +368,8 @@ func capRange(c capField) (float64, float64, bool) {
 	if len(c.Range) != 2 {
 		return 0, 0, false
 	}
-	lo, ok1 := num(c.Range[0])
-	hi, ok2 := num(c.Range[1])
+	lo, ok1 := cloud.Number(c.Range[0])
+	hi, ok2 := cloud.Number(c.Range[1])
 	return lo, hi, ok1 && ok2 && lo <= hi
 }
 
@@ -587,8 +587,8 @@ func (b *builder) setPoint(key, name, minKey, maxKey string) {
 		return
 	}
 	s := spec{key: key, name: name, kind: cloud.KindNumber, rw: true, unit: "°C", step: 0.5, always: true}
-	lo, okLo := num(b.lr[minKey])
-	hi, okHi := num(b.lr[maxKey])
+	lo, okLo := cloud.Number(b.lr[minKey])
+	hi, okHi := cloud.Number(b.lr[maxKey])
 	if l, h, ok := capRange(b.caps[key]); ok {
 		lo, hi, okLo, okHi = l, h, true, true
 	}
@@ -704,7 +704,7 @@ func (b *builder) outlets() []decoded {
 			continue
 		}
 		idx := i
-		if n, ok := num(om["outlet_index"]); ok {
+		if n, ok := cloud.Number(om["outlet_index"]); ok {
 			idx = int(n)
 		}
 		ob := newBuilder(om, "outlet", oid)
@@ -731,7 +731,7 @@ func newestUpdate(lr map[string]any) time.Time {
 		if !strings.HasSuffix(k, "_updated_at") || strings.HasPrefix(k, "desired_") {
 			continue
 		}
-		if n, ok := num(v); ok && n > best {
+		if n, ok := cloud.Number(v); ok && n > best {
 			best = n
 		}
 	}
@@ -752,19 +752,6 @@ func str(v any) string {
 		return x.String()
 	}
 	return ""
-}
-
-func num(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 func strs(v any) []string {

@@ -99,7 +99,7 @@ func toWire(f cloud.Field, v any) (any, error) {
 		}
 		return b, nil
 	case cloud.KindNumber:
-		n, ok := num(v)
+		n, ok := cloud.Number(v)
 		if !ok {
 			return nil, fmt.Errorf("want a number, got %v", v)
 		}
