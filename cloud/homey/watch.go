@@ -22,7 +22,7 @@ import (
 // ResyncInterval, reports credential failures as EventAuth while retrying,
 // and returns ctx.Err().
 func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
-	w := &watcher{c: c, report: report, outage: outage.Tracker{Cloud: "Homey"}}
+	w := &watcher{c: c, report: report, outage: outage.Tracker{Cloud: "Homey", Log: c.log}}
 	return w.run(ctx)
 }
 
@@ -32,9 +32,7 @@ type watcher struct {
 	report func(cloud.Event)
 	outage outage.Tracker // reports the cloud not answering
 
-	push       cloud.PushState
-	authFailed bool
-	authErr    string // the reported failure's text
+	push cloud.PushState
 
 	sock       *socket
 	subscribed map[string]bool
@@ -334,28 +332,12 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 	w.report(cloud.Event{Kind: cloud.EventDevice, Device: nd.dev.Clone()})
 }
 
-func (w *watcher) noteErr(err error) {
-	if errors.Is(err, cloud.ErrAuth) {
-		if w.authFailed && err.Error() == w.authErr {
-			return // already reported
-		}
-		w.c.log.Error("Homey credentials rejected", "err", err)
-		w.authFailed, w.authErr = true, err.Error()
-		w.report(cloud.Event{Kind: cloud.EventAuth, Err: err})
-		return
-	}
-	w.c.log.Warn("Homey request failed", "err", err)
-	w.outage.Failed(err, w.report)
-}
+// noteErr records a failed call: rejected credentials and outages are
+// reported to the bridge.
+func (w *watcher) noteErr(err error) { w.outage.Failed(err, w.report) }
 
-func (w *watcher) noteOK() {
-	if w.authFailed {
-		w.authFailed = false
-		w.c.log.Info("Homey accepts the credentials again")
-		w.report(cloud.Event{Kind: cloud.EventAuth})
-	}
-	w.outage.OK(w.report)
-}
+// noteOK records a successful call.
+func (w *watcher) noteOK() { w.outage.OK(w.report) }
 
 func (w *watcher) setPush(s cloud.PushState) {
 	if w.push == s {

@@ -3,7 +3,6 @@ package wink
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log"
 	"math/rand/v2"
@@ -29,7 +28,7 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 	w := &watcher{
 		c:      c,
 		report: report,
-		outage: outage.Tracker{Cloud: "Wink"},
+		outage: outage.Tracker{Cloud: "Wink", Log: c.log},
 		lastTT: map[string]int64{},
 		events: make(chan pnEvent, 64),
 	}
@@ -43,9 +42,8 @@ type watcher struct {
 	report func(cloud.Event)
 	outage outage.Tracker // reports the cloud not answering
 
-	push       cloud.PushState // last reported push state
-	authFailed bool            // an EventAuth with an error was reported
-	lastTT     map[string]int64
+	push   cloud.PushState // last reported push state
+	lastTT map[string]int64
 
 	pn       *pubnub.PubNub
 	pnGen    int // generation of pn; events of older clients are stale
@@ -175,27 +173,12 @@ func (w *watcher) resync(ctx context.Context) (*listing, error) {
 	return l, nil
 }
 
-func (w *watcher) noteErr(err error) {
-	if errors.Is(err, cloud.ErrAuth) {
-		if !w.authFailed {
-			w.c.log.Error("Wink rejected the credentials", "err", err)
-			w.authFailed = true
-			w.report(cloud.Event{Kind: cloud.EventAuth, Err: err})
-		}
-		return
-	}
-	w.c.log.Warn("Wink request failed", "err", err)
-	w.outage.Failed(err, w.report)
-}
+// noteErr records a failed call: rejected credentials and outages are
+// reported to the bridge.
+func (w *watcher) noteErr(err error) { w.outage.Failed(err, w.report) }
 
-func (w *watcher) noteOK() {
-	if w.authFailed {
-		w.authFailed = false
-		w.c.log.Info("Wink accepts the credentials again")
-		w.report(cloud.Event{Kind: cloud.EventAuth})
-	}
-	w.outage.OK(w.report)
-}
+// noteOK records a successful call.
+func (w *watcher) noteOK() { w.outage.OK(w.report) }
 
 func (w *watcher) setPush(s cloud.PushState) {
 	if w.push == s {

@@ -1,10 +1,13 @@
-// Package outage tells the bridge when a cloud stops answering: after a few
-// failures in a row it reports the account as not working, once, and as
-// working again at the next success.
+// Package outage tells the bridge when an account stops working and when it
+// works again: credentials the cloud rejects at once, a cloud that does not
+// answer after a few failures in a row. Each is reported once, and its end
+// at the next success.
 package outage
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
@@ -12,36 +15,55 @@ import (
 // DefaultAfter is how many failures in a row make an outage.
 const DefaultAfter = 3
 
-// Tracker counts consecutive failures of one account's calls. The zero
-// value reports after DefaultAfter failures. It is not safe for concurrent
-// use: a watcher's loop owns it.
+// Tracker follows one account's calls. It is not safe for concurrent use: a
+// watcher's loop owns it.
 type Tracker struct {
-	Cloud string // "Wink", "Homey": named in the reported error
-	After int    // failures in a row that make an outage; 0 means DefaultAfter
+	Cloud string       // "Wink", "Homey": named in logs and reported errors
+	After int          // failures in a row that make an outage; 0 means DefaultAfter
+	Log   *slog.Logger // nil discards
 
 	fails    int
-	reported bool
+	reported string // the reported failure's text; "" when none is reported
 }
 
-// Failed records a failure and reports the outage when it starts.
+func (t *Tracker) log() *slog.Logger {
+	if t.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return t.Log
+}
+
+// Failed records a failed call. Rejected credentials (cloud.ErrAuth) are
+// reported at once, and again only when the reason changes; other failures
+// once they reach After in a row.
 func (t *Tracker) Failed(err error, report func(cloud.Event)) {
 	t.fails++
+	if errors.Is(err, cloud.ErrAuth) {
+		if err.Error() != t.reported {
+			t.log().Error(t.Cloud+" rejected the credentials", "err", err)
+			t.reported = err.Error()
+			report(cloud.Event{Kind: cloud.EventAuth, Err: err})
+		}
+		return
+	}
+	t.log().Warn(t.Cloud+" request failed", "err", err)
 	after := t.After
 	if after <= 0 {
 		after = DefaultAfter
 	}
-	if t.fails >= after && !t.reported {
-		t.reported = true
-		report(cloud.Event{Kind: cloud.EventAuth,
-			Err: fmt.Errorf("%s does not answer (%d failures in a row): %w", t.Cloud, t.fails, err)})
+	if t.fails >= after && t.reported == "" {
+		down := fmt.Errorf("%s does not answer (%d failures in a row): %w", t.Cloud, t.fails, err)
+		t.reported = down.Error()
+		report(cloud.Event{Kind: cloud.EventAuth, Err: down})
 	}
 }
 
-// OK records a success and reports the end of an outage.
+// OK records a successful call and reports the end of a reported failure.
 func (t *Tracker) OK(report func(cloud.Event)) {
 	t.fails = 0
-	if t.reported {
-		t.reported = false
+	if t.reported != "" {
+		t.reported = ""
+		t.log().Info(t.Cloud + " works again")
 		report(cloud.Event{Kind: cloud.EventAuth})
 	}
 }

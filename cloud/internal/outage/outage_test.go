@@ -2,6 +2,7 @@ package outage
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -26,6 +27,26 @@ func TestOutageIsReportedOnceAndItsEnd(t *testing.T) {
 	tr.OK(report)
 	tr.OK(report)
 	if len(events) != 2 || events[1].Err != nil {
+		t.Fatalf("events after recovery = %v", events)
+	}
+}
+
+func TestRejectedCredentialsAreReportedAtOnceAndOnChange(t *testing.T) {
+	var events []cloud.Event
+	report := func(ev cloud.Event) { events = append(events, ev) }
+	tr := Tracker{Cloud: "Homey"}
+	revoked := fmt.Errorf("refresh token revoked: %w", cloud.ErrAuth)
+	tr.Failed(revoked, report)
+	tr.Failed(revoked, report)
+	if len(events) != 1 || !errors.Is(events[0].Err, cloud.ErrAuth) {
+		t.Fatalf("events = %v, want one auth failure", events)
+	}
+	tr.Failed(fmt.Errorf("API key deleted: %w", cloud.ErrAuth), report)
+	if len(events) != 2 {
+		t.Fatalf("a new reason was not reported: %v", events)
+	}
+	tr.OK(report)
+	if len(events) != 3 || events[2].Err != nil {
 		t.Fatalf("events after recovery = %v", events)
 	}
 }
