@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -189,4 +190,24 @@ func (s *Store) write(m map[string]*oauth2.Token) error {
 		_ = d.Close()
 	}
 	return nil
+}
+
+// Usable returns the account's stored token when it holds an access or a
+// refresh token; nil when there is none, when s is nil, or when the store
+// cannot be read (that failure is logged).
+func (s *Store) Usable(account string, log *slog.Logger) *oauth2.Token {
+	if s == nil {
+		return nil
+	}
+	t, ok, err := s.Load(account)
+	if err != nil {
+		if log != nil {
+			log.Warn("reading the token store failed", "err", err)
+		}
+		return nil
+	}
+	if !ok || (t.AccessToken == "" && t.RefreshToken == "") {
+		return nil
+	}
+	return t
 }

@@ -198,3 +198,29 @@ func TestCorruptFileNamed(t *testing.T) {
 		t.Fatalf("Open of a corrupt file: %v", err)
 	}
 }
+
+func TestUsableSkipsEmptyAndMissingTokens(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Usable("wink", nil) != nil {
+		t.Error("a missing token is usable")
+	}
+	if err := s.Save("wink", &oauth2.Token{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Usable("wink", nil) != nil {
+		t.Error("an empty token is usable")
+	}
+	if err := s.Save("wink", &oauth2.Token{RefreshToken: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if tok := s.Usable("wink", nil); tok == nil || tok.RefreshToken != "r" {
+		t.Errorf("Usable = %v, want the stored refresh token", tok)
+	}
+	var none *Store
+	if none.Usable("wink", nil) != nil {
+		t.Error("a nil store has a usable token")
+	}
+}

@@ -140,19 +140,7 @@ func (a *auth) install(t *oauth2.Token) {
 }
 
 func (a *auth) stored() *oauth2.Token {
-	s := a.c.cfg.Tokens
-	if s == nil {
-		return nil
-	}
-	t, ok, err := s.Load(a.c.cfg.Account)
-	if err != nil {
-		a.c.log.Warn("reading the token store failed", "err", err)
-		return nil
-	}
-	if !ok || (t.AccessToken == "" && t.RefreshToken == "") {
-		return nil
-	}
-	return t
+	return a.c.cfg.Tokens.Usable(a.c.cfg.Account, a.c.log)
 }
 
 // jsonSource is an oauth2.TokenSource that posts JSON to Wink's token
