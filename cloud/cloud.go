@@ -21,6 +21,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -228,4 +229,18 @@ func Number(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// Text reads a value for a text field: strings as they are, numbers and
+// booleans written out.
+func Text(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
 }

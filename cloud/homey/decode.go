@@ -351,13 +351,8 @@ func toCommon(v any, kind cloud.Kind, c conv) (any, bool) {
 		}
 		return f, true
 	default:
-		switch x := v.(type) {
-		case string:
-			return x, true
-		case float64:
-			return strconv.FormatFloat(x, 'f', -1, 64), true
-		case bool:
-			return strconv.FormatBool(x), true
+		if t, ok := cloud.Text(v); ok {
+			return t, true
 		}
 	}
 	return nil, false

@@ -320,13 +320,8 @@ func convert(v any, c conv, k cloud.Kind) (any, bool) {
 		}
 		return n, true
 	default:
-		switch x := v.(type) {
-		case string:
-			return x, true
-		case float64:
-			return strconv.FormatFloat(x, 'f', -1, 64), true
-		case bool:
-			return strconv.FormatBool(x), true
+		if t, ok := cloud.Text(v); ok {
+			return t, true
 		}
 		return nil, false
 	}
