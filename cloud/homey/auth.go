@@ -13,152 +13,44 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"golang.org/x/oauth2"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 )
 
-// AuthError says that Athom or the Homey rejected the account's credentials
-// and a new login is needed. It wraps cloud.ErrAuth.
-type AuthError struct {
-	Account string
-	Code    string // OAuth2 error code, e.g. invalid_grant
-	Reason  string
-}
-
-// Error says why and how to log in again.
-func (e *AuthError) Error() string {
-	reason := e.Code
-	if e.Reason != "" {
-		reason += ": " + e.Reason
-	}
-	return fmt.Sprintf("homey: account %s: %s (%s); log in again with: cloud2mqtt auth login %s", e.Account, cloud.ErrAuth, reason, e.Account)
-}
-
-// Unwrap returns cloud.ErrAuth.
-func (e *AuthError) Unwrap() error { return cloud.ErrAuth }
-
-// OAuthCode returns the OAuth2 error code Athom or the Homey answered
-// (invalid_grant, invalid_client, invalid_token, ...), or "" when the
-// client itself found the credentials missing or a Homey refused them
-// without one.
-func (e *AuthError) OAuthCode() string {
-	switch e.Code {
-	case codeNoCredentials, codeNoRefreshToken, codeLoginRefused, codeSessionRejected:
-		return ""
-	}
-	return e.Code
-}
-
-// OAuthDescription returns the reason given with the code.
-func (e *AuthError) OAuthDescription() string { return e.Reason }
-
-// AccountName returns the account whose credentials failed.
-func (e *AuthError) AccountName() string { return e.Account }
-
-// AuthError codes the client sets itself (the others are Athom's).
+// Codes of the Homey's own refusals (the others are Athom's OAuth2 codes
+// or cloud.CodeNoCredentials and cloud.CodeNoRefreshToken).
 const (
-	codeNoCredentials   = "no_credentials"
-	codeNoRefreshToken  = "no_refresh_token"
 	codeLoginRefused    = "homey_login_refused"
 	codeSessionRejected = "session_rejected"
 )
 
+// authError is a refusal the client found itself, not an OAuth2 code.
+func (c *Client) authError(code, reason string) *cloud.AuthError {
+	return &cloud.AuthError{Cloud: CloudName, Account: c.cfg.Account, Code: code, Reason: reason}
+}
+
 // sessionKey is the token store entry of the Homey session token.
 func (c *Client) sessionKey() string { return c.cfg.Account + "/session" }
 
-// athomSource is the account's athom OAuth2 token as an oauth2.TokenSource:
-// it refreshes before expiry (one refresh for all callers, under mu) and
-// saves every new token, rotated refresh token included, the moment it
-// arrives.
-type athomSource struct {
-	c *Client
-
-	mu            sync.Mutex
-	tok           *oauth2.Token
-	failed        error  // sticky *AuthError until new credentials appear
-	failedRefresh string // the refresh token that was rejected
-}
-
-// Token implements oauth2.TokenSource.
-func (a *athomSource) Token() (*oauth2.Token, error) { return a.token(context.Background()) }
-
-func (a *athomSource) token(ctx context.Context) (*oauth2.Token, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.failed != nil {
-		st := a.stored()
-		if st == nil || st.RefreshToken == a.failedRefresh {
-			return nil, a.failed
-		}
-		a.c.log.Info("new athom credentials found in the token store")
-		a.failed, a.tok = nil, st
-	}
-	if a.tok == nil {
-		switch st := a.stored(); {
-		case st != nil:
-			a.tok = st
-		case a.c.cfg.RefreshToken != "":
-			a.tok = &oauth2.Token{RefreshToken: a.c.cfg.RefreshToken}
-		default:
-			return nil, &AuthError{Account: a.c.cfg.Account, Code: codeNoCredentials, Reason: "no stored token and no accounts[].refresh_token"}
-		}
-	}
-	if a.tok.Valid() {
-		return a.tok, nil
-	}
-	if a.tok.RefreshToken == "" {
-		return nil, &AuthError{Account: a.c.cfg.Account, Code: codeNoRefreshToken, Reason: "the access token expired and there is no refresh token"}
-	}
-	expired := &oauth2.Token{RefreshToken: a.tok.RefreshToken, Expiry: time.Unix(1, 0)}
-	// The refresh outlives the caller: Athom rotates the refresh token, and
-	// an answer lost to a cancelled caller would force a new login. The
-	// HTTP client's timeout still bounds it.
-	hctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, a.c.http)
-	t, err := a.c.oauth.TokenSource(hctx, expired).Token()
-	if err != nil {
-		err = a.c.tokenError("refresh_token", err)
-		var ae *AuthError
-		if errors.As(err, &ae) {
-			a.failed, a.failedRefresh = err, expired.RefreshToken
-		}
-		return nil, err
-	}
-	a.installLocked(t)
-	a.c.log.Info("refreshed the athom access token")
-	return t, nil
-}
-
-// invalidate forgets access if it is still the current access token (the
-// cloud answered invalid_token), so the next token call refreshes.
-func (a *athomSource) invalidate(access string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tok != nil && a.tok.AccessToken == access {
-		a.tok = &oauth2.Token{RefreshToken: a.tok.RefreshToken, Expiry: time.Unix(1, 0)}
-	}
-}
-
-func (a *athomSource) install(t *oauth2.Token) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.installLocked(t)
-}
-
-func (a *athomSource) installLocked(t *oauth2.Token) {
-	if t.RefreshToken == "" && a.tok != nil {
-		t.RefreshToken = a.tok.RefreshToken
-	}
-	a.tok = t
-	a.failed = nil
-	if s := a.c.cfg.Tokens; s != nil {
-		if err := s.Save(a.c.cfg.Account, t); err != nil {
-			a.c.log.Error("saving the new athom token failed; a restart will need a new login", "err", err)
-		}
-	}
-}
-
-func (a *athomSource) stored() *oauth2.Token {
-	return a.c.cfg.Tokens.Usable(a.c.cfg.Account, a.c.log)
+// newAthomTokens returns the account's athom OAuth2 token source: the
+// stored token, then the configured refresh token, refreshed by Athom's
+// token endpoint.
+func newAthomTokens(c *Client) *tokensource.Source {
+	return tokensource.New(tokensource.Options{
+		Cloud: CloudName, Account: c.cfg.Account, Store: c.cfg.Tokens, Configured: c.cfg.RefreshToken,
+		Refresh: func(ctx context.Context, refresh string) (*oauth2.Token, error) {
+			expired := &oauth2.Token{RefreshToken: refresh, Expiry: time.Unix(1, 0)}
+			t, err := c.oauth.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.http), expired).Token()
+			if err != nil {
+				return nil, c.tokenError("refresh_token", err)
+			}
+			c.log.Info("refreshed the athom access token")
+			return t, nil
+		},
+		Logger: c.log,
+	})
 }
 
 // tokenError turns a token endpoint failure into an AuthError when Athom
@@ -180,7 +72,7 @@ func (c *Client) tokenError(grant string, err error) error {
 					reason = "the authorization code was rejected (expired, already used or issued to another client)"
 				}
 			}
-			return &AuthError{Account: c.cfg.Account, Code: re.ErrorCode, Reason: reason}
+			return &cloud.AuthError{Cloud: CloudName, Account: c.cfg.Account, Code: re.ErrorCode, OAuth: true, Reason: reason}
 		}
 		return fmt.Errorf("athom token request (%s grant): HTTP %d", grant, status)
 	}
@@ -212,7 +104,7 @@ func (c *Client) Exchange(ctx context.Context, code, redirectURI string) error {
 	if err != nil {
 		return fmt.Errorf("homey: account %s: exchange the authorization code: %w", c.cfg.Account, c.tokenError("authorization_code", err))
 	}
-	c.athom.install(t)
+	c.athom.Install(t)
 	c.log.Info("obtained athom tokens by authorization code")
 	return nil
 }
@@ -229,7 +121,7 @@ func (c *Client) cloudCall(ctx context.Context, method, path string, body any) (
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		tok, err := c.athom.token(ctx)
+		tok, gen, err := c.athom.Token(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -259,12 +151,14 @@ func (c *Client) cloudCall(ctx context.Context, method, path string, body any) (
 			return b, nil
 		}
 		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			c.athom.invalidate(tok.AccessToken)
+			if err := c.athom.Refresh(ctx, gen); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		herr := &HTTPError{Method: method, Path: path, Status: resp.StatusCode, Message: errorMessage(b, resp.StatusCode)}
 		if resp.StatusCode == http.StatusUnauthorized {
-			return nil, &AuthError{Account: c.cfg.Account, Code: "invalid_token", Reason: "Athom rejected a fresh access token: " + herr.Message}
+			return nil, &cloud.AuthError{Cloud: CloudName, Account: c.cfg.Account, Code: "invalid_token", OAuth: true, Reason: "Athom rejected a fresh access token: " + herr.Message}
 		}
 		return nil, fmt.Errorf("athom: %w", herr)
 	}
@@ -443,7 +337,7 @@ func (c *Client) homeyLogin(ctx context.Context, base, homeyID, jwt string) (str
 	if status < 200 || status > 299 {
 		herr := &HTTPError{Method: http.MethodPost, Path: "/api/manager/users/login", Status: status, Message: errorMessage(lb, status)}
 		if status == http.StatusUnauthorized || status == http.StatusForbidden {
-			return "", &AuthError{Account: c.cfg.Account, Code: codeLoginRefused, Reason: herr.Error()}
+			return "", c.authError(codeLoginRefused, herr.Error())
 		}
 		return "", fmt.Errorf("homey: account %s: log in to the Homey: %w", c.cfg.Account, herr)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	authn "github.com/cloud2mqtt/cloud2mqtt/auth"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 )
@@ -394,10 +395,10 @@ func TestErrorsExplainThemselves(t *testing.T) {
 		err        error
 		cause, fix string
 	}{
-		{fmt.Errorf("homey: list devices: %w", &AuthError{Account: "h", Code: "invalid_grant", Reason: "the refresh token is invalid or revoked"}),
+		{fmt.Errorf("homey: list devices: %w", &cloud.AuthError{Cloud: CloudName, Account: "h", Code: "invalid_grant", OAuth: true, Reason: "the refresh token is invalid or revoked"}),
 			"revoked or expired refresh token", "cloud2mqtt auth login h"},
-		{&AuthError{Account: "h", Code: "invalid_client", Reason: "wrong client secret"}, "wrong client secret", "accounts[].client_secret"},
-		{&AuthError{Account: "h", Code: codeLoginRefused, Reason: "POST /api/manager/users/login: HTTP 401: invalid_token"}, "credentials rejected", "cloud2mqtt auth login h"},
+		{&cloud.AuthError{Cloud: CloudName, Account: "h", Code: "invalid_client", OAuth: true, Reason: "wrong client secret"}, "wrong client secret", "accounts[].client_secret"},
+		{&cloud.AuthError{Cloud: CloudName, Account: "h", Code: codeLoginRefused, Reason: "POST /api/manager/users/login: HTTP 401: invalid_token"}, "credentials rejected", "cloud2mqtt auth login h"},
 		{fmt.Errorf("x: %w", &ScopeError{Account: "h", Scope: ScopeDeviceRead, Op: "reading devices"}), "credentials rejected", "cloud2mqtt auth login h"},
 	}
 	for _, tc := range cases {
@@ -406,7 +407,7 @@ func TestErrorsExplainThemselves(t *testing.T) {
 			t.Errorf("Explain(%v) = %q / %q; want %q / %q", tc.err, cause, fix, tc.cause, tc.fix)
 		}
 	}
-	ae := &AuthError{Account: "h", Code: codeSessionRejected, Reason: "r"}
+	ae := &cloud.AuthError{Cloud: CloudName, Account: "h", Code: codeSessionRejected, Reason: "r"}
 	if ae.OAuthCode() != "" || ae.OAuthDescription() != "r" || ae.AccountName() != "h" {
 		t.Errorf("a client-made code is reported as OAuth code %q", ae.OAuthCode())
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"golang.org/x/oauth2"
 )
@@ -68,7 +69,7 @@ type Client struct {
 	http  *http.Client
 	log   *slog.Logger
 	oauth *oauth2.Config
-	athom *athomSource // cloud mode only
+	athom *tokensource.Source // cloud mode only
 	sess  *session
 	txs   *txLog
 
@@ -157,7 +158,7 @@ func New(cfg Config) (*Client, error) {
 				AuthStyle: oauth2.AuthStyleInHeader,
 			},
 		}
-		c.athom = &athomSource{c: c}
+		c.athom = newAthomTokens(c)
 	}
 	return c, nil
 }
@@ -174,7 +175,7 @@ func baseURL(s string) (string, error) {
 func (c *Client) Account() string { return c.cfg.Account }
 
 // Cloud returns "homey".
-func (c *Client) Cloud() string { return "homey" }
+func (c *Client) Cloud() string { return CloudName }
 
 // Devices lists every device of the Homey.
 func (c *Client) Devices(ctx context.Context) ([]cloud.Device, error) {
@@ -456,7 +457,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			}
 			continue
 		case status == http.StatusUnauthorized:
-			return nil, &AuthError{Account: c.cfg.Account, Code: codeSessionRejected, Reason: "the Homey rejected a fresh session: " + herr.Message}
+			return nil, c.authError(codeSessionRejected, "the Homey rejected a fresh session: "+herr.Message)
 		case status == http.StatusForbidden:
 			scope, op := scopeFor(method, path)
 			if scope != "" {

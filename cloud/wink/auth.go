@@ -4,171 +4,45 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"golang.org/x/oauth2"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 )
-
-// AuthError says that Wink rejected the account's credentials and a new
-// login is needed. It wraps cloud.ErrAuth.
-type AuthError struct {
-	Account string
-	Code    string // OAuth2 error code, e.g. invalid_grant
-	Reason  string // Wink's error_description, explained
-}
-
-// Error says why the credentials were rejected and how to log in again.
-func (e *AuthError) Error() string {
-	reason := e.Code
-	if e.Reason != "" {
-		reason += ": " + e.Reason
-	}
-	return fmt.Sprintf("%s (%s); log in again with: cloud2mqtt auth login %s", cloud.ErrAuth, reason, e.Account)
-}
-
-// Unwrap returns cloud.ErrAuth.
-func (e *AuthError) Unwrap() error { return cloud.ErrAuth }
 
 // passwordGrantRefused is Wink's description when a developer client may not
 // use the password grant.
 const passwordGrantRefused = "not permitted to use the password grant type"
 
-// auth holds the account's token. Concurrent callers that see a 401 share one
-// refresh: refresh only acts when the token generation the caller used is
-// still the current one.
-type auth struct {
-	c *Client
-
-	mu            sync.Mutex
-	tok           *oauth2.Token
-	gen           int
-	failed        error  // sticky *AuthError until new credentials appear
-	failedRefresh string // the refresh token that was rejected
-}
-
-func newAuth(c *Client) *auth { return &auth{c: c} }
-
-// token returns a usable access token and its generation.
-func (a *auth) token(ctx context.Context) (string, int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := a.ensureLocked(ctx); err != nil {
-		return "", 0, err
+// newTokens returns the account's token source: the stored token, the
+// configured refresh token, then the legacy password grant.
+func newTokens(c *Client) *tokensource.Source {
+	o := tokensource.Options{
+		Cloud: CloudName, Account: c.cfg.Account, Store: c.cfg.Tokens, Configured: c.cfg.RefreshToken,
+		Refresh: func(ctx context.Context, refresh string) (*oauth2.Token, error) {
+			return c.postToken(ctx, map[string]string{
+				"client_id": c.cfg.ClientID, "client_secret": c.cfg.ClientSecret,
+				"grant_type": "refresh_token", "refresh_token": refresh,
+			})
+		},
+		Logger: c.log,
 	}
-	return a.tok.AccessToken, a.gen, nil
-}
-
-// refresh gets a new access token unless another caller already did since
-// generation gen was handed out.
-func (a *auth) refresh(ctx context.Context, gen int) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if gen != a.gen && a.tok != nil && a.failed == nil {
-		return nil
-	}
-	if a.failed != nil {
-		return a.ensureLocked(ctx)
-	}
-	expired := &oauth2.Token{RefreshToken: a.tok.RefreshToken, Expiry: time.Unix(1, 0)}
-	return a.obtainLocked(ctx, expired)
-}
-
-// ensureLocked makes a.tok a valid token: the current one, the stored one,
-// the configured refresh token or the password grant, in that order.
-func (a *auth) ensureLocked(ctx context.Context) error {
-	if a.failed != nil {
-		st := a.stored()
-		if st == nil || st.RefreshToken == a.failedRefresh {
-			return a.failed
-		}
-		a.c.log.Info("new credentials found in the token store")
-		a.failed, a.tok = nil, st
-		a.gen++
-	}
-	if a.tok == nil {
-		switch st := a.stored(); {
-		case st != nil:
-			a.tok = st
-		case a.c.cfg.RefreshToken != "":
-			a.tok = &oauth2.Token{RefreshToken: a.c.cfg.RefreshToken}
-		default:
-			a.tok = &oauth2.Token{}
+	if c.cfg.Email != "" {
+		o.FirstLogin = func(ctx context.Context) (*oauth2.Token, error) {
+			return c.postToken(ctx, map[string]string{
+				"client_id": c.cfg.ClientID, "client_secret": c.cfg.ClientSecret,
+				"grant_type": "password", "username": c.cfg.Email, "email": c.cfg.Email, "password": c.cfg.Password,
+			})
 		}
 	}
-	if a.tok.Valid() {
-		return nil
-	}
-	return a.obtainLocked(ctx, a.tok)
-}
-
-// obtainLocked runs the token source from cur (refreshing because cur is not
-// valid) and installs and saves the result.
-func (a *auth) obtainLocked(ctx context.Context, cur *oauth2.Token) error {
-	src := oauth2.ReuseTokenSource(cur, &jsonSource{ctx: ctx, c: a.c, refresh: cur.RefreshToken})
-	t, err := src.Token()
-	if err != nil {
-		var ae *AuthError
-		if errors.As(err, &ae) {
-			a.failed, a.failedRefresh = err, cur.RefreshToken
-		}
-		return err
-	}
-	a.install(t)
-	return nil
-}
-
-func (a *auth) install(t *oauth2.Token) {
-	if t.RefreshToken == "" && a.tok != nil {
-		t.RefreshToken = a.tok.RefreshToken
-	}
-	a.tok = t
-	a.gen++
-	a.failed = nil
-	if s := a.c.cfg.Tokens; s != nil {
-		if err := s.Save(a.c.cfg.Account, t); err != nil {
-			a.c.log.Error("saving the new Wink token failed; a restart will need a new login", "err", err)
-		}
-	}
-}
-
-func (a *auth) stored() *oauth2.Token {
-	return a.c.cfg.Tokens.Usable(a.c.cfg.Account, a.c.log)
-}
-
-// jsonSource is an oauth2.TokenSource that posts JSON to Wink's token
-// endpoint: the refresh grant when it has a refresh token, else the legacy
-// password grant.
-type jsonSource struct {
-	ctx     context.Context
-	c       *Client
-	refresh string
-}
-
-// Token implements oauth2.TokenSource.
-func (s *jsonSource) Token() (*oauth2.Token, error) {
-	cfg := s.c.cfg
-	body := map[string]string{"client_id": cfg.ClientID, "client_secret": cfg.ClientSecret}
-	switch {
-	case s.refresh != "":
-		body["grant_type"] = "refresh_token"
-		body["refresh_token"] = s.refresh
-	case cfg.Email != "":
-		body["grant_type"] = "password"
-		body["username"] = cfg.Email
-		body["email"] = cfg.Email
-		body["password"] = cfg.Password
-	default:
-		return nil, &AuthError{Account: cfg.Account, Code: "no_credentials", Reason: "no stored token, no accounts[].refresh_token and no accounts[].email/password"}
-	}
-	return s.c.postToken(s.ctx, body)
+	return tokensource.New(o)
 }
 
 // tokenResponse is the token endpoint's answer; Wink repeats the token
@@ -222,7 +96,7 @@ func (c *Client) postToken(ctx context.Context, body map[string]string) (*oauth2
 	}
 	if resp.StatusCode >= 400 || tr.Error != "" {
 		if tr.Error != "" && resp.StatusCode < 500 {
-			return nil, &AuthError{Account: c.cfg.Account, Code: tr.Error, Reason: explain(grant, tr.ErrorDescription)}
+			return nil, c.authError(grant, tr.Error, tr.ErrorDescription)
 		}
 		msg := errorText(tr.Errors)
 		if msg == "" {
@@ -245,6 +119,16 @@ func (c *Client) postToken(ctx context.Context, body map[string]string) (*oauth2
 	}
 	c.log.Info("obtained a Wink access token", "grant", grant)
 	return t, nil
+}
+
+// authError is Wink's refusal of a grant, explained.
+func (c *Client) authError(grant, code, desc string) *cloud.AuthError {
+	e := &cloud.AuthError{Cloud: CloudName, Account: c.cfg.Account, Code: code, OAuth: true, Reason: explain(grant, desc)}
+	if strings.Contains(desc, passwordGrantRefused) {
+		e.Cause = "Wink no longer lets this client log in with email and password (\"client is not permitted to use the password grant type\")"
+		e.Fix = "remove accounts[].email and accounts[].password and run cloud2mqtt auth login " + c.cfg.Account + " to log in through the browser"
+	}
+	return e
 }
 
 // explain turns Wink's error_description into advice.
@@ -289,9 +173,7 @@ func (c *Client) ExchangeCode(ctx context.Context, code string) error {
 	if err != nil {
 		return fmt.Errorf("wink: account %s: exchange authorization code: %w", c.cfg.Account, err)
 	}
-	c.auth.mu.Lock()
-	defer c.auth.mu.Unlock()
-	c.auth.install(t)
+	c.tokens.Install(t)
 	return nil
 }
 

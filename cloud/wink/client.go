@@ -21,6 +21,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 )
 
@@ -44,9 +45,11 @@ type Config struct {
 	// devices' subscription blocks (or the SDK default), "host:port" uses TLS
 	// and "http://host:port" plain HTTP.
 	PubNubOrigin string
-	Tokens       *tokenstore.Store // may be nil: tokens are kept in memory only
-	HTTPClient   *http.Client      // default: a client with a 15 s timeout
-	Logger       *slog.Logger      // nil discards logs
+	// VerifyURL is Wink Login's verify-client endpoint, used by Check.
+	VerifyURL  string
+	Tokens     *tokenstore.Store // may be nil: tokens are kept in memory only
+	HTTPClient *http.Client      // default: a client with a 15 s timeout
+	Logger     *slog.Logger      // nil discards logs
 
 	ResyncInterval    time.Duration // full re-read while watching, default 10m
 	KeepAliveInterval time.Duration // keep-alive calls that keep pushes flowing, default 1h
@@ -56,11 +59,11 @@ type Config struct {
 
 // Client is one Wink account. It implements cloud.Provider.
 type Client struct {
-	cfg  Config
-	api  *url.URL
-	http *http.Client
-	log  *slog.Logger
-	auth *auth
+	cfg    Config
+	api    *url.URL
+	http   *http.Client
+	log    *slog.Logger
+	tokens *tokensource.Source
 
 	mu    sync.Mutex
 	known map[string]decoded // last decoded state per device id
@@ -116,7 +119,7 @@ func New(cfg Config) (*Client, error) {
 		log:   cfg.Logger.With("cloud", "wink", "account", cfg.Account),
 		known: map[string]decoded{},
 	}
-	c.auth = newAuth(c)
+	c.tokens = newTokens(c)
 	return c, nil
 }
 
@@ -124,7 +127,7 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) Account() string { return c.cfg.Account }
 
 // Cloud returns "wink".
-func (c *Client) Cloud() string { return "wink" }
+func (c *Client) Cloud() string { return CloudName }
 
 // plural returns the REST collection of an object type.
 func plural(typ string) string {
@@ -395,11 +398,11 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 	refreshed := false
 	throttled, failed := 0, 0
 	for {
-		tok, gen, err := c.auth.token(ctx)
+		tok, gen, err := c.tokens.Token(ctx)
 		if err != nil {
 			return nil, err
 		}
-		resp, err := c.send(ctx, method, path, payload, ua, tok)
+		resp, err := c.send(ctx, method, path, payload, ua, tok.AccessToken)
 		if err != nil {
 			// A request that never reached the server was not applied.
 			if ctx.Err() != nil {
@@ -434,7 +437,7 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized && !refreshed:
 			refreshed = true
-			if err := c.auth.refresh(ctx, gen); err != nil {
+			if err := c.tokens.Refresh(ctx, gen); err != nil {
 				return nil, err
 			}
 			continue

@@ -383,12 +383,16 @@ func TestPasswordGrant(t *testing.T) {
 }
 
 func TestExplainPasswordGrantRefused(t *testing.T) {
-	e := &AuthError{Account: "home", Code: "invalid_grant", Reason: explain("password", "This client is not permitted to use the password grant type")}
+	c := &Client{cfg: Config{Account: "home"}}
+	e := c.authError("password", "invalid_grant", "This client is not permitted to use the password grant type")
 	msg := e.Error()
 	for _, want := range []string{"not permitted to use the password grant type", "authorise in the browser", "cloud2mqtt auth login home"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("%q lacks %q", msg, want)
 		}
+	}
+	if cause, fix := e.Explanation(); !strings.Contains(cause, "Wink no longer lets") || !strings.Contains(fix, "remove accounts[].email") {
+		t.Errorf("explanation = %q / %q", cause, fix)
 	}
 	if !errors.Is(e, cloud.ErrAuth) {
 		t.Error("AuthError does not wrap ErrAuth")
