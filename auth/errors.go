@@ -71,7 +71,7 @@ func (e *RedirectMismatchError) Error() string {
 }
 
 // OAuthError is implemented by cloud errors that carry an OAuth2 error code
-// and description (wink.AuthError does).
+// and description (cloud.AuthError does).
 type OAuthError interface {
 	error
 	OAuthCode() string
@@ -79,7 +79,7 @@ type OAuthError interface {
 }
 
 // AccountError is implemented by cloud errors that name their account
-// (wink.AuthError does); Explain then names it in the fix.
+// (cloud.AuthError does); Explain then names it in the fix.
 type AccountError interface {
 	error
 	AccountName() string
@@ -138,9 +138,12 @@ func loginCommand(account string) string {
 	return "cloud2mqtt auth login " + account
 }
 
-// passwordGrantRefused is Wink's description when a developer client may
-// not use the password grant.
-const passwordGrantRefused = "not permitted to use the password grant type"
+// Explainer is implemented by cloud errors that carry the cloud's own
+// cause and fix (cloud.AuthError does); Explain prefers them.
+type Explainer interface {
+	error
+	Explanation() (cause, fix string)
+}
 
 // Explain turns a login or token error into its cause and the fix, in
 // words a user can act on. It never returns secrets: it only reads error
@@ -185,11 +188,14 @@ func ExplainFor(account string, err error) (cause, fix string) {
 		return fmt.Sprintf("the authorization page answered %s: %s", ce.Code, ce.Description),
 			"run " + login + " again; check the client id"
 	}
+	var ex Explainer
+	if errors.As(err, &ex) {
+		if cause, fix := ex.Explanation(); cause != "" {
+			return cause, fix
+		}
+	}
 	code, desc := oauthCode(err)
 	switch {
-	case strings.Contains(desc, passwordGrantRefused) || strings.Contains(err.Error(), passwordGrantRefused):
-		return "the cloud no longer lets this client log in with email and password (\"client is not permitted to use the password grant type\")",
-			"remove accounts[].email and accounts[].password and run " + login + " to log in through the browser"
 	case code == "redirect_uri_mismatch" || (code == "invalid_grant" && strings.Contains(desc, "redirect_uri")):
 		return "redirect URI mismatch: the code was issued for another redirect URI",
 			"use the redirect URI registered for this client and run " + login + " again"

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/auth"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"golang.org/x/oauth2"
 )
 
@@ -19,12 +18,13 @@ func TestExplainNamesEachCause(t *testing.T) {
 		err        error
 		cause, fix string
 	}{
-		{&wink.AuthError{Account: "w", Code: "invalid_grant", Reason: "This client is not permitted to use the password grant type"},
-			"password grant type", "remove accounts[].email and accounts[].password and run cloud2mqtt auth login w"},
-		{&auth.ExchangeError{Account: "w", Err: &wink.AuthError{Account: "w", Code: "invalid_grant"}},
+		{&cloud.AuthError{Cloud: "c", Account: "w", Code: "invalid_grant", OAuth: true, Reason: "no password grant", Cause: "the cloud's own cause", Fix: "the cloud's own fix"},
+			"the cloud's own cause", "the cloud's own fix"},
+		{&auth.ExchangeError{Account: "w", Err: &cloud.AuthError{Cloud: "c", Account: "w", Code: "invalid_grant", OAuth: true}},
 			"code reused or expired", "cloud2mqtt auth login w"},
-		{fmt.Errorf("wink: list devices: %w", &wink.AuthError{Account: "w", Code: "invalid_grant"}),
+		{fmt.Errorf("c: list devices: %w", &cloud.AuthError{Cloud: "c", Account: "w", Code: "invalid_grant", OAuth: true}),
 			"revoked or expired refresh token", "cloud2mqtt auth login w"},
+		{&cloud.AuthError{Cloud: "c", Account: "w", Code: cloud.CodeNoCredentials}, "credentials rejected", "cloud2mqtt auth login w"},
 		{&oauth2.RetrieveError{ErrorCode: "invalid_client"}, "wrong client secret", "accounts[].client_secret"},
 		{errors.New("homey: account h: credentials rejected (invalid_grant: the refresh token was rejected)"), "revoked or expired refresh token", "auth login"},
 		{&auth.CallbackError{Account: "w", Code: "access_denied"}, "denied", "allow access"},

@@ -14,19 +14,12 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
 // Loginer is an account that can finish an OAuth authorization-code login.
-// *wink.Client and *homey.Client implement it.
-type Loginer interface {
-	// Account is the account's configured name.
-	Account() string
-	// AuthCodeURL is the cloud's authorization page for state and
-	// redirectURI; "" when the account has no browser login.
-	AuthCodeURL(state, redirectURI string) string
-	// Exchange trades code for tokens and stores them.
-	Exchange(ctx context.Context, code, redirectURI string) error
-}
+type Loginer = cloud.Loginer
 
 // Defaults of LoginOptions.
 const (

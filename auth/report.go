@@ -7,21 +7,12 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
-// Report is the result of checking one account's credentials, as
-// `cloud2mqtt auth check` prints it. It never holds a secret: Email is
-// masked and no token or client secret is kept.
-type Report struct {
-	Account, Cloud string
-	OK             bool
-	Cause, Fix     string    // why the check failed and what to do; empty when OK
-	Subject        string    // the user's id (JWT sub, or the cloud's user id)
-	Username       string    // JWT preferred_username or the user's name
-	Email          string    // masked, e.g. j***@example.com
-	Expiry         time.Time // when the access token expires; zero if unknown
-	Details        []string  // further facts, one line each
-}
+// Report is the result of checking one account's credentials.
+type Report = cloud.CredentialReport
 
 // WriteReports prints one block per account: a status line, then who the
 // token belongs to, its expiry, the details and, on failure, the cause and

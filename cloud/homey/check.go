@@ -12,6 +12,7 @@ import (
 	"time"
 
 	authn "github.com/cloud2mqtt/cloud2mqtt/auth"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
 // sessionMePath is the Homey call that says who a bearer stands for; it
@@ -50,7 +51,7 @@ type sessionMe struct {
 //
 // The report never holds a token, API key or client secret.
 func (c *Client) Check(ctx context.Context) authn.Report {
-	r := authn.Report{Account: c.cfg.Account, Cloud: "homey"}
+	r := authn.Report{Account: c.cfg.Account, Cloud: CloudName}
 	if c.local {
 		return c.checkLocal(ctx, r)
 	}
@@ -60,7 +61,7 @@ func (c *Client) Check(ctx context.Context) authn.Report {
 func (c *Client) checkCloud(ctx context.Context, r authn.Report) authn.Report {
 	login := "run cloud2mqtt auth login " + c.cfg.Account
 	switch {
-	case c.athom.stored() != nil:
+	case c.athom.Stored() != nil:
 		r.Details = append(r.Details, "token: found in the token store")
 	case c.cfg.RefreshToken != "":
 		r.Details = append(r.Details, "token: accounts[].refresh_token from the configuration")
@@ -74,7 +75,7 @@ func (c *Client) checkCloud(ctx context.Context, r authn.Report) authn.Report {
 		return r
 	}
 
-	tok, err := c.athom.token(ctx)
+	tok, _, err := c.athom.Token(ctx)
 	if err != nil {
 		return c.cloudFailed(r, "get an athom access token", err)
 	}
@@ -129,7 +130,7 @@ func (c *Client) checkCloud(ctx context.Context, r authn.Report) authn.Report {
 	}
 	sess, err := c.homeyLogin(ctx, base, h.id(), jwt)
 	if err != nil {
-		var ae *AuthError
+		var ae *cloud.AuthError
 		if errors.As(err, &ae) && ae.Code == codeLoginRefused {
 			r.Cause = fmt.Sprintf("the Homey %q refused the login with a fresh delegation token (%s)", h.Name, ae.Reason)
 			r.Fix = login + "; if it persists, check that this athom user still has access to the Homey (Homey app → Settings → Users)"
@@ -334,7 +335,7 @@ func (c *Client) homeyNotFound(r authn.Report, hs []userHomey) authn.Report {
 // cloudFailed explains a failed athom call (token, user, delegation).
 func (c *Client) cloudFailed(r authn.Report, step string, err error) authn.Report {
 	login := "run cloud2mqtt auth login " + c.cfg.Account
-	var ae *AuthError
+	var ae *cloud.AuthError
 	if errors.As(err, &ae) {
 		switch ae.Code {
 		case "invalid_grant":
@@ -348,11 +349,11 @@ func (c *Client) cloudFailed(r authn.Report, step string, err error) authn.Repor
 			r.Cause = "wrong client secret (" + ae.Code + "): Athom did not accept accounts[].client_id " + c.cfg.ClientID + " with accounts[].client_secret"
 			r.Fix = "copy the client id and secret again from the athom API client (Homey developer tools → Web API Clients) into accounts[].client_id and accounts[].client_secret"
 			return r
-		case codeNoCredentials:
+		case cloud.CodeNoCredentials:
 			r.Cause = "no token: the account has not logged in yet"
 			r.Fix = login
 			return r
-		case codeNoRefreshToken:
+		case cloud.CodeNoRefreshToken:
 			r.Cause = "the saved athom access token has expired and there is no refresh token to renew it"
 			r.Fix = login
 			return r

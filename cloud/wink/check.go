@@ -22,12 +22,15 @@ import (
 // asks Wink: with verifyURL set, the Wink Login verify-client call
 // (POST {"ClientId","AccessToken","ClientSecret"} → profile and expiry),
 // otherwise GET /users/me. The report never holds a token or the secret.
-func (c *Client) Check(ctx context.Context, verifyURL string) authn.Report {
-	r := authn.Report{Account: c.cfg.Account, Cloud: "wink"}
+// The verify URL is accounts[].verify_url (cloud.CredentialChecker).
+func (c *Client) Check(ctx context.Context) authn.Report { return c.check(ctx, c.cfg.VerifyURL) }
+
+func (c *Client) check(ctx context.Context, verifyURL string) authn.Report {
+	r := authn.Report{Account: c.cfg.Account, Cloud: CloudName}
 	login := "run cloud2mqtt auth login " + c.cfg.Account
 
 	switch {
-	case c.auth.stored() != nil:
+	case c.tokens.Stored() != nil:
 		r.Details = append(r.Details, "token: found in the token store")
 	case c.cfg.RefreshToken != "":
 		r.Details = append(r.Details, "token: accounts[].refresh_token from the configuration")
@@ -43,10 +46,11 @@ func (c *Client) Check(ctx context.Context, verifyURL string) authn.Report {
 		return r
 	}
 
-	tok, gen, err := c.auth.token(ctx)
+	t, gen, err := c.tokens.Token(ctx)
 	if err != nil {
 		return failed(r, err)
 	}
+	tok := t.AccessToken
 	r = c.claims(r, tok)
 	if r.Cause != "" {
 		return r
@@ -74,11 +78,7 @@ func (c *Client) Check(ctx context.Context, verifyURL string) authn.Report {
 	}
 	r.Email = authn.MaskEmail(me.Email)
 	if r.Expiry.IsZero() {
-		c.auth.mu.Lock()
-		if c.auth.tok != nil {
-			r.Expiry = c.auth.tok.Expiry
-		}
-		c.auth.mu.Unlock()
+		r.Expiry = c.tokens.Expiry()
 	}
 	r.Details = append(r.Details, "GET /users/me answered with the account's profile")
 	r.OK = true
@@ -136,16 +136,18 @@ type verifyAnswer struct {
 func (c *Client) checkVerify(ctx context.Context, r authn.Report, verifyURL, tok string, gen int) authn.Report {
 	status, ans, err := c.verify(ctx, verifyURL, tok)
 	if err == nil && status == http.StatusUnauthorized && ans.Error != "invalid_client" {
-		if rerr := c.auth.refresh(ctx, gen); rerr != nil {
+		if rerr := c.tokens.Refresh(ctx, gen); rerr != nil {
 			cause, fix := authn.ExplainFor(r.Account, rerr)
 			r.Cause = "token expired (Wink Login answered token_expired) and renewing it failed: " + cause
 			r.Fix = fix
 			return r
 		}
 		r.Details = append(r.Details, "access token: had expired and was renewed with the refresh token")
-		if tok, _, err = c.auth.token(ctx); err != nil {
+		t, _, err := c.tokens.Token(ctx)
+		if err != nil {
 			return failed(r, err)
 		}
+		tok = t.AccessToken
 		if r = c.claims(r, tok); r.Cause != "" {
 			return r
 		}

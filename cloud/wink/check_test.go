@@ -71,7 +71,7 @@ func noSecrets(t *testing.T, r authn.Report, secrets ...string) {
 func TestCheckWithUsersMe(t *testing.T) {
 	srv := newCheckServer(t, winktest.Options{})
 	a, rt := srv.IssueTokens()
-	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).Check(testCtx(t), "")
+	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).check(testCtx(t), "")
 	if !r.OK || r.Email != "d***@example.com" || r.Subject != srv.UserID || r.Username != "Demo User" {
 		t.Fatalf("report = %+v", r)
 	}
@@ -81,7 +81,7 @@ func TestCheckWithUsersMe(t *testing.T) {
 func TestCheckWithVerifyAndJWT(t *testing.T) {
 	srv := newCheckServer(t, winktest.Options{JWTAccessTokens: true, AccessTokenTTL: time.Hour})
 	a, rt := srv.IssueTokens()
-	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).Check(testCtx(t), srv.URL+winktest.VerifyPath)
+	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).check(testCtx(t), srv.URL+winktest.VerifyPath)
 	if !r.OK {
 		t.Fatalf("report failed: %+v", r)
 	}
@@ -103,7 +103,7 @@ func TestCheckWithVerifyAndJWT(t *testing.T) {
 func TestCheckJWTIssuedToAnotherClient(t *testing.T) {
 	srv := newCheckServer(t, winktest.Options{JWTAccessTokens: true})
 	a, rt := srv.IssueTokensFor("someone-elses-client")
-	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).Check(testCtx(t), "")
+	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).check(testCtx(t), "")
 	wantFailure(t, r, `azp is "someone-elses-client"`, "cloud2mqtt auth login wink", a, rt)
 }
 
@@ -132,7 +132,7 @@ func TestCheckVerifyFailureCauses(t *testing.T) {
 				srv.ExpireAccessTokens()
 				srv.RevokeRefreshTokens()
 			}
-			r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, tc.tweak).Check(testCtx(t), srv.URL+winktest.VerifyPath)
+			r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, tc.tweak).check(testCtx(t), srv.URL+winktest.VerifyPath)
 			wantFailure(t, r, tc.cause, tc.fix, a, rt, "wrong-secret")
 			if tc.expire && !strings.Contains(r.Cause, "revoked or expired refresh token") {
 				t.Errorf("cause %q does not say why renewal failed", r.Cause)
@@ -145,7 +145,7 @@ func TestCheckExpiredTokenIsRenewed(t *testing.T) {
 	srv := newCheckServer(t, winktest.Options{})
 	a, rt := srv.IssueTokens()
 	srv.ExpireAccessTokens()
-	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).Check(testCtx(t), srv.URL+winktest.VerifyPath)
+	r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).check(testCtx(t), srv.URL+winktest.VerifyPath)
 	if !r.OK || !strings.Contains(strings.Join(r.Details, "\n"), "renewed") {
 		t.Fatalf("report = %+v, want OK after renewal", r)
 	}
@@ -157,18 +157,18 @@ func TestCheckWithoutVerifyFailureCauses(t *testing.T) {
 		a, rt := srv.IssueTokens()
 		srv.ExpireAccessTokens()
 		srv.RevokeRefreshTokens()
-		r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).Check(testCtx(t), "")
+		r := checkClient(t, srv, &oauth2.Token{AccessToken: a, RefreshToken: rt}, nil).check(testCtx(t), "")
 		wantFailure(t, r, "revoked or expired refresh token", "cloud2mqtt auth login wink", a, rt)
 	})
 	t.Run("wrong client secret", func(t *testing.T) {
 		srv := newCheckServer(t, winktest.Options{})
 		_, rt := srv.IssueTokens()
-		r := checkClient(t, srv, &oauth2.Token{RefreshToken: rt}, func(c *Config) { c.ClientSecret = "wrong-secret" }).Check(testCtx(t), "")
+		r := checkClient(t, srv, &oauth2.Token{RefreshToken: rt}, func(c *Config) { c.ClientSecret = "wrong-secret" }).check(testCtx(t), "")
 		wantFailure(t, r, "wrong client secret", "client_secret", rt, "wrong-secret")
 	})
 	t.Run("wrong password", func(t *testing.T) {
 		srv := newCheckServer(t, winktest.Options{})
-		r := checkClient(t, srv, nil, func(c *Config) { c.Email, c.Password = "demo@example.com", "wrong-password" }).Check(testCtx(t), "")
+		r := checkClient(t, srv, nil, func(c *Config) { c.Email, c.Password = "demo@example.com", "wrong-password" }).check(testCtx(t), "")
 		wantFailure(t, r, "email or password rejected", "accounts[].password", "wrong-password")
 	})
 	t.Run("unreachable", func(t *testing.T) {
@@ -179,12 +179,12 @@ func TestCheckWithoutVerifyFailureCauses(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		srv := newCheckServer(t, winktest.Options{})
-		r := checkClient(t, srv, &oauth2.Token{AccessToken: "a", RefreshToken: "r"}, func(c *Config) { c.APIURL = "http://" + addr }).Check(testCtx(t), "")
+		r := checkClient(t, srv, &oauth2.Token{AccessToken: "a", RefreshToken: "r"}, func(c *Config) { c.APIURL = "http://" + addr }).check(testCtx(t), "")
 		wantFailure(t, r, "unreachable", "api_url")
 	})
 	t.Run("no token", func(t *testing.T) {
 		srv := newCheckServer(t, winktest.Options{})
-		r := checkClient(t, srv, nil, nil).Check(testCtx(t), "")
+		r := checkClient(t, srv, nil, nil).check(testCtx(t), "")
 		wantFailure(t, r, "no token", "cloud2mqtt auth login wink")
 	})
 }

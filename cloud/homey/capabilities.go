@@ -1,0 +1,32 @@
+package homey
+
+import (
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+)
+
+// The capabilities the Homey client has beside cloud.Provider.
+var (
+	_ cloud.Loginer           = (*Client)(nil)
+	_ cloud.CredentialChecker = (*Client)(nil)
+	_ cloud.CredentialExpirer = (*Client)(nil)
+)
+
+// CredentialExpiry is when the Homey session ends (it is renewed before);
+// zero for an API key, which does not end (cloud.CredentialExpirer).
+func (c *Client) CredentialExpiry() time.Time {
+	if c.local {
+		return time.Time{}
+	}
+	s := c.sess
+	s.mu.Lock()
+	expiry := s.expiry
+	s.mu.Unlock()
+	if expiry.IsZero() {
+		if t := c.storedSession(); t != nil {
+			return t.Expiry
+		}
+	}
+	return expiry
+}
