@@ -17,12 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"reflect"
 	"strings"
 	"time"
 
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
@@ -41,8 +41,6 @@ const (
 	DefaultDiscoveryPrefix = "homeassistant"
 	DefaultStateDir        = "./state"
 	DefaultLogLevel        = "info"
-	DefaultWinkAPIURL      = "https://api.wink.com"
-	DefaultHomeyCloudURL   = "https://api.athom.com"
 	DefaultWebListen       = "127.0.0.1:8099"
 	DefaultCallbackListen  = "127.0.0.1:8765"
 	DefaultOutput          = "json"
@@ -50,12 +48,6 @@ const (
 	// DefaultBirthDelay lets Home Assistant finish starting before
 	// discovery and state are sent again.
 	DefaultBirthDelay = "2s"
-)
-
-// Cloud names accepted in accounts[].cloud.
-const (
-	CloudWink  = "wink"
-	CloudHomey = "homey"
 )
 
 // redactedValue replaces secrets in Redacted and YAML.
@@ -75,6 +67,8 @@ type Config struct {
 	Devices []Device `mapstructure:"devices" yaml:"devices"`
 	Web     Web      `mapstructure:"web" yaml:"web"`
 	Auth    Auth     `mapstructure:"auth" yaml:"auth"`
+
+	clouds *cloud.Registry // the clouds accounts[].cloud may name
 }
 
 // HomeAssistant configures discovery.
@@ -139,47 +133,6 @@ type TLS struct {
 	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify" yaml:"insecure_skip_verify"`
 }
 
-// Account is one cloud account.
-type Account struct {
-	// Name identifies the account in topics: a slug of [a-z0-9_-].
-	Name string `mapstructure:"name" yaml:"name"`
-	// Cloud is the kind of cloud: "wink".
-	Cloud        string `mapstructure:"cloud" yaml:"cloud"`
-	ClientID     string `mapstructure:"client_id" yaml:"client_id"`
-	ClientSecret string `mapstructure:"client_secret" yaml:"client_secret"`
-	RefreshToken string `mapstructure:"refresh_token" yaml:"refresh_token"`
-	Email        string `mapstructure:"email" yaml:"email"`
-	Password     string `mapstructure:"password" yaml:"password"`
-	// APIURL is the cloud's REST endpoint (Wink default https://api.wink.com).
-	APIURL string `mapstructure:"api_url" yaml:"api_url"`
-	// PubNubOrigin overrides the PubNub origin: "host[:port]" (TLS) or
-	// "http://host:port" (plain HTTP, for the emulator).
-	PubNubOrigin string `mapstructure:"pubnub_origin" yaml:"pubnub_origin"`
-	// VerifyURL is Wink Login's verify-client endpoint, used by auth check.
-	VerifyURL string `mapstructure:"verify_url" yaml:"verify_url"`
-	// RedirectURI overrides auth.redirect_uri for this account's client.
-	RedirectURI string `mapstructure:"redirect_uri" yaml:"redirect_uri"`
-
-	// Homey through Athom's cloud: ClientID, ClientSecret, RefreshToken and
-	// these.
-	HomeyID         string        `mapstructure:"homey_id" yaml:"homey_id"`   // which Homey; default the only one
-	CloudURL        string        `mapstructure:"cloud_url" yaml:"cloud_url"` // default https://api.athom.com
-	SessionLifetime time.Duration `mapstructure:"session_lifetime" yaml:"session_lifetime"`
-	// Homey Pro on the local network: Address and APIKey.
-	Address string `mapstructure:"address" yaml:"address"`
-	APIKey  string `mapstructure:"api_key" yaml:"api_key"`
-	// PollInterval is how often state is re-read when no push channel can be
-	// had.
-	PollInterval time.Duration `mapstructure:"poll_interval" yaml:"poll_interval"`
-}
-
-// accountEnvKeys returns the account keys that
-// CLOUD2MQTT_ACCOUNT_<NAME>_<KEY> may set.
-func accountEnvKeys() []string {
-	return []string{"client_id", "client_secret", "refresh_token", "email", "password", "api_url", "pubnub_origin",
-		"api_key", "address", "homey_id", "cloud_url", "verify_url"}
-}
-
 // flagKey is a command-line flag and the configuration key it sets.
 type flagKey struct{ flag, key string }
 
@@ -225,8 +178,13 @@ func defaults() map[string]any {
 // and otherwise uses defaults and the environment only; an explicit path that
 // does not exist is an error. flags may be nil; of it, the flags mqtt-url,
 // base-topic, log-level and state-dir are used when set on the command line.
-// The result is validated; all problems are returned together, one per line.
-func Load(path string, flags *pflag.FlagSet) (*Config, error) {
+// Each account's own keys are decoded and validated by the cloud clouds
+// holds under its accounts[].cloud. The result is validated; all problems
+// are returned together, one per line.
+func Load(path string, flags *pflag.FlagSet, clouds *cloud.Registry) (*Config, error) {
+	if clouds == nil {
+		clouds = cloud.NewRegistry()
+	}
 	data, src, err := readFile(path)
 	if err != nil {
 		return nil, err
@@ -260,12 +218,13 @@ func Load(path string, flags *pflag.FlagSet) (*Config, error) {
 		}
 	}
 
-	var c Config
+	c := Config{clouds: clouds}
 	if err := v.Unmarshal(&c); err != nil {
 		errs = append(errs, fmt.Errorf("%w (fix the value's type in %s or the environment)", err, src))
 	} else {
-		c.applyAccountEnv()
-		c.applyDefaults()
+		accounts, aerrs := decodeAccounts(v.Get("accounts"), clouds)
+		c.Accounts = accounts
+		errs = append(errs, aerrs...)
 		if err := c.Validate(); err != nil {
 			errs = append(errs, err)
 		}
@@ -300,91 +259,22 @@ func readFile(path string) ([]byte, string, error) {
 	return data, path, nil
 }
 
-// applyAccountEnv overrides account keys from CLOUD2MQTT_ACCOUNT_<NAME>_<KEY>.
-func (c *Config) applyAccountEnv() {
-	for i := range c.Accounts {
-		a := &c.Accounts[i]
-		if a.Name == "" {
-			continue
-		}
-		for _, key := range accountEnvKeys() {
-			if val, ok := os.LookupEnv(AccountEnvVar(a.Name, key)); ok {
-				*accountField(a, key) = val
-			}
-		}
-	}
-}
-
 // AccountEnvVar returns the environment variable that sets key of the
 // account named name, e.g. CLOUD2MQTT_ACCOUNT_WINK_HOME_CLIENT_SECRET for
 // ("wink-home", "client_secret").
-func AccountEnvVar(name, key string) string {
-	n := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-	return EnvPrefix + "_ACCOUNT_" + n + "_" + strings.ToUpper(key)
-}
-
-// accountField returns a pointer to the account field for key.
-func accountField(a *Account, key string) *string {
-	switch key {
-	case "client_id":
-		return &a.ClientID
-	case "client_secret":
-		return &a.ClientSecret
-	case "refresh_token":
-		return &a.RefreshToken
-	case "email":
-		return &a.Email
-	case "password":
-		return &a.Password
-	case "api_url":
-		return &a.APIURL
-	case "pubnub_origin":
-		return &a.PubNubOrigin
-	case "api_key":
-		return &a.APIKey
-	case "address":
-		return &a.Address
-	case "homey_id":
-		return &a.HomeyID
-	case "cloud_url":
-		return &a.CloudURL
-	case "verify_url":
-		return &a.VerifyURL
-	}
-	panic("config: no account field " + key)
-}
-
-// applyDefaults fills per-account defaults.
-func (c *Config) applyDefaults() {
-	for i := range c.Accounts {
-		a := &c.Accounts[i]
-		if a.Cloud == CloudWink && a.APIURL == "" {
-			a.APIURL = DefaultWinkAPIURL
-		}
-		if a.Cloud == CloudHomey && a.CloudURL == "" && a.Address == "" {
-			a.CloudURL = DefaultHomeyCloudURL
-		}
-	}
-}
+func AccountEnvVar(name, key string) string { return cloud.AccountEnvVar(name, key) }
 
 // Redacted returns a copy in which every secret that is set (passwords,
-// client secrets, refresh tokens, the password in mqtt.url) reads "***".
+// the password in mqtt.url) reads "***"; accounts mask their cloud's
+// secret keys (client secrets, refresh tokens, API keys) whenever they are
+// written out as YAML.
 func (c *Config) Redacted() *Config {
 	r := *c
 	r.MQTT.Password = redact(r.MQTT.Password)
 	r.MQTT.URL = redactURL(r.MQTT.URL)
 	r.Web.Password = redact(r.Web.Password)
 	r.Devices = append([]Device(nil), c.Devices...)
-	r.Accounts = append([]Account(nil), c.Accounts...)
-	for i := range r.Accounts {
-		a := &r.Accounts[i]
-		a.ClientSecret = redact(a.ClientSecret)
-		a.RefreshToken = redact(a.RefreshToken)
-		a.Password = redact(a.Password)
-		a.APIKey = redact(a.APIKey)
-		a.APIURL = redactURL(a.APIURL)
-		a.PubNubOrigin = redactURL(a.PubNubOrigin)
-	}
+	r.Accounts = append([]Account(nil), c.Accounts...) // each masks its secrets when shown
 	return &r
 }
 
@@ -395,27 +285,8 @@ func redact(s string) string {
 	return redactedValue
 }
 
-// redactURL hides the password of a URL's user info. A string that does
-// not parse but looks like it carries user info is hidden as a whole.
-func redactURL(s string) string {
-	if s == "" {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		if strings.Contains(s, "@") {
-			return redactedValue
-		}
-		return s
-	}
-	if u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), redactedValue)
-	}
-	return strings.Replace(u.String(), url.QueryEscape(redactedValue), redactedValue, 1)
-}
+// redactURL hides the password of a URL's user info.
+func redactURL(s string) string { return cloud.RedactURL(s) }
 
 // YAML returns the redacted configuration as YAML, in the file's format.
 func (c *Config) YAML() ([]byte, error) {

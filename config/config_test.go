@@ -17,6 +17,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"github.com/cloud2mqtt/cloud2mqtt/config"
 )
 
@@ -43,9 +46,37 @@ func clearEnv(t *testing.T) {
 	}
 }
 
+// clouds are the clouds the tests' configurations name.
+func clouds() *cloud.Registry {
+	r := cloud.NewRegistry()
+	wink.Register(r)
+	homey.Register(r)
+	return r
+}
+
+// winkSettings returns a Wink account's own keys.
+func winkSettings(t *testing.T, a config.Account) *wink.Settings {
+	t.Helper()
+	s, ok := a.Settings.(*wink.Settings)
+	if !ok {
+		t.Fatalf("account %s: settings %T, want *wink.Settings", a.Name, a.Settings)
+	}
+	return s
+}
+
+// homeySettings returns a Homey account's own keys.
+func homeySettings(t *testing.T, a config.Account) *homey.Settings {
+	t.Helper()
+	s, ok := a.Settings.(*homey.Settings)
+	if !ok {
+		t.Fatalf("account %s: settings %T, want *homey.Settings", a.Name, a.Settings)
+	}
+	return s
+}
+
 func mustLoad(t *testing.T, path string, flags *pflag.FlagSet) *config.Config {
 	t.Helper()
-	c, err := config.Load(path, flags)
+	c, err := config.Load(path, flags, clouds())
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -54,7 +85,7 @@ func mustLoad(t *testing.T, path string, flags *pflag.FlagSet) *config.Config {
 
 func loadErr(t *testing.T, content string) string {
 	t.Helper()
-	_, err := config.Load(writeFile(t, content), nil)
+	_, err := config.Load(writeFile(t, content), nil, clouds())
 	if err == nil {
 		t.Fatalf("Load succeeded, want an error for:\n%s", content)
 	}
@@ -95,7 +126,7 @@ func TestDefaultFileInWorkingDirectory(t *testing.T) {
 func TestExplicitMissingFile(t *testing.T) {
 	clearEnv(t)
 	p := filepath.Join(t.TempDir(), "nope.yaml")
-	_, err := config.Load(p, nil)
+	_, err := config.Load(p, nil, clouds())
 	if err == nil {
 		t.Fatal("Load of a missing file succeeded")
 	}
@@ -172,7 +203,7 @@ accounts:
 	t.Setenv("CLOUD2MQTT_ACCOUNT_WINK_HOME_CLIENT_SECRET", "s3cret")
 	t.Setenv("CLOUD2MQTT_ACCOUNT_WINK_HOME_REFRESH_TOKEN", "rt-123")
 	c := mustLoad(t, p, nil)
-	a := c.Accounts[0]
+	a := winkSettings(t, c.Accounts[0])
 	if a.ClientSecret != "s3cret" || a.RefreshToken != "rt-123" || a.ClientID != "cid" {
 		t.Fatalf("account env not applied: %+v", a)
 	}
@@ -277,7 +308,7 @@ accounts:
     client_id: cid
     pubnub_origin: ps.example.com:443
 `), nil)
-	if len(c.Accounts) != 3 || c.Accounts[1].APIURL != "http://127.0.0.1:8080" {
+	if len(c.Accounts) != 3 || winkSettings(t, c.Accounts[1]).APIURL != "http://127.0.0.1:8080" {
 		t.Fatalf("accounts = %+v", c.Accounts)
 	}
 }
@@ -330,17 +361,20 @@ accounts:
 		}
 	}
 	// The original is untouched.
-	if c.Accounts[0].ClientSecret != "csecret" || c.MQTT.Password != "mqttpass" {
+	if winkSettings(t, c.Accounts[0]).ClientSecret != "csecret" || c.MQTT.Password != "mqttpass" {
 		t.Fatal("Redacted changed the original")
 	}
 	// Unset secrets stay empty rather than "***".
-	r := (&config.Config{Accounts: []config.Account{{Name: "a"}}}).Redacted()
-	if r.Accounts[0].ClientSecret != "" || r.MQTT.Password != "" {
+	r := (&config.Config{}).Redacted()
+	if r.MQTT.Password != "" {
 		t.Fatalf("empty secrets redacted: %+v", r)
+	}
+	if !strings.Contains(y, "verify_url: \"\"") {
+		t.Errorf("an unset key is not shown empty:\n%s", y)
 	}
 	// The dump loads back.
 	back := mustLoad(t, writeFile(t, y), nil)
-	if back.Accounts[0].ClientID != "cid" || back.MQTT.Username != "bridge" {
+	if winkSettings(t, back.Accounts[0]).ClientID != "cid" || back.MQTT.Username != "bridge" {
 		t.Fatalf("dump does not load back: %+v", back)
 	}
 }

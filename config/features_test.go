@@ -29,7 +29,7 @@ accounts:
 	if len(c.Devices) != 2 || c.Devices[0].Topic != "desk" || !c.Devices[0].Optimistic || !c.Devices[1].Exclude {
 		t.Errorf("devices = %+v", c.Devices)
 	}
-	home, pro := c.Accounts[0], c.Accounts[1]
+	home, pro := homeySettings(t, c.Accounts[0]), homeySettings(t, c.Accounts[1])
 	if home.CloudURL != "https://api.athom.com" || home.SessionLifetime != 12*time.Hour || home.HomeyID != "abc" {
 		t.Errorf("cloud homey = %+v", home)
 	}
@@ -70,7 +70,7 @@ accounts:
 		`accounts[0]: a homey account needs client_id + client_secret`,
 		`accounts[1].address and accounts[1].api_key: a Homey Pro on the local network needs both`,
 		`accounts[2].address: "10.0.0.2" is not an http(s) URL`,
-		`accounts[3].cloud: "zwave" is not supported: use "wink" or "homey"`,
+		`accounts[3].cloud: "zwave" is not supported: use one of "homey", "wink"`,
 		`accounts[4].name: "bridge" is the bridge's own topic level`,
 		`accounts[4].verify_url: "http://login.example.com/verify" would send the client secret unencrypted`,
 	)

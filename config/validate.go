@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"net"
 	"net/url"
 	"regexp"
@@ -53,7 +54,7 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]int{}
 	for i, a := range c.Accounts {
-		add(a.validate(fmt.Sprintf("accounts[%d]", i)))
+		add(a.validate(fmt.Sprintf("accounts[%d]", i), c.registry()))
 		if a.Name == "" {
 			continue
 		}
@@ -64,6 +65,15 @@ func (c *Config) Validate() error {
 		seen[a.Name] = i
 	}
 	return errors.Join(errs...)
+}
+
+// registry is the clouds accounts may name (none for a Config built by
+// hand).
+func (c *Config) registry() *cloud.Registry {
+	if c.clouds == nil {
+		return cloud.NewRegistry()
+	}
+	return c.clouds
 }
 
 func (m MQTT) validate() error {
@@ -137,106 +147,6 @@ func validateTopicRoot(key, v, def string) error {
 // slugRE matches an account name.
 func slugRE() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`) }
 
-func (a Account) validate(p string) error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	switch {
-	case a.Name == "":
-		add("%s.name: is missing: give the account a short name of a-z, 0-9, '_' and '-', e.g. \"wink\"", p)
-	case !slugRE().MatchString(a.Name):
-		add("%s.name: %q is not a slug: use only a-z, 0-9, '_' and '-' (it becomes part of MQTT topics), e.g. %q", p, a.Name, slugify(a.Name))
-	case a.Name == "bridge":
-		add("%s.name: \"bridge\" is the bridge's own topic level (<base>/bridge/...): choose another name, e.g. \"home\"", p)
-	}
-	switch a.Cloud {
-	case CloudWink:
-		if a.ClientID == "" {
-			add("%s.client_id: is missing for a wink account: set the OAuth client id from the Wink developer portal (or %s)", p, envHint(a.Name, "client_id"))
-		}
-		for key, v := range map[string]string{"address": a.Address, "api_key": a.APIKey, "homey_id": a.HomeyID} {
-			if v != "" {
-				add("%s.%s: is a Homey setting; remove it from this wink account", p, key)
-			}
-		}
-	case CloudHomey:
-		switch {
-		case a.Address != "" || a.APIKey != "":
-			if a.Address == "" || a.APIKey == "" {
-				add("%s.address and %s.api_key: a Homey Pro on the local network needs both: its address (http://192.168.1.50) and an API key from the Homey web app (Settings → API Keys)", p, p)
-			}
-			if a.ClientID != "" || a.RefreshToken != "" {
-				add("%s: set either address + api_key (local) or client_id + client_secret (Athom cloud), not both", p)
-			}
-			if u, err := url.Parse(a.Address); a.Address != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-				add("%s.address: %q is not an http(s) URL: use e.g. http://192.168.1.50", p, redactURL(a.Address))
-			}
-		case a.ClientID == "":
-			add("%s: a homey account needs client_id + client_secret (Athom cloud, then `cloud2mqtt auth login %s`) or address + api_key (Homey Pro on the local network)", p, a.Name)
-		}
-		if a.CloudURL != "" {
-			if u, err := url.Parse(a.CloudURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				add("%s.cloud_url: %q is not an http(s) URL: use e.g. %s", p, redactURL(a.CloudURL), DefaultHomeyCloudURL)
-			}
-		}
-	case "":
-		add("%s.cloud: is missing: set it to %q or %q", p, CloudWink, CloudHomey)
-	default:
-		add("%s.cloud: %q is not supported: use %q or %q", p, a.Cloud, CloudWink, CloudHomey)
-	}
-	if a.SessionLifetime < 0 || a.PollInterval < 0 {
-		add("%s.session_lifetime and %s.poll_interval: must not be negative: use a duration such as 24h or 10s", p, p)
-	}
-	if (a.Email == "") != (a.Password == "") {
-		add("%s.email and %s.password: set both for the password login, or neither", p, p)
-	}
-	if a.APIURL != "" {
-		if u, err := url.Parse(a.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("%s.api_url: %q is not an http(s) URL: use e.g. %s", p, redactURL(a.APIURL), DefaultWinkAPIURL)
-		}
-	}
-	if a.VerifyURL != "" {
-		if err := validateSecretURL(a.VerifyURL); err != nil {
-			add("%s.verify_url: %v", p, err)
-		}
-	}
-	if a.PubNubOrigin != "" {
-		if err := validateOrigin(a.PubNubOrigin); err != nil {
-			add("%s.pubnub_origin: %v", p, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// validateOrigin accepts "host[:port]" or "http(s)://host[:port]".
-func validateOrigin(o string) error {
-	const fix = `use "host[:port]" for TLS or "http://host:port" for plain HTTP`
-	host := o
-	if strings.Contains(o, "://") {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
-			return fmt.Errorf("%q is not a valid origin: %s", redactURL(o), fix)
-		}
-		return nil
-	}
-	if strings.ContainsAny(host, "/@ ") {
-		return fmt.Errorf("%q is not a valid origin: %s", o, fix)
-	}
-	if strings.Contains(host, ":") {
-		h, port, err := net.SplitHostPort(host)
-		if err != nil || h == "" || port == "" {
-			return fmt.Errorf("%q is not a valid origin: %s", o, fix)
-		}
-	}
-	return nil
-}
-
-func envHint(name, key string) string {
-	if name == "" {
-		return "its environment variable"
-	}
-	return AccountEnvVar(name, key)
-}
-
 // slugify suggests a valid account name for s.
 func slugify(s string) string {
 	var b strings.Builder
@@ -271,26 +181,4 @@ func (w Web) validate() error {
 }
 
 // isLoopback tells whether host only accepts connections from this machine.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// validateSecretURL checks a URL that client secrets and tokens are sent
-// to: https, or http to this machine only, and no user info.
-func validateSecretURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
-		return fmt.Errorf("%q is not a plain https URL: use e.g. https://login.example.com/verify", redactURL(raw))
-	}
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return nil
-	}
-	return fmt.Errorf("%q would send the client secret unencrypted: use https (http only to 127.0.0.1)", redactURL(raw))
-}
+func isLoopback(host string) bool { return cloud.IsLoopback(host) }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/auth"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"github.com/cloud2mqtt/cloud2mqtt/config"
 )
 
@@ -41,7 +40,7 @@ func (a *app) authLoginCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			loginer, ok := p.(auth.Loginer)
+			loginer, ok := p.(cloud.Loginer)
 			if !ok {
 				return fmt.Errorf("account %s does not log in through the browser", args[0])
 			}
@@ -82,7 +81,7 @@ func (a *app) authCheckCommand() *cobra.Command {
 			var reports []auth.Report
 			for _, p := range providers {
 				ctx, cancel := context.WithTimeout(cmd.Context(), 60*time.Second)
-				reports = append(reports, checkAccount(ctx, cfg, p))
+				reports = append(reports, checkAccount(ctx, p))
 				cancel()
 			}
 			auth.WriteReports(a.stdout, reports)
@@ -95,13 +94,8 @@ func (a *app) authCheckCommand() *cobra.Command {
 }
 
 // checkAccount runs the cloud's own credential check.
-func checkAccount(ctx context.Context, cfg *config.Config, p cloud.Provider) auth.Report {
-	switch c := p.(type) {
-	case *wink.Client:
-		return c.Check(ctx, accountConfig(cfg, p.Account()).VerifyURL)
-	case interface {
-		Check(context.Context) auth.Report
-	}:
+func checkAccount(ctx context.Context, p cloud.Provider) auth.Report {
+	if c, ok := p.(cloud.CredentialChecker); ok {
 		return c.Check(ctx)
 	}
 	return auth.Report{Account: p.Account(), Cloud: p.Cloud(), Cause: "this cloud has no credential check"}

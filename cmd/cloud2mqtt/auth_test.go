@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
 )
@@ -147,7 +148,7 @@ func TestNoSecretReachesLogsMQTTOrThePage(t *testing.T) {
 	stop()
 
 	secrets := []string{snippetValue(t, snippet, "client_secret"), snippetValue(t, snippet, "refresh_token"),
-		snippetValue(t, snippet, "api_key"), winktestPassword}
+		snippetValue(t, snippet, "api_key"), winktest.DefaultPassword}
 	store, err := tokenstore.Open(filepath.Join(dir, "state"))
 	if err != nil {
 		t.Fatal(err)

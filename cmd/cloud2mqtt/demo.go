@@ -6,16 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"github.com/cloud2mqtt/cloud2mqtt/config"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/broker"
 )
 
@@ -31,9 +29,11 @@ func (a *app) demoCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			home := startDemoHome(log)
-			defer home.Close()
-
+			emulators, err := startEmulators(a.clouds, log)
+			defer emulators.Close()
+			if err != nil {
+				return err
+			}
 			url := cfg.MQTT.URL
 			if url == "" {
 				b, err := startDemoBroker(log)
@@ -48,20 +48,22 @@ func (a *app) demoCommand() *cobra.Command {
 				return fmt.Errorf("demo: state directory: %w", err)
 			}
 			defer os.RemoveAll(stateDir)
-			homeyHome := startDemoHomey(log)
-			defer homeyHome.Close()
 			store, err := tokenstore.Open(stateDir)
 			if err != nil {
 				return err
 			}
-			providers, err := demoProviders(home, homeyHome, store, log)
+			if cfg.Accounts, err = emulators.demoAccounts(a.clouds); err != nil {
+				return err
+			}
+			providers, err := newProvidersWith(cfg, a.clouds, store, log)
 			if err != nil {
 				return err
 			}
 			printDemoHelp(a.stdout, url, cfg.MQTT.BaseTopic)
 			if interval > 0 {
-				go home.Animate(ctx, interval)
-				go homeyHome.Animate(ctx, interval)
+				for _, e := range emulators {
+					go e.Animate(ctx, interval)
+				}
 			}
 			return serve(ctx, cfg, url, providers, store, log, a.level)
 		},
@@ -70,50 +72,68 @@ func (a *app) demoCommand() *cobra.Command {
 	return cmd
 }
 
-// The demo's OAuth client, known to the emulator; not a real credential.
+// The demo's OAuth client, known to the emulators; not a real credential.
 const (
 	demoClientID     = "cloud2mqtt-demo"
 	demoClientSecret = "cloud2mqtt-demo-secret"
 )
 
-// startDemoHome starts the Wink emulator furnished with a demo home.
-func startDemoHome(log *slog.Logger) *winktest.Server {
-	srv := winktest.NewServer(winktest.Options{ClientID: demoClientID, ClientSecret: demoClientSecret,
-		Logger: log.With("component", "winktest")})
-	srv.Furnish()
-	return srv
+// runningEmulators are the emulators of every registered cloud that has
+// one, by cloud name.
+type runningEmulators map[string]cloud.Emulator
+
+// startEmulators starts every registered cloud's emulator, furnished with
+// the demo home. On error the ones started are returned for Close.
+func startEmulators(clouds *cloud.Registry, log *slog.Logger) (runningEmulators, error) {
+	out := runningEmulators{}
+	for _, reg := range clouds.Registrations() {
+		if reg.Emulate == nil {
+			continue
+		}
+		e, err := reg.Emulate(cloud.EmulateOptions{ClientID: demoClientID, ClientSecret: demoClientSecret,
+			Logger: log.With("component", reg.Name+"-emulator")})
+		if err != nil {
+			return out, fmt.Errorf("start the %s emulator: %w", reg.Name, err)
+		}
+		out[reg.Name] = e
+	}
+	return out, nil
 }
 
-// startDemoHomey starts the Homey emulator furnished with a demo home.
-func startDemoHomey(log *slog.Logger) *homeytest.Server {
-	srv := homeytest.NewServer(homeytest.Options{ClientID: demoClientID, ClientSecret: demoClientSecret,
-		Logger: log.With("component", "homeytest")})
-	srv.Furnish()
-	return srv
+// Close stops every emulator.
+func (r runningEmulators) Close() {
+	for _, e := range r {
+		e.Close()
+	}
 }
 
-// demoProviders are a Wink and a Homey client for the emulators, logged in
-// with fresh refresh tokens.
-func demoProviders(w *winktest.Server, h *homeytest.Server, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
-	_, winkRefresh := w.IssueTokens()
-	winkClient, err := wink.New(wink.Config{
-		Account: "wink", ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: winkRefresh,
-		APIURL: w.URL, PubNubOrigin: w.PubNubOrigin, Tokens: store,
-		SubscribeTimeout: 30 * time.Second,
-		Logger:           log,
-	})
-	if err != nil {
-		return nil, err
+// names returns the clouds in a stable order.
+func (r runningEmulators) names() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
 	}
-	_, homeyRefresh := h.IssueTokens()
-	homeyClient, err := homey.New(homey.Config{
-		Account: "homey", ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: homeyRefresh,
-		CloudURL: h.CloudURL, Tokens: store, Logger: log,
-	})
-	if err != nil {
-		return nil, err
+	slices.Sort(names)
+	return names
+}
+
+// demoAccounts are the accounts the demo bridges: every emulator's main
+// entries, with fresh credentials.
+func (r runningEmulators) demoAccounts(clouds *cloud.Registry) ([]config.Account, error) {
+	var out []config.Account
+	for _, n := range r.names() {
+		for _, ea := range r[n].Accounts() {
+			if ea.ExtraOnly {
+				continue
+			}
+			acc, err := config.NewAccount(clouds, ea.Name, n, ea.Keys)
+			if err != nil {
+				return nil, fmt.Errorf("demo: the %s emulator's account: %w", n, err)
+			}
+			out = append(out, acc)
+		}
 	}
-	return []cloud.Provider{winkClient, homeyClient}, nil
+	return out, nil
 }
 
 // startDemoBroker starts the embedded broker on 127.0.0.1:1883, or on a free

@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"go.yaml.in/yaml/v3"
 )
 
 func (a *app) emulateCommand() *cobra.Command {
@@ -19,11 +18,16 @@ func (a *app) emulateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			home := startDemoHome(log)
-			defer home.Close()
-			homeyHome := startDemoHomey(log)
-			defer homeyHome.Close()
-			fmt.Fprint(a.stdout, emulatorSnippet(home, homeyHome))
+			emulators, err := startEmulators(a.clouds, log)
+			defer emulators.Close()
+			if err != nil {
+				return err
+			}
+			snippet, err := emulators.snippet()
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(a.stdout, snippet)
 			fmt.Fprintln(a.stderr, "emulators running; press Ctrl-C to stop")
 			<-cmd.Context().Done()
 			return nil
@@ -31,37 +35,48 @@ func (a *app) emulateCommand() *cobra.Command {
 	}
 }
 
-// emulatorSnippet is a ready-to-use accounts: block for the emulators.
-func emulatorSnippet(w *winktest.Server, h *homeytest.Server) string {
-	_, winkRefresh := w.IssueTokens()
-	_, homeyRefresh := h.IssueTokens()
-	return fmt.Sprintf(`# cloud2mqtt emulators: Wink REST/OAuth at %[1]s, PubNub at %[2]s;
-# Athom cloud at %[8]s, a Homey at %[9]s.
-# Demo credentials (the password grant also takes %[5]s / %[6]s).
-accounts:
-  - name: wink
-    cloud: wink
-    client_id: %[3]s
-    client_secret: %[4]s
-    refresh_token: %[7]s
-    api_url: %[1]s
-    pubnub_origin: %[2]s
-  - name: homey
-    cloud: homey
-    client_id: %[3]s
-    client_secret: %[4]s
-    refresh_token: %[10]s
-    cloud_url: %[8]s
-  - name: homey-local
-    cloud: homey
-    address: %[9]s
-    api_key: %[11]s
-`, w.URL, w.PubNubOrigin, demoClientID, demoClientSecret, winktestEmail, winktestPassword, winkRefresh,
-		h.CloudURL, h.HomeyURL, homeyRefresh, h.NewAPIKey("homey"))
+// snippet is a ready-to-use accounts: block for the emulators, every
+// emulator's entries with fresh credentials, headed by where they listen.
+func (r runningEmulators) snippet() (string, error) {
+	var b strings.Builder
+	b.WriteString("# cloud2mqtt emulators (demo credentials, not real ones):\n")
+	accounts := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, n := range r.names() {
+		fmt.Fprintf(&b, "#   %s: %s\n", n, r[n].Describe())
+		for _, ea := range r[n].Accounts() {
+			entry := &yaml.Node{Kind: yaml.MappingNode}
+			add := func(k string, v any) error {
+				var vn yaml.Node
+				if err := vn.Encode(v); err != nil {
+					return fmt.Errorf("emulate: %s account %s: key %s: %w", n, ea.Name, k, err)
+				}
+				entry.Content = append(entry.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &vn)
+				return nil
+			}
+			if err := add("name", ea.Name); err != nil {
+				return "", err
+			}
+			if err := add("cloud", n); err != nil {
+				return "", err
+			}
+			for _, kv := range ea.Keys {
+				if err := add(kv.Key, kv.Value); err != nil {
+					return "", err
+				}
+			}
+			accounts.Content = append(accounts.Content, entry)
+		}
+	}
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "accounts"}, accounts}}
+	var out strings.Builder
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return "", fmt.Errorf("emulate: write the accounts snippet: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("emulate: write the accounts snippet: %w", err)
+	}
+	b.WriteString(out.String())
+	return b.String(), nil
 }
-
-// The emulator's default password-grant user.
-const (
-	winktestEmail    = "demo@example.com"
-	winktestPassword = "demo-password"
-)

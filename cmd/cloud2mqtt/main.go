@@ -53,11 +53,12 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	root           *cobra.Command
-	level          *slog.LevelVar // the log level, changeable at run time
+	level          *slog.LevelVar  // the log level, changeable at run time
+	clouds         *cloud.Registry // the clouds accounts may name
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	a := &app{stdout: stdout, stderr: stderr, level: new(slog.LevelVar)}
+	a := &app{stdout: stdout, stderr: stderr, level: new(slog.LevelVar), clouds: clouds()}
 	root := &cobra.Command{
 		Use:           "cloud2mqtt",
 		Short:         "Bridge Wink and Homey clouds to MQTT and Home Assistant",
@@ -79,7 +80,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 
 // load reads the configuration and makes the logger it asks for.
 func (a *app) load() (*config.Config, *slog.Logger, error) {
-	cfg, err := config.Load(a.configPath, a.root.PersistentFlags())
+	cfg, err := config.Load(a.configPath, a.root.PersistentFlags(), a.clouds)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -99,7 +100,7 @@ func (a *app) loadProviders() (*config.Config, *slog.Logger, []cloud.Provider, e
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	providers, err := newProviders(cfg, log)
+	providers, err := newProviders(cfg, a.clouds, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}

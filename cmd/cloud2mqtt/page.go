@@ -24,13 +24,13 @@ func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, provid
 	}
 	logins := map[string]auth.Loginer{}
 	for _, p := range providers {
-		if l, ok := p.(auth.Loginer); ok && l.AuthCodeURL("probe", "http://127.0.0.1/") != "" {
+		if l, ok := p.(cloud.Loginer); ok && l.AuthCodeURL("probe", "http://127.0.0.1/") != "" {
 			logins[p.Account()] = l
 		}
 	}
 	page, err := web.New(web.Options{
 		Listen: cfg.Web.Listen, Password: cfg.Web.Password, PublicURL: cfg.Web.PublicURL,
-		Source: pageSource{bridge: b, store: store}, Logins: logins,
+		Source: pageSource{bridge: b, expiry: credentialExpiry(providers)}, Logins: logins,
 		Logger: log.With("component", "web"),
 	})
 	if err != nil {
@@ -48,7 +48,7 @@ func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, provid
 // pageSource shows the bridge's accounts and devices on the page.
 type pageSource struct {
 	bridge *bridge.Bridge
-	store  *tokenstore.Store
+	expiry func(account string) time.Time
 }
 
 // Accounts implements web.Source.
@@ -56,7 +56,7 @@ func (s pageSource) Accounts() []web.AccountView {
 	var out []web.AccountView
 	for _, a := range s.bridge.Accounts() {
 		out = append(out, web.AccountView{Name: a.Name, Cloud: a.Cloud, Status: a.Status, Push: a.Push,
-			Error: a.Error, CanLogin: true, TokenExpiry: tokenExpiry(s.store, a.Name)})
+			Error: a.Error, CanLogin: true, TokenExpiry: s.expiry(a.Name)})
 	}
 	return out
 }
@@ -71,13 +71,19 @@ func (s pageSource) Devices() []web.DeviceView {
 	return out
 }
 
-// tokenExpiry is when an account's stored session (Homey) or token ends,
-// zero when unknown.
-func tokenExpiry(store *tokenstore.Store, account string) time.Time {
-	for _, key := range []string{account + "/session", account} {
-		if tok, ok, err := store.Load(key); err == nil && ok && !tok.Expiry.IsZero() {
-			return tok.Expiry
+// credentialExpiry returns when an account's token or session ends, by
+// its provider's cloud.CredentialExpirer; zero when unknown.
+func credentialExpiry(providers []cloud.Provider) func(account string) time.Time {
+	byAccount := map[string]cloud.CredentialExpirer{}
+	for _, p := range providers {
+		if e, ok := p.(cloud.CredentialExpirer); ok {
+			byAccount[p.Account()] = e
 		}
 	}
-	return time.Time{}
+	return func(account string) time.Time {
+		if e, ok := byAccount[account]; ok {
+			return e.CredentialExpiry()
+		}
+		return time.Time{}
+	}
 }

@@ -14,9 +14,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/bridge"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"github.com/cloud2mqtt/cloud2mqtt/config"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 )
@@ -42,7 +40,7 @@ func (a *app) runCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("state_dir: %w", err)
 			}
-			providers, err := newProvidersWith(cfg, store, log)
+			providers, err := newProvidersWith(cfg, a.clouds, store, log)
 			if err != nil {
 				return err
 			}
@@ -53,44 +51,28 @@ func (a *app) runCommand() *cobra.Command {
 
 // newProviders builds one provider per configured account, with the token
 // store in state_dir.
-func newProviders(cfg *config.Config, log *slog.Logger) ([]cloud.Provider, error) {
+func newProviders(cfg *config.Config, clouds *cloud.Registry, log *slog.Logger) ([]cloud.Provider, error) {
 	store, err := tokenstore.Open(cfg.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
-	return newProvidersWith(cfg, store, log)
+	return newProvidersWith(cfg, clouds, store, log)
 }
 
-// newProvidersWith builds one provider per configured account.
-func newProvidersWith(cfg *config.Config, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
+// newProvidersWith builds one provider per configured account, each by its
+// cloud's registration.
+func newProvidersWith(cfg *config.Config, clouds *cloud.Registry, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
 	var providers []cloud.Provider
 	for i, acc := range cfg.Accounts {
-		switch acc.Cloud {
-		case "wink":
-			p, err := wink.New(wink.Config{
-				Account: acc.Name, ClientID: acc.ClientID, ClientSecret: acc.ClientSecret,
-				RefreshToken: acc.RefreshToken, Email: acc.Email, Password: acc.Password,
-				APIURL: acc.APIURL, PubNubOrigin: acc.PubNubOrigin, Tokens: store,
-				Logger: log,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
-			}
-			providers = append(providers, p)
-		case "homey":
-			p, err := homey.New(homey.Config{
-				Account: acc.Name, ClientID: acc.ClientID, ClientSecret: acc.ClientSecret,
-				RefreshToken: acc.RefreshToken, HomeyID: acc.HomeyID, CloudURL: acc.CloudURL,
-				SessionLifetime: acc.SessionLifetime, Address: acc.Address, APIKey: acc.APIKey,
-				PollInterval: acc.PollInterval, Tokens: store, Logger: log,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
-			}
-			providers = append(providers, p)
-		default:
-			return nil, fmt.Errorf("accounts[%d].cloud: %q is not supported; use wink or homey", i, acc.Cloud)
+		reg, ok := clouds.Lookup(acc.Cloud)
+		if !ok {
+			return nil, clouds.UnknownError(fmt.Sprintf("accounts[%d]", i), acc.Cloud)
 		}
+		p, err := reg.New(acc.Settings, cloud.Env{Account: acc.Name, Tokens: store, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
+		}
+		providers = append(providers, p)
 	}
 	return providers, nil
 }
@@ -124,7 +106,7 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 		return err
 	}
 	opts := bridgeOptions(cfg, topics, log, level)
-	opts.TokenExpiry = func(account string) time.Time { return tokenExpiry(store, account) }
+	opts.TokenExpiry = credentialExpiry(providers)
 	b, err := bridge.New(client, providers, opts)
 	if err != nil {
 		_ = client.Close(ctx)

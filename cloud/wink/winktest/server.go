@@ -39,6 +39,12 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/requestlog"
 )
 
+// The password-grant user the emulator knows unless Options name another.
+const (
+	DefaultEmail    = "demo@example.com"
+	DefaultPassword = "demo-password"
+)
+
 // Options configures a Server. The zero value is usable.
 type Options struct {
 	// ClientID and ClientSecret identify the one OAuth client the server
@@ -209,10 +215,10 @@ func withDefaults(o Options) Options {
 		o.ClientSecret = "winktest-secret"
 	}
 	if o.Email == "" {
-		o.Email = "demo@example.com"
+		o.Email = DefaultEmail
 	}
 	if o.Password == "" {
-		o.Password = "demo-password"
+		o.Password = DefaultPassword
 	}
 	if o.ApplyDelay <= 0 {
 		o.ApplyDelay = 20 * time.Millisecond

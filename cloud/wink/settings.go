@@ -1,0 +1,88 @@
+package wink
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+)
+
+// Settings are a Wink account's keys in config.yaml.
+type Settings struct {
+	ClientID     string `mapstructure:"client_id"`
+	ClientSecret string `mapstructure:"client_secret"`
+	// RefreshToken seeds the token store; `auth login` stores one too.
+	RefreshToken string `mapstructure:"refresh_token"`
+	// Email and Password are the legacy password grant.
+	Email    string `mapstructure:"email"`
+	Password string `mapstructure:"password"`
+	// APIURL is Wink's REST endpoint, default DefaultAPIURL.
+	APIURL string `mapstructure:"api_url"`
+	// PubNubOrigin overrides the PubNub origin: "host[:port]" (TLS) or
+	// "http://host:port" (plain HTTP, for the emulator).
+	PubNubOrigin string `mapstructure:"pubnub_origin"`
+	// VerifyURL is Wink Login's verify-client endpoint, used by auth check.
+	VerifyURL string `mapstructure:"verify_url"`
+}
+
+// secretKeys are the Settings keys never shown.
+var secretKeys = []string{"client_secret", "refresh_token", "password"}
+
+// Validate implements cloud.Settings.
+func (s *Settings) Validate(p, account string) error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if s.ClientID == "" {
+		add("%s.client_id: is missing for a wink account: set the OAuth client id from the Wink developer portal (or %s)", p, cloud.EnvHint(account, "client_id"))
+	}
+	if (s.Email == "") != (s.Password == "") {
+		add("%s.email and %s.password: set both for the password login, or neither", p, p)
+	}
+	if s.APIURL != "" {
+		errs = append(errs, cloud.CheckHTTPURL(p+".api_url", s.APIURL, DefaultAPIURL))
+	}
+	if s.VerifyURL != "" {
+		errs = append(errs, cloud.CheckSecretURL(p+".verify_url", s.VerifyURL))
+	}
+	if s.PubNubOrigin != "" {
+		if err := checkOrigin(s.PubNubOrigin); err != nil {
+			add("%s.pubnub_origin: %v", p, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkOrigin accepts "host[:port]" or "http(s)://host[:port]".
+func checkOrigin(o string) error {
+	const fix = `use "host[:port]" for TLS or "http://host:port" for plain HTTP`
+	if strings.Contains(o, "://") {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
+			return fmt.Errorf("%q is not a valid origin: %s", cloud.RedactURL(o), fix)
+		}
+		return nil
+	}
+	if strings.ContainsAny(o, "/@ ") {
+		return fmt.Errorf("%q is not a valid origin: %s", o, fix)
+	}
+	if strings.Contains(o, ":") {
+		h, port, err := net.SplitHostPort(o)
+		if err != nil || h == "" || port == "" {
+			return fmt.Errorf("%q is not a valid origin: %s", o, fix)
+		}
+	}
+	return nil
+}
+
+// config is the client configuration of these settings.
+func (s *Settings) config(env cloud.Env) Config {
+	return Config{
+		Account: env.Account, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+		RefreshToken: s.RefreshToken, Email: s.Email, Password: s.Password,
+		APIURL: s.APIURL, PubNubOrigin: s.PubNubOrigin, VerifyURL: s.VerifyURL,
+		Tokens: env.Tokens, Logger: env.Logger,
+	}
+}
