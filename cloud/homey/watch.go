@@ -22,7 +22,7 @@ import (
 // ResyncInterval, reports credential failures as EventAuth while retrying,
 // and returns ctx.Err().
 func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
-	w := &watcher{c: c, report: report, outage: outage.Tracker{Cloud: "Homey", Log: c.log}}
+	w := &watcher{c: c, report: report, health: &outage.Tracker{Cloud: "Homey", Log: c.log, Report: report}}
 	return w.run(ctx)
 }
 
@@ -30,9 +30,7 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 type watcher struct {
 	c      *Client
 	report func(cloud.Event)
-	outage outage.Tracker // reports the cloud not answering
-
-	push cloud.PushState
+	health *outage.Tracker // reports failures, outages and the push state
 
 	sock       *socket
 	subscribed map[string]bool
@@ -55,9 +53,9 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 	}
 	if w.sock != nil {
-		w.setPush(cloud.PushLive)
+		w.health.SetPush(cloud.PushLive)
 	} else {
-		w.setPush(cloud.PushPolling)
+		w.health.SetPush(cloud.PushPolling)
 	}
 
 	resync := time.NewTicker(w.c.cfg.ResyncInterval)
@@ -83,7 +81,7 @@ func (w *watcher) run(ctx context.Context) error {
 		case <-done:
 			w.c.log.Warn("the realtime socket was lost; polling until it is back", "err", w.sock.Err())
 			w.closeSocket()
-			w.setPush(cloud.PushPolling)
+			w.health.SetPush(cloud.PushPolling)
 			w.sockTries = 0
 			reconnect.Reset(w.delay(1))
 		case <-reconnect.C:
@@ -99,7 +97,7 @@ func (w *watcher) run(ctx context.Context) error {
 				reconnect.Reset(w.delay(1))
 				continue
 			}
-			w.setPush(cloud.PushLive)
+			w.health.SetPush(cloud.PushLive)
 		case <-poll.C:
 			if w.sock == nil {
 				w.poll(ctx)
@@ -124,18 +122,18 @@ func (w *watcher) connect(ctx context.Context) {
 	for attempt := 0; attempt < 2; attempt++ {
 		t, err := w.c.target(ctx)
 		if err != nil {
-			w.noteErr(err)
+			w.health.Failed(err)
 			return
 		}
 		s, err := w.c.dialSocket(ctx, t)
 		if errors.Is(err, errSocketAuth) {
 			if w.c.local {
-				w.noteErr(fmt.Errorf("homey: account %s: %w: the Homey rejected the API key; create a new one in the Homey web app → Settings → API Keys: %w", w.c.cfg.Account, err, cloud.ErrAuth))
+				w.health.Failed(fmt.Errorf("homey: account %s: %w: the Homey rejected the API key; create a new one in the Homey web app → Settings → API Keys: %w", w.c.cfg.Account, err, cloud.ErrAuth))
 				return
 			}
 			w.c.log.Info("the realtime handshake was refused; renewing the session")
 			if err := w.c.renew(ctx, t.gen); err != nil {
-				w.noteErr(err)
+				w.health.Failed(err)
 				return
 			}
 			continue
@@ -184,11 +182,11 @@ func (w *watcher) resync(ctx context.Context) error {
 	ds, err := w.c.list(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.noteErr(fmt.Errorf("homey: account %s: list devices: %w", w.c.cfg.Account, err))
+			w.health.Failed(fmt.Errorf("homey: account %s: list devices: %w", w.c.cfg.Account, err))
 		}
 		return err
 	}
-	w.noteOK()
+	w.health.OK()
 	devs := make([]cloud.Device, len(ds))
 	for i, d := range ds {
 		devs[i] = d.dev.Clone()
@@ -207,11 +205,11 @@ func (w *watcher) poll(ctx context.Context) {
 	ds, err := w.c.list(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.noteErr(fmt.Errorf("homey: account %s: poll devices: %w", w.c.cfg.Account, err))
+			w.health.Failed(fmt.Errorf("homey: account %s: poll devices: %w", w.c.cfg.Account, err))
 		}
 		return
 	}
-	w.noteOK()
+	w.health.OK()
 	same := len(ds) == len(before)
 	for _, d := range ds {
 		if _, ok := before[d.dev.ID]; !ok {
@@ -283,7 +281,7 @@ func (w *watcher) onDeviceObject(ctx context.Context, data json.RawMessage) {
 			return
 		}
 		if d, err = w.c.fetch(ctx, ref.ID); err != nil {
-			w.noteErr(fmt.Errorf("homey: account %s: re-read device %s: %w", w.c.cfg.Account, ref.ID, err))
+			w.health.Failed(fmt.Errorf("homey: account %s: re-read device %s: %w", w.c.cfg.Account, ref.ID, err))
 			return
 		}
 	}
@@ -309,7 +307,7 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 	if !ok || !hasCap {
 		d, err := w.c.fetch(ctx, id)
 		if err != nil {
-			w.noteErr(fmt.Errorf("homey: account %s: re-read device %s: %w", w.c.cfg.Account, id, err))
+			w.health.Failed(fmt.Errorf("homey: account %s: re-read device %s: %w", w.c.cfg.Account, id, err))
 			return
 		}
 		w.report(cloud.Event{Kind: cloud.EventDevice, Device: d.dev.Clone()})
@@ -330,20 +328,4 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 		return
 	}
 	w.report(cloud.Event{Kind: cloud.EventDevice, Device: nd.dev.Clone()})
-}
-
-// noteErr records a failed call: rejected credentials and outages are
-// reported to the bridge.
-func (w *watcher) noteErr(err error) { w.outage.Failed(err, w.report) }
-
-// noteOK records a successful call.
-func (w *watcher) noteOK() { w.outage.OK(w.report) }
-
-func (w *watcher) setPush(s cloud.PushState) {
-	if w.push == s {
-		return
-	}
-	w.push = s
-	w.c.log.Info("Homey push state", "push", string(s))
-	w.report(cloud.Event{Kind: cloud.EventPush, Push: s})
 }

@@ -28,7 +28,7 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 	w := &watcher{
 		c:      c,
 		report: report,
-		outage: outage.Tracker{Cloud: "Wink", Log: c.log},
+		health: &outage.Tracker{Cloud: "Wink", Log: c.log, Report: report},
 		lastTT: map[string]int64{},
 		events: make(chan pnEvent, 64),
 	}
@@ -40,9 +40,8 @@ func (c *Client) Watch(ctx context.Context, report func(cloud.Event)) error {
 type watcher struct {
 	c      *Client
 	report func(cloud.Event)
-	outage outage.Tracker // reports the cloud not answering
+	health *outage.Tracker // reports failures, outages and the push state
 
-	push   cloud.PushState // last reported push state
 	lastTT map[string]int64
 
 	pn       *pubnub.PubNub
@@ -78,7 +77,7 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 	}
 	if w.pn == nil {
-		w.setPush(cloud.PushPolling)
+		w.health.SetPush(cloud.PushPolling)
 	}
 
 	resync := time.NewTicker(w.c.cfg.ResyncInterval)
@@ -163,30 +162,14 @@ func (w *watcher) resync(ctx context.Context) (*listing, error) {
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		w.noteErr(fmt.Errorf("wink: list devices: %w", err))
+		w.health.Failed(fmt.Errorf("wink: list devices: %w", err))
 		return nil, err
 	}
-	w.noteOK()
+	w.health.OK()
 	devs := make([]cloud.Device, len(l.devices))
 	copy(devs, l.devices)
 	w.report(cloud.Event{Kind: cloud.EventListing, Devices: devs})
 	return l, nil
-}
-
-// noteErr records a failed call: rejected credentials and outages are
-// reported to the bridge.
-func (w *watcher) noteErr(err error) { w.outage.Failed(err, w.report) }
-
-// noteOK records a successful call.
-func (w *watcher) noteOK() { w.outage.OK(w.report) }
-
-func (w *watcher) setPush(s cloud.PushState) {
-	if w.push == s {
-		return
-	}
-	w.push = s
-	w.c.log.Info("Wink push state", "push", string(s))
-	w.report(cloud.Event{Kind: cloud.EventPush, Push: s})
 }
 
 // subscription finds the subscribe key, origin and channels in a listing.
@@ -280,7 +263,7 @@ func (w *watcher) updateSubscription(l *listing) {
 	if w.subKey == "" {
 		w.setupPubNub(l)
 		if w.pn == nil {
-			w.setPush(cloud.PushPolling)
+			w.health.SetPush(cloud.PushPolling)
 		}
 		return
 	}
@@ -413,7 +396,7 @@ func (w *watcher) onStatus(s pubnub.PNStatus) bool {
 		w.live = true
 		w.resubAt = time.Time{}
 		w.resubTries = 0
-		w.setPush(cloud.PushLive)
+		w.health.SetPush(cloud.PushLive)
 		if w.gap {
 			w.gap = false
 			return true
@@ -431,7 +414,7 @@ func (w *watcher) onStatus(s pubnub.PNStatus) bool {
 func (w *watcher) lost() {
 	w.live = false
 	w.gap = true
-	w.setPush(cloud.PushPolling)
+	w.health.SetPush(cloud.PushPolling)
 	if w.resubAt.IsZero() {
 		d := time.Second << min(w.resubTries, 6)
 		w.resubAt = time.Now().Add(d/2 + rand.N(d/2+1))
@@ -474,7 +457,7 @@ func (w *watcher) watchdog(now time.Time) {
 func (w *watcher) keepAlive(ctx context.Context) {
 	ua := fmt.Sprint(time.Now().Unix())
 	if _, err := w.c.callUA(ctx, http.MethodGet, "/users/me", nil, ua); err != nil {
-		w.noteErr(fmt.Errorf("wink: keep-alive: %w", err))
+		w.health.Failed(fmt.Errorf("wink: keep-alive: %w", err))
 		return
 	}
 	if l, err := w.resync(ctx); err == nil {
@@ -528,7 +511,7 @@ func (w *watcher) onMessage(ctx context.Context, m pubnub.PNMessage) {
 		}
 		var err error
 		if ds, err = w.c.getObject(ctx, path); err != nil {
-			w.noteErr(fmt.Errorf("wink: fetch pushed %s: %w", path, err))
+			w.health.Failed(fmt.Errorf("wink: fetch pushed %s: %w", path, err))
 			return
 		}
 	} else {

@@ -1,7 +1,7 @@
-// Package outage tells the bridge when an account stops working and when it
-// works again: credentials the cloud rejects at once, a cloud that does not
-// answer after a few failures in a row. Each is reported once, and its end
-// at the next success.
+// Package outage tells the bridge how a watched account is doing:
+// credentials the cloud rejects (at once), a cloud that does not answer
+// (after a few failures in a row), the end of either at the next success,
+// and the push state. Each change is reported once.
 package outage
 
 import (
@@ -15,15 +15,17 @@ import (
 // DefaultAfter is how many failures in a row make an outage.
 const DefaultAfter = 3
 
-// Tracker follows one account's calls. It is not safe for concurrent use: a
-// watcher's loop owns it.
+// Tracker follows one account's calls and push state and reports their
+// changes. It is not safe for concurrent use: a watcher's loop owns it.
 type Tracker struct {
-	Cloud string       // "Wink", "Homey": named in logs and reported errors
-	After int          // failures in a row that make an outage; 0 means DefaultAfter
-	Log   *slog.Logger // nil discards
+	Cloud  string            // "Wink", "Homey": named in logs and reported errors
+	After  int               // failures in a row that make an outage; 0 means DefaultAfter
+	Log    *slog.Logger      // nil discards
+	Report func(cloud.Event) // where the changes go
 
 	fails    int
-	reported string // the reported failure's text; "" when none is reported
+	reported string          // the reported failure's text; "" when none is reported
+	push     cloud.PushState // the last reported push state
 }
 
 func (t *Tracker) log() *slog.Logger {
@@ -36,13 +38,13 @@ func (t *Tracker) log() *slog.Logger {
 // Failed records a failed call. Rejected credentials (cloud.ErrAuth) are
 // reported at once, and again only when the reason changes; other failures
 // once they reach After in a row.
-func (t *Tracker) Failed(err error, report func(cloud.Event)) {
+func (t *Tracker) Failed(err error) {
 	t.fails++
 	if errors.Is(err, cloud.ErrAuth) {
 		if err.Error() != t.reported {
 			t.log().Error(t.Cloud+" rejected the credentials", "err", err)
 			t.reported = err.Error()
-			report(cloud.Event{Kind: cloud.EventAuth, Err: err})
+			t.Report(cloud.Event{Kind: cloud.EventAuth, Err: err})
 		}
 		return
 	}
@@ -54,16 +56,29 @@ func (t *Tracker) Failed(err error, report func(cloud.Event)) {
 	if t.fails >= after && t.reported == "" {
 		down := fmt.Errorf("%s does not answer (%d failures in a row): %w", t.Cloud, t.fails, err)
 		t.reported = down.Error()
-		report(cloud.Event{Kind: cloud.EventAuth, Err: down})
+		t.Report(cloud.Event{Kind: cloud.EventAuth, Err: down})
 	}
 }
 
 // OK records a successful call and reports the end of a reported failure.
-func (t *Tracker) OK(report func(cloud.Event)) {
+func (t *Tracker) OK() {
 	t.fails = 0
 	if t.reported != "" {
 		t.reported = ""
 		t.log().Info(t.Cloud + " works again")
-		report(cloud.Event{Kind: cloud.EventAuth})
+		t.Report(cloud.Event{Kind: cloud.EventAuth})
 	}
 }
+
+// SetPush records how changes arrive and reports a change of it.
+func (t *Tracker) SetPush(s cloud.PushState) {
+	if t.push == s {
+		return
+	}
+	t.push = s
+	t.log().Info(t.Cloud+" push state", "push", string(s))
+	t.Report(cloud.Event{Kind: cloud.EventPush, Push: s})
+}
+
+// Push returns the last reported push state.
+func (t *Tracker) Push() cloud.PushState { return t.push }
