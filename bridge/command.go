@@ -39,10 +39,10 @@ func colorMode(d *cloud.Device) (string, bool) {
 	_, hue := d.Field(cloud.FieldHue)
 	switch {
 	case ct && hue:
-		if m, _ := d.State["color_model"].(string); m == "color_temperature" {
-			return "color_temp", true
+		if d.ColorMode == cloud.ColorModeTemp {
+			return string(cloud.ColorModeTemp), true
 		}
-		return "hs", true
+		return string(cloud.ColorModeHS), true
 	case ct:
 		return "color_temp", true
 	case hue:

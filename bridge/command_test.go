@@ -19,8 +19,8 @@ func colorBulb() cloud.Device {
 			{Name: cloud.FieldSaturation, Kind: cloud.KindNumber, Writable: true},
 			{Name: "firmware_version", Kind: cloud.KindString},
 		},
-		State: map[string]any{"on": true, "brightness": 0.5, "color_temp": 2700.0, "hue": 0.5, "saturation": 1.0,
-			"color_model": "color_temperature", "firmware_version": "1.0"},
+		ColorMode: cloud.ColorModeTemp,
+		State:     map[string]any{"on": true, "brightness": 0.5, "color_temp": 2700.0, "hue": 0.5, "saturation": 1.0, "firmware_version": "1.0"},
 	}
 }
 

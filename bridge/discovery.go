@@ -167,7 +167,7 @@ func components(e *entry) map[string]component {
 				c["preset_mode_command_topic"] = t + "/set/" + f.Name
 				cover(f.Name)
 			}
-			if f, ok := d.Field("direction"); ok && f.Writable {
+			if f, ok := d.Field(cloud.FieldDirection); ok && f.Writable {
 				c["direction_state_topic"] = t
 				c["direction_value_template"] = "{{ value_json.direction }}"
 				c["direction_command_topic"] = t + "/set/direction"
@@ -184,7 +184,7 @@ func components(e *entry) map[string]component {
 				"payload_open": "OPEN", "payload_close": "CLOSE", "payload_stop": nil,
 				"position_topic": t, "position_template": "{{ value_json.position }}",
 				"set_position_topic": t + "/set/position"}
-			c["device_class"] = coverClass(d.Type)
+			c["device_class"] = coverClass(d.CoverKind)
 			cmps["cover"] = c
 			cover("state", "position")
 		}
@@ -536,16 +536,10 @@ func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 	}
 }
 
-// coverClass is Home Assistant's cover device class for a cloud type.
-func coverClass(cloudType string) string {
-	switch cloudType {
-	case "garage_door", "garagedoor":
-		return "garage"
-	case "curtain":
-		return "curtain"
-	case "blinds":
-		return "blind"
-	default:
-		return "shade"
+// coverClass is Home Assistant's cover device class for a cover kind.
+func coverClass(k cloud.CoverKind) string {
+	if k == "" {
+		return string(cloud.CoverShade)
 	}
+	return string(k)
 }

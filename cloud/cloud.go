@@ -87,6 +87,37 @@ const (
 	FieldPresence       = "presence"    // bool
 	FieldVibration      = "vibration"   // bool
 	FieldPressed        = "pressed"     // bool: a button's last press
+	FieldDirection      = "direction"   // enum DirectionForward / DirectionReverse: a fan's direction
+)
+
+// Fan directions, the values of FieldDirection.
+const (
+	DirectionForward = "forward"
+	DirectionReverse = "reverse"
+)
+
+// CoverKind is what a cover moves; the values are Home Assistant's cover
+// device classes.
+type CoverKind string
+
+// Cover kinds.
+const (
+	CoverShade   CoverKind = "shade"
+	CoverBlind   CoverKind = "blind"
+	CoverCurtain CoverKind = "curtain"
+	CoverAwning  CoverKind = "awning"
+	CoverGarage  CoverKind = "garage"
+	CoverGate    CoverKind = "gate"
+)
+
+// ColorMode is what a light that can show both a colour temperature and a
+// hue shows now.
+type ColorMode string
+
+// Colour modes; the values are Home Assistant's.
+const (
+	ColorModeHS   ColorMode = "hs"         // hue and saturation
+	ColorModeTemp ColorMode = "color_temp" // colour temperature
 )
 
 // Field describes one readable or writable value of a device.
@@ -109,19 +140,24 @@ func Range(v float64) *float64 { return &v }
 // snapshot: providers hand out copies and never change one after handing it
 // out.
 type Device struct {
-	ID           string         `json:"id"`   // stable id within the account, e.g. "light_bulb-2194253"
-	Name         string         `json:"name"` // the name the owner gave it in the cloud's app
-	Class        Class          `json:"class"`
-	Type         string         `json:"type"` // the cloud's own type, e.g. "light_bulb"
-	Manufacturer string         `json:"manufacturer,omitempty"`
-	Model        string         `json:"model,omitempty"`
-	Firmware     string         `json:"firmware,omitempty"`
-	HubID        string         `json:"hub_id,omitempty"` // ID of the hub device it is reached through
-	Area         string         `json:"area,omitempty"`   // room or zone name
-	Available    bool           `json:"available"`
-	Fields       []Field        `json:"fields"`
-	State        map[string]any `json:"state"`      // field name → value in common units
-	UpdatedAt    time.Time      `json:"updated_at"` // when the cloud last changed it, zero if unknown
+	ID           string `json:"id"`   // stable id within the account, e.g. "light_bulb-2194253"
+	Name         string `json:"name"` // the name the owner gave it in the cloud's app
+	Class        Class  `json:"class"`
+	Type         string `json:"type"` // the cloud's own type, e.g. "light_bulb"
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Model        string `json:"model,omitempty"`
+	Firmware     string `json:"firmware,omitempty"`
+	HubID        string `json:"hub_id,omitempty"` // ID of the hub device it is reached through
+	Area         string `json:"area,omitempty"`   // room or zone name
+	Available    bool   `json:"available"`
+	// CoverKind is what a ClassCover device moves; "" reads as CoverShade.
+	CoverKind CoverKind `json:"cover_kind,omitempty"`
+	// ColorMode is what a light with both colour temperature and hue shows
+	// now; "" when unknown or when it has only one of them.
+	ColorMode ColorMode      `json:"color_mode,omitempty"`
+	Fields    []Field        `json:"fields"`
+	State     map[string]any `json:"state"`      // field name → value in common units
+	UpdatedAt time.Time      `json:"updated_at"` // when the cloud last changed it, zero if unknown
 }
 
 // Field returns the field named name, and whether the device has it.

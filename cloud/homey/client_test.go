@@ -130,7 +130,7 @@ func TestCloudChainListsDevices(t *testing.T) {
 	if lamp.Class != cloud.ClassLight || lamp.Area != "Living room" || lamp.Name != "Colour lamp" {
 		t.Errorf("colour lamp = %+v", lamp)
 	}
-	if lamp.State["on"] != false || lamp.State["brightness"] != 0.5 || lamp.State["color_model"] != "color_temperature" {
+	if lamp.State["on"] != false || lamp.State["brightness"] != 0.5 || lamp.ColorMode != cloud.ColorModeTemp {
 		t.Errorf("colour lamp state = %v", lamp.State)
 	}
 	th, _ := byID(devs, homeytest.DeviceThermostat)
@@ -246,7 +246,7 @@ func TestSetOrderAndUnits(t *testing.T) {
 			}
 		}
 	}
-	if dev.State["on"] != true || dev.State["brightness"] != 0.3 || dev.State["color_temp"] != 3000.0 || dev.State["color_model"] != "color_temperature" {
+	if dev.State["on"] != true || dev.State["brightness"] != 0.3 || dev.State["color_temp"] != 3000.0 || dev.ColorMode != cloud.ColorModeTemp {
 		t.Errorf("returned state %v", dev.State)
 	}
 	raw, _ := srv.Device(homeytest.DeviceColourLight)
@@ -263,7 +263,7 @@ func TestSetOrderAndUnits(t *testing.T) {
 	if got, want := strings.Join(capOrder(puts(srv, homeytest.DeviceColourLight, since)), ","), "light_mode,light_hue,dim,onoff"; got != want {
 		t.Errorf("PUT order %s, want %s", got, want)
 	}
-	if dev.State["on"] != false || dev.State["color_model"] != "hsb" {
+	if dev.State["on"] != false || dev.ColorMode != cloud.ColorModeHS {
 		t.Errorf("returned state %v", dev.State)
 	}
 

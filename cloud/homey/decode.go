@@ -22,11 +22,6 @@ const (
 	warmKelvin = 2700.0
 )
 
-// ColorModelKey is the read-only state key that tells a colour light's
-// current mode: "hsb" (light_mode color) or "color_temperature" (light_mode
-// temperature). It is not a Field: the mode follows from the values set.
-const ColorModelKey = "color_model"
-
 // rawDevice is the part of a Homey device object the client reads (V3
 // shape; V2's driverUri is accepted too).
 type rawDevice struct {
@@ -196,9 +191,9 @@ func decodeRaw(rd rawDevice, zones map[string]string) decoded {
 			d.hasMod = true
 			switch str(rc.Value) {
 			case "color":
-				d.dev.State[ColorModelKey] = "hsb"
+				d.dev.ColorMode = cloud.ColorModeHS
 			case "temperature":
-				d.dev.State[ColorModelKey] = "color_temperature"
+				d.dev.ColorMode = cloud.ColorModeTemp
 			}
 			continue
 		}
@@ -206,6 +201,9 @@ func decodeRaw(rd rawDevice, zones map[string]string) decoded {
 	}
 	d.dev.UpdatedAt = newest
 	d.dev.Class = classOf(rd, d.wire)
+	if d.dev.Class == cloud.ClassCover {
+		d.dev.CoverKind = coverKind(rd.Class)
+	}
 	return d
 }
 
@@ -441,6 +439,21 @@ func driverInfo(uri, id string) (manufacturer, model string) {
 
 // classOf picks the common class from Homey's class, the capabilities and,
 // for a socket, the class of what is plugged in (virtualClass).
+// coverKind is what a cover of a Homey device class moves.
+func coverKind(class string) cloud.CoverKind {
+	switch class {
+	case "garagedoor":
+		return cloud.CoverGarage
+	case "curtain":
+		return cloud.CoverCurtain
+	case "blinds":
+		return cloud.CoverBlind
+	case "awnings":
+		return cloud.CoverAwning
+	}
+	return cloud.CoverShade
+}
+
 func classOf(rd rawDevice, wire map[string]wireField) cloud.Class {
 	has := func(cap string) bool {
 		for _, w := range wire {

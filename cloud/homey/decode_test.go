@@ -33,15 +33,18 @@ func TestDecodeFixtures(t *testing.T) {
 		state                           map[string]any
 		writable, readOnly, absent      []string
 		updated                         time.Time
+		colorMode                       cloud.ColorMode
+		coverKind                       cloud.CoverKind
 	}
 	tests := map[string]want{
 		"color_bulb": {name: "Dining Room Lamp", area: "Living Room", manufacturer: "nl.philips.hue", model: "bulb",
 			class: cloud.ClassLight, available: true,
 			// light_temperature 0.63 → 6500 − 0.63·3800 = 4106 K
-			state:    map[string]any{"on": true, "brightness": 0.75, "hue": 0.13, "saturation": 0.56, "color_temp": 4106.0, "color_model": "color_temperature"},
-			writable: []string{"on", "brightness", "hue", "saturation", "color_temp"},
-			absent:   []string{"light_mode", "color_model"},
-			updated:  time.UnixMilli(1700000100000).UTC()},
+			state:     map[string]any{"on": true, "brightness": 0.75, "hue": 0.13, "saturation": 0.56, "color_temp": 4106.0},
+			writable:  []string{"on", "brightness", "hue", "saturation", "color_temp"},
+			absent:    []string{"light_mode", "color_model"},
+			colorMode: cloud.ColorModeTemp,
+			updated:   time.UnixMilli(1700000100000).UTC()},
 		"study_lamp_v2": {name: "Study Lamp", area: "Study", manufacturer: "nl.philips.hue", model: "bulb",
 			class: cloud.ClassLight, available: true,
 			state:    map[string]any{"on": false, "brightness": 0.5},
@@ -59,8 +62,9 @@ func TestDecodeFixtures(t *testing.T) {
 			state:    map[string]any{"on": false, "power": 0.4, "energy": 123.456},
 			writable: []string{"on"}, readOnly: []string{"power", "energy"}},
 		"blinds": {class: cloud.ClassCover, available: true,
-			state:    map[string]any{"position": 0.4, "windowcoverings_state": "idle"},
-			writable: []string{"position", "windowcoverings_state"}},
+			state:     map[string]any{"position": 0.4, "windowcoverings_state": "idle"},
+			writable:  []string{"position", "windowcoverings_state"},
+			coverKind: cloud.CoverBlind},
 		"lock": {class: cloud.ClassLock, available: true,
 			state:    map[string]any{"locked": true, "lock_mode": "always_locked", "battery": 64.0, "tamper": false, "alarm_battery": false},
 			writable: []string{"locked", "lock_mode"}, readOnly: []string{"battery", "tamper", "alarm_battery"}},
@@ -102,6 +106,9 @@ func TestDecodeFixtures(t *testing.T) {
 			}
 			if !reflect.DeepEqual(d.State, w.state) {
 				t.Errorf("state = %#v\nwant    %#v", d.State, w.state)
+			}
+			if d.ColorMode != w.colorMode || d.CoverKind != w.coverKind {
+				t.Errorf("color mode %q, cover kind %q; want %q, %q", d.ColorMode, d.CoverKind, w.colorMode, w.coverKind)
 			}
 			for _, n := range w.writable {
 				if f, ok := d.Field(n); !ok || !f.Writable {

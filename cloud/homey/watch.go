@@ -324,7 +324,7 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 	raw.CapabilitiesObj[ce.CapabilityID] = rc
 	nd := decodeRaw(raw, w.c.zoneNames())
 	w.c.remember(nd)
-	if ours, done := w.c.txs.lookup(ce.TransactionID); ours && (!done || reflect.DeepEqual(nd.dev.State, old.dev.State)) {
+	if ours, done := w.c.txs.lookup(ce.TransactionID); ours && (!done || (reflect.DeepEqual(nd.dev.State, old.dev.State) && nd.dev.ColorMode == old.dev.ColorMode)) {
 		return
 	}
 	w.report(cloud.Event{Kind: cloud.EventDevice, Device: nd.dev.Clone()})

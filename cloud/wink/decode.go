@@ -114,6 +114,7 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 		b.thermostat()
 	case "shade":
 		b.class(cloud.ClassCover)
+		b.dev.CoverKind = cloud.CoverShade
 		b.add(spec{key: "position", name: cloud.FieldPosition, kind: cloud.KindNumber, rw: true, conv: convLevel, min: cloud.Range(0), max: cloud.Range(1), always: true})
 	case "garage_door":
 		b.garage()
@@ -458,8 +459,11 @@ func (b *builder) light() {
 	}
 	// The colour model in use tells whether the light shows a colour
 	// temperature or a hue; it is state only, set through those fields.
-	if m, ok := b.lr["color_model"].(string); ok && m != "" {
-		b.dev.State["color_model"] = m
+	switch b.lr["color_model"] {
+	case "color_temperature":
+		b.dev.ColorMode = cloud.ColorModeTemp
+	case "hsb", "xy", "rgb":
+		b.dev.ColorMode = cloud.ColorModeHS
 	}
 }
 
@@ -510,7 +514,7 @@ func (b *builder) fan() {
 		}
 	}
 	b.add(spec{key: "mode", name: cloud.FieldSpeed, kind: cloud.KindEnum, rw: true, choices: speeds, always: true})
-	b.add(spec{key: "direction", name: "direction", kind: cloud.KindEnum, rw: true, choices: b.choicesOr("direction", []string{"forward", "reverse"})})
+	b.add(spec{key: "direction", name: cloud.FieldDirection, kind: cloud.KindEnum, rw: true, choices: b.choicesOr("direction", []string{cloud.DirectionForward, cloud.DirectionReverse})})
 	b.add(spec{key: "timer", name: "timer", kind: cloud.KindNumber, rw: true, min: cloud.Range(0), max: cloud.Range(65535), step: 1, unit: "s", category: "config"})
 	b.generic(false)
 }
@@ -608,6 +612,7 @@ func (b *builder) setPoint(key, name, minKey, maxKey string) {
 
 func (b *builder) garage() {
 	b.class(cloud.ClassCover)
+	b.dev.CoverKind = cloud.CoverGarage
 	b.add(spec{key: "position", name: cloud.FieldPosition, kind: cloud.KindNumber, rw: true, conv: convLevel, min: cloud.Range(0), max: cloud.Range(1), step: 1, always: true})
 	b.add(spec{key: "battery", name: cloud.FieldBattery, kind: cloud.KindNumber, conv: convPercent, category: "diagnostic"})
 	b.add(spec{key: "fault", name: "fault", kind: cloud.KindBool, category: "diagnostic"})

@@ -38,6 +38,7 @@ type want struct {
 	writable      []string // fields that must be writable
 	readOnly      []string // fields that must be read-only
 	absent        []string // fields that must not exist
+	colorMode     cloud.ColorMode
 }
 
 func TestDecodeFixtures(t *testing.T) {
@@ -47,8 +48,9 @@ func TestDecodeFixtures(t *testing.T) {
 			writable: []string{"on", "brightness"}, absent: []string{"hue", "color_temp", "firmware_date_code", "connection"}},
 		"color_bulb": {id: "light_bulb-501", class: cloud.ClassLight, available: true,
 			// desired_state says powered:false; last_reading is the truth.
-			state:    map[string]any{"on": true, "brightness": 0.5, "hue": 0.25, "saturation": 0.8, "color_temp": 2700.0, "color_model": "hsb"},
-			writable: []string{"on", "brightness", "hue", "saturation", "color_temp"}},
+			state:     map[string]any{"on": true, "brightness": 0.5, "hue": 0.25, "saturation": 0.8, "color_temp": 2700.0},
+			colorMode: cloud.ColorModeHS,
+			writable:  []string{"on", "brightness", "hue", "saturation", "color_temp"}},
 		"ge_in_wall_fan": {id: "light_bulb-502", class: cloud.ClassLight, available: true, state: map[string]any{"on": true, "brightness": 0.66}},
 		"go_control_door_window_sensor": {id: "sensor_pod-198184", class: cloud.ClassSensor, available: true,
 			state:    map[string]any{"contact": true, "battery": 100.0},
@@ -123,9 +125,12 @@ func TestDecodeFixtures(t *testing.T) {
 				if got := d.State[k]; !reflect.DeepEqual(got, v) {
 					t.Errorf("State[%s] = %#v, want %#v", k, got, v)
 				}
-				if _, ok := d.Field(k); !ok && k != "color_model" {
+				if _, ok := d.Field(k); !ok {
 					t.Errorf("state %s has no field", k)
 				}
+			}
+			if d.ColorMode != w.colorMode {
+				t.Errorf("ColorMode = %q, want %q", d.ColorMode, w.colorMode)
 			}
 			for _, k := range w.writable {
 				if f, ok := d.Field(k); !ok || !f.Writable {
@@ -143,7 +148,7 @@ func TestDecodeFixtures(t *testing.T) {
 				}
 			}
 			for k := range d.State {
-				if _, ok := d.Field(k); !ok && k != "color_model" {
+				if _, ok := d.Field(k); !ok {
 					t.Errorf("state %s has no field", k)
 				}
 			}
