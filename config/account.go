@@ -20,7 +20,7 @@ import (
 type Account struct {
 	// Name identifies the account in topics: a slug of [a-z0-9_-].
 	Name string `mapstructure:"name" yaml:"name"`
-	// Cloud is the registered cloud's name, e.g. "wink".
+	// Cloud is the registered cloud's name (accounts[].cloud).
 	Cloud string `mapstructure:"cloud" yaml:"cloud"`
 	// RedirectURI overrides auth.redirect_uri for this account's client.
 	RedirectURI string `mapstructure:"redirect_uri" yaml:"redirect_uri"`

@@ -1,0 +1,152 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
+)
+
+// discoveryFilter matches every discovery config topic, in both forms, and
+// the start-up marker.
+func (b *Bridge) discoveryFilter() string { return b.topics.DiscoveryPrefix + "/#" }
+
+// collectDiscovery reads the retained discovery configs present at start,
+// so that those of devices that are gone can be cleared once every account
+// has listed its devices. A marker published after subscribing arrives
+// after the broker's retained messages; the subscription ends then, before
+// the bridge publishes discovery of its own (a client subscribed to its own
+// publishes gets each one back, which slows a bulk publish down).
+func (b *Bridge) collectDiscovery(ctx context.Context) error {
+	b.staleMu.Lock()
+	b.staleConfigs, b.collecting = map[string][]byte{}, true
+	b.staleMu.Unlock()
+	marker := b.topics.DiscoveryPrefix + "/cloud2mqtt_sync/" + strconv.FormatUint(rand.Uint64(), 36)
+	seen := make(chan struct{})
+	var once sync.Once
+	handler := func(m mqtt.Message) {
+		if m.Topic == marker {
+			once.Do(func() { close(seen) })
+			return
+		}
+		if !m.Retained || len(m.Payload) == 0 || !strings.HasSuffix(m.Topic, "/config") {
+			return
+		}
+		b.staleMu.Lock()
+		defer b.staleMu.Unlock()
+		if b.collecting {
+			b.staleConfigs[m.Topic] = m.Payload
+		}
+	}
+	if err := b.subscribeBulk(ctx, b.discoveryFilter(), handler); err != nil {
+		return fmt.Errorf("bridge: subscribe %s: %w", b.discoveryFilter(), err)
+	}
+	defer func() { _ = b.broker.Unsubscribe(ctx, b.discoveryFilter()) }()
+	if err := b.publish(ctx, marker, nil, false); err != nil {
+		return fmt.Errorf("bridge: publish %s: %w", marker, err)
+	}
+	select {
+	case <-seen:
+	case <-time.After(b.opts.CleanupDelay):
+		b.log.Warn("retained discovery configs still arriving; stale ones may be left", "waited", b.opts.CleanupDelay)
+	case <-ctx.Done():
+	}
+	b.staleMu.Lock()
+	b.collecting = false
+	b.staleMu.Unlock()
+	return nil
+}
+
+// ownedAccount tells whether a discovery config was published by this
+// bridge instance, and for which account.
+func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
+	var cfg struct {
+		Origin     map[string]any `json:"o"`
+		OriginLong map[string]any `json:"origin"`
+		StateTopic string         `json:"state_topic"`
+		Avail      []struct {
+			Topic string `json:"topic"`
+		} `json:"availability"`
+	}
+	if json.Unmarshal(payload, &cfg) != nil {
+		return "", false
+	}
+	origin := cfg.Origin
+	if origin == nil {
+		origin = cfg.OriginLong
+	}
+	if origin["name"] != "cloud2mqtt" {
+		return "", false
+	}
+	for _, topic := range append([]string{cfg.StateTopic}, availTopics(cfg.Avail)...) {
+		rest, ok := strings.CutPrefix(topic, b.topics.Base+"/")
+		if !ok {
+			continue
+		}
+		if account, _, ok := strings.Cut(rest, "/"); ok && account != "bridge" {
+			return account, true
+		}
+	}
+	return "", false
+}
+
+func availTopics(a []struct {
+	Topic string `json:"topic"`
+}) []string {
+	out := make([]string, 0, len(a))
+	for _, x := range a {
+		out = append(out, x.Topic)
+	}
+	return out
+}
+
+// clearStaleDiscovery clears the retained discovery configs of this bridge
+// that match no current device, then stops collecting. Accounts that have
+// not listed their devices yet keep theirs.
+func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
+	b.staleMu.Lock()
+	found := b.staleConfigs
+	b.staleConfigs = nil
+	b.staleMu.Unlock()
+	if found == nil {
+		return
+	}
+	current := map[string]bool{}
+	listed := map[string]bool{}
+	b.mu.RLock()
+	for name, a := range b.accounts {
+		listed[name] = a.listed
+		for _, e := range a.devices {
+			for topic := range e.lastDiscovery {
+				current[topic] = true
+			}
+		}
+	}
+	b.mu.RUnlock()
+	cleared := 0
+	for _, topic := range sortedKeys(found) {
+		if current[topic] {
+			continue
+		}
+		account, ours := b.ownedAccount(found[topic])
+		if !ours {
+			continue
+		}
+		if isListed, configured := listed[account]; configured && !isListed {
+			continue
+		}
+		if b.publish(ctx, topic, nil, true) == nil {
+			cleared++
+			b.log.Info("stale discovery config cleared", "topic", topic)
+		}
+	}
+	if cleared > 0 {
+		b.publishEvent(ctx, "discovery_cleaned", map[string]any{"cleared": cleared})
+	}
+}

@@ -1,0 +1,136 @@
+package bridge
+
+import (
+	"context"
+	"time"
+)
+
+// accountInfo describes an account. Call with b.mu held.
+func accountInfo(name string, a *account) AccountInfo {
+	return AccountInfo{Name: name, Cloud: a.provider.Cloud(), Status: a.status,
+		Push: string(a.push), Error: a.problem, Devices: len(a.devices)}
+}
+
+// publishInfo publishes the retained bridge/info.
+func (b *Bridge) publishInfo(ctx context.Context) {
+	accounts := b.Accounts()
+	if b.opts.TokenExpiry != nil {
+		for i := range accounts {
+			accounts[i].TokenExpiry = b.opts.TokenExpiry(accounts[i].Name)
+		}
+	}
+	info := map[string]any{"version": b.opts.Version, "accounts": accounts,
+		"base_topic": b.topics.Base, "discovery_prefix": b.topics.DiscoveryPrefix}
+	if b.opts.Config != nil {
+		info["config"] = b.opts.Config
+	}
+	b.publishJSON(ctx, b.topics.BridgeInfo(), info, true)
+}
+
+// DeviceInfo is one entry of the retained bridge/devices list.
+type DeviceInfo struct {
+	Account      string      `json:"account"`
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Type         string      `json:"type"`
+	CloudType    string      `json:"cloud_type"`
+	Topic        string      `json:"topic"`
+	Manufacturer string      `json:"manufacturer,omitempty"`
+	Model        string      `json:"model,omitempty"`
+	Available    bool        `json:"available"`
+	Fields       []FieldInfo `json:"fields"`
+	Discovery    string      `json:"discovery_id"`
+	Hub          string      `json:"hub_id,omitempty"`
+	Area         string      `json:"area,omitempty"`
+	UpdatedAt    *time.Time  `json:"updated_at,omitempty"`
+}
+
+// FieldInfo describes one key of a device's state object.
+type FieldInfo struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	Writable bool     `json:"writable"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
+	Unit     string   `json:"unit,omitempty"`
+	Choices  []string `json:"choices,omitempty"`
+}
+
+// Devices returns the bridge/devices list.
+func (b *Bridge) Devices() []DeviceInfo {
+	var out []DeviceInfo
+	for _, e := range b.entries("") {
+		b.mu.RLock()
+		out = append(out, deviceInfo(e))
+		b.mu.RUnlock()
+	}
+	return out
+}
+
+func deviceInfo(e *entry) DeviceInfo {
+	d := &e.device
+	cmps := components(e)
+	info := DeviceInfo{Account: e.account, ID: d.ID, Name: d.Name, Type: mainType(e, cmps),
+		CloudType: d.Type, Topic: e.topic, Manufacturer: d.Manufacturer, Model: d.Model,
+		Available: d.Available, Discovery: e.discoveryID, Hub: d.HubID, Area: d.Area}
+	if !d.UpdatedAt.IsZero() {
+		t := d.UpdatedAt
+		info.UpdatedAt = &t
+	}
+	for _, k := range e.keys {
+		info.Fields = append(info.Fields, k.info())
+	}
+	return info
+}
+
+// publishDevices publishes the retained bridge/devices list.
+func (b *Bridge) publishDevices(ctx context.Context) {
+	devices := b.Devices()
+	if devices == nil {
+		devices = []DeviceInfo{}
+	}
+	b.publishJSON(ctx, b.topics.BridgeDevices(), devices, true)
+}
+
+// AccountInfo is one account's status as bridge/info shows it.
+type AccountInfo struct {
+	Name    string `json:"name"`
+	Cloud   string `json:"cloud"`
+	Status  string `json:"status"`          // connecting, connected, auth_required, error
+	Push    string `json:"push"`            // live, polling
+	Error   string `json:"error,omitempty"` // why the account is not connected, in words
+	Devices int    `json:"devices"`
+	// TokenExpiry is when the account's token or session ends, when known
+	// (filled in bridge/info from Options.TokenExpiry).
+	TokenExpiry time.Time `json:"token_expiry,omitzero"`
+}
+
+// Accounts returns every account's status, in configuration order. It is
+// safe for concurrent use.
+func (b *Bridge) Accounts() []AccountInfo {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]AccountInfo, 0, len(b.order))
+	for _, n := range b.order {
+		out = append(out, accountInfo(n, b.accounts[n]))
+	}
+	return out
+}
+
+// DeviceState is a device with its current MQTT state object.
+type DeviceState struct {
+	DeviceInfo
+	State map[string]any
+}
+
+// DeviceStates returns every device with its state, ordered by topic. It is
+// safe for concurrent use.
+func (b *Bridge) DeviceStates() []DeviceState {
+	var out []DeviceState
+	for _, e := range b.entries("") {
+		b.mu.RLock()
+		out = append(out, DeviceState{DeviceInfo: deviceInfo(e), State: stateObject(&e.device, e.keys)})
+		b.mu.RUnlock()
+	}
+	return out
+}

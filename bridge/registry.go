@@ -1,0 +1,220 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+)
+
+func (b *Bridge) applyAuth(ctx context.Context, name string, err error) {
+	status, problem := StatusConnected, ""
+	switch {
+	case err == nil:
+		b.mu.RLock()
+		if !b.accounts[name].listed {
+			status = StatusConnecting
+		}
+		b.mu.RUnlock()
+	case errors.Is(err, cloud.ErrAuth):
+		status, problem = StatusAuthRequired, err.Error()
+	default:
+		status, problem = StatusError, err.Error()
+	}
+	changed := b.setAccount(ctx, name, func(a *account) { a.status, a.problem = status, problem })
+	if !changed {
+		return
+	}
+	data := map[string]any{"account": name, "status": status}
+	if problem != "" {
+		data["error"] = problem
+		b.log.Warn("account status changed", "account", name, "status", status, "error", problem)
+	} else {
+		b.log.Info("account status changed", "account", name, "status", status)
+	}
+	b.publishEvent(ctx, "account_status", data)
+	b.publishAvailabilityAll(ctx, name)
+}
+
+// setAccount changes an account under the lock and re-publishes bridge/info
+// when anything changed.
+func (b *Bridge) setAccount(ctx context.Context, name string, f func(*account)) bool {
+	b.mu.Lock()
+	a := b.accounts[name]
+	before := accountInfo(name, a)
+	f(a)
+	after := accountInfo(name, a)
+	b.mu.Unlock()
+	changed := before != after
+	if changed {
+		b.publishInfo(ctx)
+	}
+	return changed
+}
+
+// applyListing replaces an account's device list: new devices are added,
+// known ones updated and missing ones removed.
+func (b *Bridge) applyListing(ctx context.Context, name string, devices []cloud.Device) {
+	slices.SortFunc(devices, func(x, y cloud.Device) int {
+		if x.ID < y.ID {
+			return -1
+		}
+		if x.ID > y.ID {
+			return 1
+		}
+		return 0
+	})
+	seen := make(map[string]bool, len(devices))
+	for _, d := range devices {
+		seen[d.ID] = true
+	}
+	b.mu.Lock()
+	a := b.accounts[name]
+	var gone []*entry
+	for id, e := range a.devices {
+		if !seen[id] {
+			gone = append(gone, e)
+			delete(a.devices, id)
+			delete(a.slugs, e.slug)
+		}
+	}
+	firstListing := !a.listed
+	a.listed = true
+	if a.status == StatusConnecting || a.status == StatusError {
+		a.status, a.problem = StatusConnected, ""
+	}
+	b.mu.Unlock()
+
+	for _, e := range gone {
+		b.removeEntry(ctx, e)
+	}
+	for _, d := range devices {
+		b.applyDevice(ctx, name, d)
+	}
+	if firstListing {
+		b.log.Info("account listed", "account", name, "devices", len(devices))
+	}
+	b.publishInfo(ctx)
+	b.publishDevices(ctx)
+}
+
+// applyDevice updates or adds one device and publishes its discovery, state
+// and availability where they changed. It reports whether the device is new.
+func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) bool {
+	dopts := b.opts.device(name, d.ID)
+	if dopts.Exclude {
+		return false
+	}
+	b.mu.Lock()
+	a := b.accounts[name]
+	e, known := a.devices[d.ID]
+	if known && !d.UpdatedAt.IsZero() && d.UpdatedAt.Before(e.device.UpdatedAt) {
+		b.mu.Unlock()
+		b.log.Debug("older device state ignored", "account", name, "device", d.ID)
+		return false
+	}
+	var oldTopic string
+	renamed := false
+	if !known {
+		e = &entry{account: name, discoveryID: discoveryID("cloud2mqtt", name, d.ID), opts: dopts}
+		a.devices[d.ID] = e
+	}
+	nameChanged := !known || e.device.Name != d.Name
+	e.device = d.Clone()
+	e.keys = deviceKeys(&e.device)
+	if nameChanged {
+		own := d.Name
+		if dopts.Topic != "" {
+			own = dopts.Topic
+		}
+		slug := uniqueSlug(own, d.ID, func(s string) bool { id, ok := a.slugs[s]; return ok && id != d.ID })
+		if slug != e.slug {
+			var oldAttrs map[string][]byte
+			if e.slug != "" {
+				delete(a.slugs, e.slug)
+				oldTopic, renamed = e.topic, true
+				oldAttrs = e.lastAttrs
+			}
+			e.slug = slug
+			e.topic = b.topics.Device(name, slug)
+			a.slugs[slug] = d.ID
+			e.lastState, e.lastAvail, e.lastAttrs = nil, "", nil
+			defer b.clearAttributes(ctx, oldTopic, oldAttrs)
+		}
+	}
+	pub := b.snapshot(e, a)
+	b.mu.Unlock()
+
+	if renamed {
+		b.clearTopics(ctx, oldTopic)
+		b.publishEvent(ctx, "device_renamed", map[string]any{"account": name, "id": d.ID,
+			"name": d.Name, "from": oldTopic, "topic": pub.topic})
+		b.publishDevices(ctx)
+	}
+	if !known {
+		b.publishEvent(ctx, "device_added", map[string]any{"account": name, "id": d.ID, "name": d.Name, "topic": pub.topic})
+	}
+	b.publishSnapshot(ctx, e, pub, false)
+	return !known
+}
+
+// applyOptimistic publishes a device's state with a change the cloud
+// accepted but has not confirmed yet.
+func (b *Bridge) applyOptimistic(ctx context.Context, name, id string, change cloud.Change) {
+	b.mu.Lock()
+	a := b.accounts[name]
+	e, ok := a.devices[id]
+	if !ok {
+		b.mu.Unlock()
+		return
+	}
+	d := e.device.Clone()
+	for k, v := range change {
+		d.State[k] = v
+	}
+	e.device = d
+	p := b.snapshot(e, a)
+	b.mu.Unlock()
+	b.publishState(ctx, e, p, false)
+}
+
+// entries lists an account's devices (all accounts when name is "").
+func (b *Bridge) entries(name string) []*entry {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []*entry
+	for _, n := range b.order {
+		if name != "" && n != name {
+			continue
+		}
+		for _, e := range b.accounts[n].devices {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(x, y *entry) int {
+		if x.topic < y.topic {
+			return -1
+		}
+		if x.topic > y.topic {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// removeEntry clears a device that is gone from the cloud.
+func (b *Bridge) removeEntry(ctx context.Context, e *entry) {
+	b.mu.RLock()
+	disc, attrs := e.lastDiscovery, e.lastAttrs
+	b.mu.RUnlock()
+	for topic := range disc {
+		_ = b.publish(ctx, topic, nil, true)
+	}
+	b.clearTopics(ctx, e.topic)
+	b.clearAttributes(ctx, e.topic, attrs)
+	b.publishEvent(ctx, "device_removed", map[string]any{"account": e.account, "id": e.device.ID,
+		"name": e.device.Name, "topic": e.topic})
+	b.log.Info("device removed", "account", e.account, "device", e.device.ID, "topic", e.topic)
+}
