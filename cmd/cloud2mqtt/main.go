@@ -30,7 +30,12 @@ func main() {
 
 // execute runs the command line and returns the exit status.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCommand(stdout, stderr)
+	return executeWith(ctx, args, stdout, stderr, clouds())
+}
+
+// executeWith runs the command line with the clouds of registry.
+func executeWith(ctx context.Context, args []string, stdout, stderr io.Writer, registry *cloud.Registry) int {
+	root := newRootCommand(stdout, stderr, registry)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var exit exitError
@@ -57,8 +62,8 @@ type app struct {
 	clouds         *cloud.Registry // the clouds accounts may name
 }
 
-func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	a := &app{stdout: stdout, stderr: stderr, level: new(slog.LevelVar), clouds: clouds()}
+func newRootCommand(stdout, stderr io.Writer, registry *cloud.Registry) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr, level: new(slog.LevelVar), clouds: registry}
 	root := &cobra.Command{
 		Use:           "cloud2mqtt",
 		Short:         "Bridge Wink and Homey clouds to MQTT and Home Assistant",
