@@ -330,6 +330,7 @@ func (c *Client) fetch(ctx context.Context, id string) (decoded, error) {
 type HTTPError struct {
 	Method, Path string
 	Status       int
+	Wait         time.Duration // the answer's Retry-After, zero when none
 	Message      string // error_description or error, or the status text
 }
 
@@ -337,6 +338,12 @@ type HTTPError struct {
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
 }
+
+// HTTPStatus returns the status (cloud.StatusError).
+func (e *HTTPError) HTTPStatus() int { return e.Status }
+
+// RetryAfter returns the wait the answer asked for (cloud.RetryAfterError).
+func (e *HTTPError) RetryAfter() time.Duration { return e.Wait }
 
 // errorMessage reads Homey's and athom's error bodies: {"error", "error_description"}.
 func errorMessage(b []byte, status int) string {

@@ -351,6 +351,7 @@ type envelope struct {
 type HTTPError struct {
 	Method, Path string
 	Status       int
+	Wait         time.Duration // the answer's Retry-After, zero when none
 	Message      string // Wink's errors list joined, or the status text
 }
 
@@ -358,6 +359,12 @@ type HTTPError struct {
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
 }
+
+// HTTPStatus returns the status (cloud.StatusError).
+func (e *HTTPError) HTTPStatus() int { return e.Status }
+
+// RetryAfter returns the wait the answer asked for (cloud.RetryAfterError).
+func (e *HTTPError) RetryAfter() time.Duration { return e.Wait }
 
 // errorText joins an envelope's errors list.
 func errorText(errs []any) string {
