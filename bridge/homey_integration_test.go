@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 )
@@ -17,23 +15,9 @@ import (
 // given.
 func newHomeyHarness(tb testing.TB, scopes ...string) (*harness, *homeytest.Server) {
 	tb.Helper()
-	log := testLogger(tb)
-	srv := homeytest.NewServer(homeytest.Options{PingInterval: 200 * time.Millisecond, PingTimeout: time.Second, Logger: log})
-	tb.Cleanup(srv.Close)
-	srv.Furnish()
+	srv := furnishedHomey(tb)
 	h := newBaseHarness(tb)
-	cfg := homey.Config{Account: "homey", PollInterval: 100 * time.Millisecond, Logger: log}
-	if len(scopes) > 0 {
-		cfg.Address, cfg.APIKey = srv.HomeyURL, srv.NewAPIKey(scopes...)
-	} else {
-		_, refresh := srv.IssueTokens()
-		cfg.ClientID, cfg.ClientSecret, cfg.RefreshToken, cfg.CloudURL = "homeytest-client", "homeytest-secret", refresh, srv.CloudURL
-	}
-	p, err := homey.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h.start(tb, p)
+	h.start(tb, newHomeyClient(tb, srv, "homey", scopes...))
 	h.state(tb, "homey/bedroom_fan", nil)
 	return h, srv
 }

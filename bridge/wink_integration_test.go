@@ -14,7 +14,6 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/bridge"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
@@ -47,23 +46,13 @@ func testLogger(tb testing.TB) *slog.Logger {
 // after the broker and topics are known but before the bridge starts.
 func newHarness(tb testing.TB, before func(h *harness)) *harness {
 	tb.Helper()
-	log := testLogger(tb)
-	srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
-	tb.Cleanup(srv.Close)
-	srv.Furnish()
+	srv := furnishedWink(tb)
 	h := newBaseHarness(tb)
 	h.srv = srv
 	if before != nil {
 		before(h)
 	}
-	_, refresh := srv.IssueTokens()
-	p, err := wink.New(wink.Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret",
-		RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin,
-		SubscribeTimeout: 5 * time.Second, Logger: log})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h.start(tb, p)
+	h.start(tb, newWinkClient(tb, srv, "wink", nil))
 	h.state(tb, "wink/alarm_siren", nil)
 	return h
 }
