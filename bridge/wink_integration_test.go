@@ -28,6 +28,7 @@ type harness struct {
 	topics bridge.Topics
 	rec    *mqtttest.Recorder
 	events *mqtttest.Recorder
+	disc   *mqtttest.Recorder // everything under the discovery prefix
 	bridge *bridge.Bridge
 	client *mqtt.Client
 	// configure, when set by the before hook, adjusts the bridge options.
@@ -63,7 +64,7 @@ func newBaseHarness(tb testing.TB) *harness {
 	h := &harness{url: mqtttest.BrokerURL(tb), topics: bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}}
 	h.rec = mqtttest.NewRecorder(tb, h.url, base+"/#")
 	h.events = mqtttest.NewRecorder(tb, h.url, h.topics.BridgeEvent())
-	mqtttest.NewClearingRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
+	h.disc = mqtttest.NewClearingRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
 	return h
 }
 
