@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -442,7 +441,7 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 			return nil, fmt.Errorf("%w: %w; log in again with: cloud2mqtt auth login %s", herr, cloud.ErrAuth, c.cfg.Account)
 		case resp.StatusCode == http.StatusTooManyRequests && throttled < maxThrottleRetries:
 			throttled++
-			wait := retryAfter(resp.Header.Get("Retry-After"))
+			wait := backoff.RetryAfter(resp.Header.Get("Retry-After"))
 			if wait > maxRetryAfter {
 				return nil, fmt.Errorf("%w (retry after %s)", herr, wait)
 			}
@@ -499,22 +498,4 @@ func redact(err error) error {
 func notSent(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "connection refused") || strings.Contains(s, "no such host") || strings.Contains(s, "dial tcp")
-}
-
-// retryAfter parses a Retry-After header in seconds (or an HTTP date).
-func retryAfter(h string) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return time.Second
-	}
-	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-		return 0
-	}
-	return time.Second
 }

@@ -3,6 +3,7 @@ package backoff
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -29,5 +30,17 @@ func TestSleepEndsWithTheContext(t *testing.T) {
 	}
 	if err := Sleep(context.Background(), 0); err != nil {
 		t.Errorf("Sleep(0) = %v", err)
+	}
+}
+
+func TestRetryAfterReadsSecondsAndDates(t *testing.T) {
+	for h, want := range map[string]time.Duration{"": time.Second, "3": 3 * time.Second, " 0 ": 0, "soon": time.Second,
+		"Mon, 02 Jan 2006 15:04:05 GMT": 0} {
+		if got := RetryAfter(h); got != want {
+			t.Errorf("RetryAfter(%q) = %v, want %v", h, got, want)
+		}
+	}
+	if got := RetryAfter(time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)); got <= 58*time.Second || got > time.Minute {
+		t.Errorf("RetryAfter(a date a minute ahead) = %v", got)
 	}
 }
