@@ -12,6 +12,7 @@
 package cloudtest
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -104,3 +105,28 @@ func Run(t *testing.T, start func(t *testing.T) Harness) {
 		})
 	}
 }
+
+// Faulty is an emulator with the usual fault knobs, as the winktest and
+// homeytest servers have them.
+type Faulty interface {
+	ThrottleNext(n int, retryAfter time.Duration)
+	FailNext(n, status int)
+}
+
+// Faults implements Harness's Throttle, FailNext, StopAnswering and Answer
+// over a Faulty emulator; a harness embeds it.
+type Faults struct{ Emulator Faulty }
+
+// Throttle implements Harness.
+func (f Faults) Throttle(_ *testing.T, n int, retryAfter time.Duration) {
+	f.Emulator.ThrottleNext(n, retryAfter)
+}
+
+// FailNext implements Harness.
+func (f Faults) FailNext(_ *testing.T, n, status int) { f.Emulator.FailNext(n, status) }
+
+// StopAnswering implements Harness: every request answers 503.
+func (f Faults) StopAnswering(*testing.T) { f.Emulator.FailNext(math.MaxInt32, 503) }
+
+// Answer implements Harness.
+func (f Faults) Answer(*testing.T) { f.Emulator.FailNext(0, 0) }

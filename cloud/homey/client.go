@@ -471,13 +471,9 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			return nil, fmt.Errorf("%w: %w", herr, cloud.ErrNotFound)
 		case status == http.StatusTooManyRequests && throttled < maxThrottleRetries:
 			throttled++
-			wait := backoff.RetryAfter(header.Get("Retry-After"))
-			if wait > maxRetryAfter {
-				return nil, fmt.Errorf("%w (retry after %s)", herr, wait)
-			}
-			c.log.Info("throttled by the Homey", "path", path, "retry_after", wait)
-			if err := backoff.Sleep(ctx, wait); err != nil {
-				return nil, err
+			c.log.Info("throttled by the Homey", "path", path, "retry_after", header.Get("Retry-After"))
+			if err := backoff.SleepRetryAfter(ctx, header.Get("Retry-After"), maxRetryAfter); err != nil {
+				return nil, fmt.Errorf("%w: %w", herr, err)
 			}
 			continue
 		case status >= 500 && method == http.MethodGet && failed < maxServerRetries:

@@ -27,6 +27,7 @@ func TestConformance(t *testing.T) {
 // conformanceHarness is a Homey client against the furnished emulator,
 // through the Athom cloud or with a local API key.
 type conformanceHarness struct {
+	cloudtest.Faults
 	srv    *homeytest.Server
 	store  *tokenstore.Store
 	local  bool
@@ -55,7 +56,7 @@ func newConformanceHarness(t *testing.T, local bool) cloudtest.Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &conformanceHarness{srv: srv, store: store, local: local, client: c}
+	return &conformanceHarness{Faults: cloudtest.Faults{Emulator: srv}, srv: srv, store: store, local: local, client: c}
 }
 
 func (h *conformanceHarness) Provider() cloud.Provider { return h.client }
@@ -103,13 +104,6 @@ func (h *conformanceHarness) Login(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func (h *conformanceHarness) Throttle(_ *testing.T, n int, retryAfter time.Duration) {
-	h.srv.ThrottleNext(n, retryAfter)
-}
-func (h *conformanceHarness) FailNext(_ *testing.T, n, status int) { h.srv.FailNext(n, status) }
-func (h *conformanceHarness) StopAnswering(*testing.T)             { h.srv.FailNext(1<<30, 503) }
-func (h *conformanceHarness) Answer(*testing.T)                    { h.srv.FailNext(0, 0) }
 
 func (h *conformanceHarness) Rename(t *testing.T, id, name string) {
 	if err := h.srv.Rename(id, name); err != nil {

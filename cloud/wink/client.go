@@ -441,13 +441,9 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 			return nil, fmt.Errorf("%w: %w; log in again with: cloud2mqtt auth login %s", herr, cloud.ErrAuth, c.cfg.Account)
 		case resp.StatusCode == http.StatusTooManyRequests && throttled < maxThrottleRetries:
 			throttled++
-			wait := backoff.RetryAfter(resp.Header.Get("Retry-After"))
-			if wait > maxRetryAfter {
-				return nil, fmt.Errorf("%w (retry after %s)", herr, wait)
-			}
-			c.log.Info("throttled by Wink", "path", path, "retry_after", wait)
-			if err := backoff.Sleep(ctx, wait); err != nil {
-				return nil, err
+			c.log.Info("throttled by Wink", "path", path, "retry_after", resp.Header.Get("Retry-After"))
+			if err := backoff.SleepRetryAfter(ctx, resp.Header.Get("Retry-After"), maxRetryAfter); err != nil {
+				return nil, fmt.Errorf("%w: %w", herr, err)
 			}
 			continue
 		case resp.StatusCode >= 500 && method == http.MethodGet && failed < maxServerRetries:

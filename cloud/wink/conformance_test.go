@@ -20,6 +20,7 @@ func TestConformance(t *testing.T) {
 
 // conformanceHarness is a Wink client against the furnished emulator.
 type conformanceHarness struct {
+	cloudtest.Faults
 	srv    *winktest.Server
 	store  *tokenstore.Store
 	client *wink.Client
@@ -42,7 +43,7 @@ func newConformanceHarness(t *testing.T) cloudtest.Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &conformanceHarness{srv: srv, store: store, client: c}
+	return &conformanceHarness{Faults: cloudtest.Faults{Emulator: srv}, srv: srv, store: store, client: c}
 }
 
 // objectRef splits a device id into the emulator's object type and id.
@@ -87,13 +88,6 @@ func (h *conformanceHarness) Login(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func (h *conformanceHarness) Throttle(_ *testing.T, n int, retryAfter time.Duration) {
-	h.srv.ThrottleNext(n, retryAfter)
-}
-func (h *conformanceHarness) FailNext(_ *testing.T, n, status int) { h.srv.FailNext(n, status) }
-func (h *conformanceHarness) StopAnswering(*testing.T)             { h.srv.FailNext(1<<30, 503) }
-func (h *conformanceHarness) Answer(*testing.T)                    { h.srv.FailNext(0, 0) }
 
 func (h *conformanceHarness) Rename(t *testing.T, id, name string) {
 	typ, oid := objectRef(t, id)

@@ -4,6 +4,7 @@ package backoff
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -51,4 +52,14 @@ func RetryAfter(h string) time.Duration {
 		return 0
 	}
 	return time.Second
+}
+
+// SleepRetryAfter waits what a 429's Retry-After header asks for, unless
+// that is longer than limit (then it says so at once), or until ctx ends.
+func SleepRetryAfter(ctx context.Context, header string, limit time.Duration) error {
+	d := RetryAfter(header)
+	if d > limit {
+		return fmt.Errorf("asked to retry after %s, longer than the %s it waits", d, limit)
+	}
+	return Sleep(ctx, d)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,5 +43,14 @@ func TestRetryAfterReadsSecondsAndDates(t *testing.T) {
 	}
 	if got := RetryAfter(time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)); got <= 58*time.Second || got > time.Minute {
 		t.Errorf("RetryAfter(a date a minute ahead) = %v", got)
+	}
+}
+
+func TestSleepRetryAfterRefusesWaitsAboveTheLimit(t *testing.T) {
+	if err := SleepRetryAfter(context.Background(), "120", time.Minute); err == nil || !strings.Contains(err.Error(), "2m0s") {
+		t.Errorf("SleepRetryAfter(120 s, limit 1 min) = %v, want an error naming the 2m0s asked for", err)
+	}
+	if err := SleepRetryAfter(context.Background(), "0", time.Minute); err != nil {
+		t.Errorf("SleepRetryAfter(0) = %v", err)
 	}
 }
