@@ -35,7 +35,6 @@ func accountStatus(m mqtt.Message, topic, account, status string) bool {
 }
 
 func TestRejectedCredentialsStopOneAccountUntilANewLogin(t *testing.T) {
-	log := testLogger(t)
 	store, err := tokenstore.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -44,17 +43,10 @@ func TestRejectedCredentialsStopOneAccountUntilANewLogin(t *testing.T) {
 	var servers []*winktest.Server
 	var clients []*wink.Client
 	for _, name := range []string{"upstairs", "downstairs"} {
-		srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
-		t.Cleanup(srv.Close)
-		srv.Furnish()
-		_, refresh := srv.IssueTokens()
-		c, err := wink.New(wink.Config{Account: name, ClientID: "winktest-client", ClientSecret: "winktest-secret",
-			RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin, Tokens: store,
-			SubscribeTimeout: 5 * time.Second, ResyncInterval: 300 * time.Millisecond,
-			PollInterval: 200 * time.Millisecond, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
+		srv := furnishedWink(t)
+		c := newWinkClient(t, srv, name, func(c *wink.Config) {
+			c.Tokens, c.ResyncInterval, c.PollInterval = store, 300*time.Millisecond, 200*time.Millisecond
+		})
 		servers, clients = append(servers, srv), append(clients, c)
 	}
 	h.start(t, clients[0], clients[1])
@@ -93,17 +85,10 @@ func TestRejectedCredentialsStopOneAccountUntilANewLogin(t *testing.T) {
 }
 
 func TestCloudOutageMarksTheAccountInErrorAndRecovers(t *testing.T) {
-	log := testLogger(t)
-	srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
-	t.Cleanup(srv.Close)
-	srv.Furnish()
-	_, refresh := srv.IssueTokens()
-	c, err := wink.New(wink.Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret",
-		RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin, SubscribeTimeout: 5 * time.Second,
-		ResyncInterval: 200 * time.Millisecond, PollInterval: 200 * time.Millisecond, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := furnishedWink(t)
+	c := newWinkClient(t, srv, "wink", func(c *wink.Config) {
+		c.ResyncInterval, c.PollInterval = 200*time.Millisecond, 200*time.Millisecond
+	})
 	h := newBaseHarness(t)
 	h.start(t, c)
 	h.state(t, "wink/porch_light", nil)

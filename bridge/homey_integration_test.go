@@ -2,12 +2,9 @@ package bridge_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 )
@@ -17,23 +14,9 @@ import (
 // given.
 func newHomeyHarness(tb testing.TB, scopes ...string) (*harness, *homeytest.Server) {
 	tb.Helper()
-	log := testLogger(tb)
-	srv := homeytest.NewServer(homeytest.Options{PingInterval: 200 * time.Millisecond, PingTimeout: time.Second, Logger: log})
-	tb.Cleanup(srv.Close)
-	srv.Furnish()
+	srv := furnishedHomey(tb)
 	h := newBaseHarness(tb)
-	cfg := homey.Config{Account: "homey", PollInterval: 100 * time.Millisecond, Logger: log}
-	if len(scopes) > 0 {
-		cfg.Address, cfg.APIKey = srv.HomeyURL, srv.NewAPIKey(scopes...)
-	} else {
-		_, refresh := srv.IssueTokens()
-		cfg.ClientID, cfg.ClientSecret, cfg.RefreshToken, cfg.CloudURL = "homeytest-client", "homeytest-secret", refresh, srv.CloudURL
-	}
-	p, err := homey.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h.start(tb, p)
+	h.start(tb, newHomeyClient(tb, srv, "homey", scopes...))
 	h.state(tb, "homey/bedroom_fan", nil)
 	return h, srv
 }
@@ -87,49 +70,6 @@ func TestHomeyDevicesGetDiscovery(t *testing.T) {
 	}
 }
 
-func TestHomeySetBecomesCapabilityPUTsInOrder(t *testing.T) {
-	h, srv := newHomeyHarness(t)
-	h.publish(t, "homey/ceiling_light/set", `{"state":"ON","brightness":128}`)
-	on := waitRequest(t, srv, capabilityPUT(homeytest.DeviceLight, "onoff"))
-	dim := waitRequest(t, srv, capabilityPUT(homeytest.DeviceLight, "dim"))
-	if !on.At.Before(dim.At) && !on.At.Equal(dim.At) {
-		t.Errorf("dim (%v) was sent before onoff (%v)", dim.At, on.At)
-	}
-	var body struct {
-		Value         any    `json:"value"`
-		TransactionID string `json:"transactionId"`
-	}
-	if err := json.Unmarshal(dim.Body, &body); err != nil || body.TransactionID == "" {
-		t.Errorf("dim body %s: %v", dim.Body, err)
-	}
-	if v, _ := body.Value.(float64); v < 0.50 || v > 0.51 {
-		t.Errorf("dim value = %v, want 128/255", body.Value)
-	}
-	h.state(t, "homey/ceiling_light", func(s map[string]any) bool { return s["state"] == "ON" && s["brightness"] == 128.0 })
-}
-
-func TestHomeyChangeArrivesThroughRealtime(t *testing.T) {
-	h, srv := newHomeyHarness(t)
-	if err := srv.SetCapability(homeytest.DeviceMotion, "alarm_motion", true); err != nil {
-		t.Fatal(err)
-	}
-	h.state(t, "homey/hallway_motion", func(s map[string]any) bool { return s["motion"] == true })
-}
-
-func TestHomeySessionExpiryLosesNoCommand(t *testing.T) {
-	h, srv := newHomeyHarness(t)
-	logins := srv.CountRequests(homeytest.HostHomey, "POST", "/api/manager/users/login")
-	srv.ExpireSessions()
-	h.publish(t, "homey/coffee_machine/set", "OFF")
-	waitRequest(t, srv, func(r homeytest.Request) bool {
-		return capabilityPUT(homeytest.DeviceSocket, "onoff")(r) && strings.Contains(string(r.Body), "false")
-	})
-	h.state(t, "homey/coffee_machine", func(s map[string]any) bool { return s["state"] == "OFF" })
-	if n := srv.CountRequests(homeytest.HostHomey, "POST", "/api/manager/users/login") - logins; n != 1 {
-		t.Errorf("%d new logins, want exactly one renewal", n)
-	}
-}
-
 func TestHomeyLocalAPIKey(t *testing.T) {
 	h, srv := newHomeyHarness(t, "homey")
 	h.publish(t, "homey/bedroom_blinds/set/position", "25")
@@ -166,26 +106,4 @@ func TestHomeySocketLossFallsBackToPollingAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.state(t, "homey/front_door", func(s map[string]any) bool { return s["contact"] == true })
-}
-
-func TestHomeyBadCommandsAreRejectedWithoutPUT(t *testing.T) {
-	h, srv := newHomeyHarness(t)
-	for _, c := range []struct{ topic, payload, text string }{
-		{"homey/ceiling_light/set", `{"brightness":"bright"}`, "expected a number"},
-		{"homey/thermostat/set/target_temp", `99`, "out of range"},
-		{"homey/hallway_motion/set/motion", `true`, "read-only"},
-	} {
-		h.publish(t, c.topic, c.payload)
-		m := h.events.Wait(t, wait, func(m mqtt.Message) bool {
-			return strings.Contains(string(m.Payload), `"topic":"`+h.topics.Base+"/"+c.topic+`"`)
-		})
-		if !strings.Contains(string(m.Payload), c.text) {
-			t.Errorf("%s %s: %s, want %q", c.topic, c.payload, m.Payload, c.text)
-		}
-	}
-	h.publish(t, "homey/coffee_machine/set", "OFF")
-	waitRequest(t, srv, capabilityPUT(homeytest.DeviceSocket, "onoff"))
-	if n := srv.CountRequests(homeytest.HostHomey, "PUT", "/"); n != 1 {
-		t.Errorf("%d PUTs reached the Homey, want only the good command's", n)
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/bridge"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
@@ -29,6 +27,7 @@ type harness struct {
 	topics bridge.Topics
 	rec    *mqtttest.Recorder
 	events *mqtttest.Recorder
+	disc   *mqtttest.Recorder // everything under the discovery prefix
 	bridge *bridge.Bridge
 	client *mqtt.Client
 	// configure, when set by the before hook, adjusts the bridge options.
@@ -47,23 +46,13 @@ func testLogger(tb testing.TB) *slog.Logger {
 // after the broker and topics are known but before the bridge starts.
 func newHarness(tb testing.TB, before func(h *harness)) *harness {
 	tb.Helper()
-	log := testLogger(tb)
-	srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: log})
-	tb.Cleanup(srv.Close)
-	srv.Furnish()
+	srv := furnishedWink(tb)
 	h := newBaseHarness(tb)
 	h.srv = srv
 	if before != nil {
 		before(h)
 	}
-	_, refresh := srv.IssueTokens()
-	p, err := wink.New(wink.Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret",
-		RefreshToken: refresh, APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin,
-		SubscribeTimeout: 5 * time.Second, Logger: log})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h.start(tb, p)
+	h.start(tb, newWinkClient(tb, srv, "wink", nil))
 	h.state(tb, "wink/alarm_siren", nil)
 	return h
 }
@@ -74,7 +63,7 @@ func newBaseHarness(tb testing.TB) *harness {
 	h := &harness{url: mqtttest.BrokerURL(tb), topics: bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}}
 	h.rec = mqtttest.NewRecorder(tb, h.url, base+"/#")
 	h.events = mqtttest.NewRecorder(tb, h.url, h.topics.BridgeEvent())
-	mqtttest.NewClearingRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
+	h.disc = mqtttest.NewClearingRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
 	return h
 }
 
@@ -260,60 +249,6 @@ func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
 	}
 }
 
-func TestSetOnLightChangesCloudAndStateComesBackRetained(t *testing.T) {
-	h := newHarness(t, nil)
-	h.state(t, "wink/bedroom_lamp", func(s map[string]any) bool { return s["state"] == "OFF" })
-	h.publish(t, "wink/bedroom_lamp/set", `{"state":"ON","brightness":128}`)
-
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	req, err := h.srv.WaitRequest(ctx, func(r winktest.Request) bool {
-		return r.Method == "PUT" && strings.HasPrefix(r.Path, "/light_bulbs/2194253")
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body struct {
-		DesiredState map[string]any `json:"desired_state"`
-	}
-	if err := json.Unmarshal(req.Body, &body); err != nil {
-		t.Fatalf("PUT body %s: %v", req.Body, err)
-	}
-	if body.DesiredState["powered"] != true || math.Abs(body.DesiredState["brightness"].(float64)-128.0/255) > 1e-9 {
-		t.Errorf("desired_state = %v, want powered true and brightness 128/255", body.DesiredState)
-	}
-	h.state(t, "wink/bedroom_lamp", func(s map[string]any) bool { return s["state"] == "ON" && s["brightness"] == 128.0 })
-	dev, _ := h.srv.Device("light_bulb", "2194253")
-	if lr := dev["last_reading"].(map[string]any); lr["powered"] != true {
-		t.Errorf("emulator last_reading = %v, want powered", lr)
-	}
-	// A new subscriber gets the state as a retained message.
-	fresh := mqtttest.NewRecorder(t, h.url, h.topics.Base+"/wink/bedroom_lamp")
-	m := fresh.Wait(t, wait, nil)
-	if !m.Retained || !strings.Contains(string(m.Payload), `"state":"ON"`) {
-		t.Errorf("retained state = %s (retained %v)", m.Payload, m.Retained)
-	}
-}
-
-func TestChangeInWinkAppArrivesThroughPubNub(t *testing.T) {
-	h := newHarness(t, nil)
-	if err := h.srv.Update("sensor_pod", "198190", map[string]any{"motion": true, "temperature": 23.5}); err != nil {
-		t.Fatal(err)
-	}
-	s := h.state(t, "wink/hallway_motion", func(s map[string]any) bool { return s["motion"] == true })
-	if s["temperature"] != 23.5 {
-		t.Errorf("temperature = %v, want 23.5", s["temperature"])
-	}
-	if err := h.srv.Update("sensor_pod", "198184", map[string]any{"opened": true}); err != nil {
-		t.Fatal(err)
-	}
-	h.state(t, "wink/back_door", func(s map[string]any) bool { return s["contact"] == false })
-	if err := h.srv.Update("lock", "109898", map[string]any{"connection": false}); err != nil {
-		t.Fatal(err)
-	}
-	h.rec.WaitTopic(t, wait, h.topics.Base+"/wink/front_door/availability", []byte(`{"state":"offline"}`))
-}
-
 func TestPushesResumeAfterLongPollFails(t *testing.T) {
 	h := newHarness(t, nil)
 	h.srv.FailNextPolls(1, 500)
@@ -325,55 +260,4 @@ func TestPushesResumeAfterLongPollFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.state(t, "wink/hallway_motion", func(s map[string]any) bool { return s["motion"] == false })
-}
-
-func TestBadCommandsAreRejectedWithoutCloudCalls(t *testing.T) {
-	h := newHarness(t, func(h *harness) {
-		// A retained command left on the broker from long ago.
-		mqtttest.Publish(t, h.url, h.topics.Base+"/wink/porch_light/set", []byte("ON"), true)
-		t.Cleanup(func() { mqtttest.Publish(t, h.url, h.topics.Base+"/wink/porch_light/set", nil, true) })
-	})
-	huge := strings.Repeat("x", 1<<20)
-	cases := []struct {
-		topic, payload, field, text string
-	}{
-		{"wink/bedroom_lamp/set", `{"brightness":"bright"}`, "brightness", "expected a number"},
-		{"wink/bedroom_lamp/set", `{"brightness":300}`, "brightness", "out of range 0 to 255"},
-		{"wink/front_door/set/battery", `10`, "battery", "read-only"},
-		{"wink/no_such_device/set", `ON`, "", "unknown device"},
-		{"wink/bedroom_lamp/set", `{"state":"ON",`, "", "not valid JSON"},
-		{"wink/bedroom_lamp/set", huge, "", "too large"},
-	}
-	for _, c := range cases {
-		h.publish(t, c.topic, c.payload)
-		m := h.events.Wait(t, wait, func(m mqtt.Message) bool {
-			var ev struct{ Data map[string]any }
-			if json.Unmarshal(m.Payload, &ev) != nil || ev.Data["topic"] != h.topics.Base+"/"+c.topic {
-				return false
-			}
-			echoed, _ := ev.Data["payload"].(string)
-			return strings.HasPrefix(c.payload, strings.TrimSuffix(echoed, "…"))
-		})
-		var ev struct {
-			Type string         `json:"type"`
-			Data map[string]any `json:"data"`
-		}
-		if err := json.Unmarshal(m.Payload, &ev); err != nil {
-			t.Fatal(err)
-		}
-		if ev.Type != "command_rejected" || !strings.Contains(fmt.Sprint(ev.Data["error"]), c.text) ||
-			(c.field != "" && ev.Data["field"] != c.field) {
-			t.Errorf("%s %.30q: event %s, want field %q and %q", c.topic, c.payload, m.Payload, c.field, c.text)
-		}
-	}
-	// A good command after the bad ones is the only PUT the cloud sees.
-	h.publish(t, "wink/porch_light/set", "ON")
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if _, err := h.srv.WaitRequest(ctx, func(r winktest.Request) bool { return r.Method == "PUT" }); err != nil {
-		t.Fatal(err)
-	}
-	if n := h.srv.CountRequests("PUT", "/"); n != 1 {
-		t.Errorf("%d PUTs reached the cloud, want only the good command's", n)
-	}
 }

@@ -415,10 +415,15 @@ func scopeFor(method, path string) (scope, op string) {
 }
 
 // retry limits.
-const maxServerRetries = 2
+const (
+	maxServerRetries   = 2
+	maxThrottleRetries = 2
+	maxRetryAfter      = 2 * time.Minute
+)
 
 // call performs one Homey API call with the session (or API key), renewing
-// the session once on a 401 in cloud mode and retrying GETs on 5xx.
+// the session once on a 401 in cloud mode, waiting out a 429's Retry-After
+// and retrying GETs on 5xx.
 func (c *Client) call(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var payload []byte
 	if body != nil {
@@ -428,13 +433,13 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 		}
 	}
 	renewed := false
-	failed := 0
+	failed, throttled := 0, 0
 	for {
 		t, err := c.target(ctx)
 		if err != nil {
 			return nil, err
 		}
-		status, b, err := c.send(ctx, method, t.base+path, payload, t, true)
+		status, header, b, err := c.exchange(ctx, method, t.base+path, payload, t, true)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -472,6 +477,13 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			}
 		case status == http.StatusNotFound:
 			return nil, fmt.Errorf("%w: %w", herr, cloud.ErrNotFound)
+		case status == http.StatusTooManyRequests && throttled < maxThrottleRetries:
+			throttled++
+			c.log.Info("throttled by the Homey", "path", path, "retry_after", header.Get("Retry-After"))
+			if err := backoff.SleepRetryAfter(ctx, header.Get("Retry-After"), maxRetryAfter); err != nil {
+				return nil, fmt.Errorf("%w: %w", herr, err)
+			}
+			continue
 		case status >= 500 && method == http.MethodGet && failed < maxServerRetries:
 			failed++
 			if err := backoff.Sleep(ctx, backoff.Delay(failed)); err != nil {
@@ -485,13 +497,19 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 
 // send makes one request to a Homey. auth false leaves out the bearer.
 func (c *Client) send(ctx context.Context, method, rawURL string, payload []byte, t target, auth bool) (int, []byte, error) {
+	status, _, b, err := c.exchange(ctx, method, rawURL, payload, t, auth)
+	return status, b, err
+}
+
+// exchange is send that also returns the answer's header.
+func (c *Client) exchange(ctx context.Context, method, rawURL string, payload []byte, t target, auth bool) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if auth {
 		req.Header.Set("Authorization", "Bearer "+t.token)
@@ -505,14 +523,14 @@ func (c *Client) send(ctx context.Context, method, rawURL string, payload []byte
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, redact(err)
+		return 0, nil, nil, redact(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return 0, nil, fmt.Errorf("read answer: %w", err)
+		return 0, nil, nil, fmt.Errorf("read answer: %w", err)
 	}
-	return resp.StatusCode, b, nil
+	return resp.StatusCode, resp.Header, b, nil
 }
 
 // redact drops the URL (which may carry a query) from a transport error.

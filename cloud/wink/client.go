@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -452,13 +451,9 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 			return nil, fmt.Errorf("%w: %w; log in again with: cloud2mqtt auth login %s", herr, cloud.ErrAuth, c.cfg.Account)
 		case resp.StatusCode == http.StatusTooManyRequests && throttled < maxThrottleRetries:
 			throttled++
-			wait := retryAfter(resp.Header.Get("Retry-After"))
-			if wait > maxRetryAfter {
-				return nil, fmt.Errorf("%w (retry after %s)", herr, wait)
-			}
-			c.log.Info("throttled by Wink", "path", path, "retry_after", wait)
-			if err := backoff.Sleep(ctx, wait); err != nil {
-				return nil, err
+			c.log.Info("throttled by Wink", "path", path, "retry_after", resp.Header.Get("Retry-After"))
+			if err := backoff.SleepRetryAfter(ctx, resp.Header.Get("Retry-After"), maxRetryAfter); err != nil {
+				return nil, fmt.Errorf("%w: %w", herr, err)
 			}
 			continue
 		case resp.StatusCode >= 500 && method == http.MethodGet && failed < maxServerRetries:
@@ -509,22 +504,4 @@ func redact(err error) error {
 func notSent(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "connection refused") || strings.Contains(s, "no such host") || strings.Contains(s, "dial tcp")
-}
-
-// retryAfter parses a Retry-After header in seconds (or an HTTP date).
-func retryAfter(h string) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return time.Second
-	}
-	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-		return 0
-	}
-	return time.Second
 }

@@ -169,7 +169,7 @@ func (s *Server) homeyHandler() http.Handler {
 			s.hub.serve(w, r)
 			return
 		}
-		if !s.delay(r) {
+		if !s.delay(r) || s.throttled(w) {
 			return
 		}
 		s.mu.Lock()

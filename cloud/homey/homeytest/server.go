@@ -151,6 +151,7 @@ type Server struct {
 	failStatus int
 	cloudFailN int
 	cloudFail  int
+	faults     faults // see faults.go
 }
 
 // NewServer starts the athom cloud and the Homey on 127.0.0.1 with random

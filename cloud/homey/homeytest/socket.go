@@ -31,6 +31,7 @@ type hub struct {
 	mu     sync.Mutex
 	conns  map[*sockConn]struct{}
 	refuse bool
+	drop   int // events still to lose (Server.DropEvents)
 }
 
 // sockConn is one Engine.IO connection. Its state fields are guarded by
@@ -87,6 +88,11 @@ func (h *hub) emit(uri, event string, data any) {
 	frame := "42" + apiNamespace + "," + string(b)
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.drop > 0 {
+		h.drop--
+		h.s.log.Debug("homeytest: dropped event", "uri", uri, "event", event)
+		return
+	}
 	for c := range h.conns {
 		if c.api && c.subs[uri] {
 			h.sendLocked(c, frame)

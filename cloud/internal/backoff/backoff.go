@@ -4,7 +4,11 @@ package backoff
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,4 +33,33 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// RetryAfter is the wait a Retry-After header asks for: whole seconds or
+// an HTTP date; one second when it is missing or unreadable.
+func RetryAfter(h string) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return time.Second
+	}
+	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+		return 0
+	}
+	return time.Second
+}
+
+// SleepRetryAfter waits what a 429's Retry-After header asks for, unless
+// that is longer than limit (then it says so at once), or until ctx ends.
+func SleepRetryAfter(ctx context.Context, header string, limit time.Duration) error {
+	d := RetryAfter(header)
+	if d > limit {
+		return fmt.Errorf("asked to retry after %s, longer than the %s it waits", d, limit)
+	}
+	return Sleep(ctx, d)
 }
