@@ -2,21 +2,24 @@ package cloudtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
+	"slices"
+	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 )
 
-// MemoryCloud is the smallest cloud there is: lamps kept in memory. It
-// shows what a new cloud needs (settings, a provider, one registration)
-// and is registered by tests as "memory".
+// MemoryCloud is the smallest cloud there is, kept in memory: what a new
+// cloud needs (settings, a provider, one registration), built on the
+// pieces every cloud shares. Tests register it as "memory".
 const MemoryCloud = "memory"
 
-// MemorySettings are a memory account's keys: how many lamps it has.
+// MemorySettings are a memory account's keys.
 type MemorySettings struct {
-	Lamps int `mapstructure:"lamps"`
+	Lamps int `mapstructure:"lamps"` // how many lamps the home has
 }
 
 // Validate implements cloud.Settings.
@@ -27,36 +30,32 @@ func (s *MemorySettings) Validate(p, _ string) error {
 	return nil
 }
 
-// RegisterMemory adds the memory cloud to r.
+// RegisterMemory adds the memory cloud to r; each account gets a home of
+// its own.
 func RegisterMemory(r *cloud.Registry) {
 	r.Register(cloud.Registration{
 		Name:     MemoryCloud,
 		Settings: func() cloud.Settings { return &MemorySettings{Lamps: 1} },
 		New: func(s cloud.Settings, env cloud.Env) (cloud.Provider, error) {
-			return NewMemory(env.Account, s.(*MemorySettings).Lamps), nil
+			home := NewMemoryHome(s.(*MemorySettings).Lamps)
+			return NewMemory(env.Account, home, home.IssueToken(), env.Tokens), nil
 		},
 	})
 }
 
 // Memory is a memory account's provider.
 type Memory struct {
-	account string
-	mu      sync.Mutex
-	devices map[string]cloud.Device
-	changed chan cloud.Device
+	account, configured string
+	home                *MemoryHome
+	tokens              *tokenstore.Store
+	// Resync is how often Watch re-reads everything; default 100ms.
+	Resync time.Duration
 }
 
-// NewMemory returns an account with lamps lamps, all off.
-func NewMemory(account string, lamps int) *Memory {
-	m := &Memory{account: account, devices: map[string]cloud.Device{}, changed: make(chan cloud.Device, 64)}
-	for i := range lamps {
-		id := fmt.Sprintf("lamp-%d", i+1)
-		m.devices[id] = cloud.Device{ID: id, Name: fmt.Sprintf("Lamp %d", i+1), Class: cloud.ClassLight, Type: "lamp", Available: true,
-			Fields: []cloud.Field{{Name: cloud.FieldOn, Kind: cloud.KindBool, Writable: true},
-				{Name: cloud.FieldBrightness, Kind: cloud.KindNumber, Writable: true, Min: cloud.Range(0), Max: cloud.Range(1)}},
-			State: map[string]any{cloud.FieldOn: false, cloud.FieldBrightness: 0.0}}
-	}
-	return m
+// NewMemory returns the provider of account at home, with token unless the
+// store holds a newer one.
+func NewMemory(account string, home *MemoryHome, token string, tokens *tokenstore.Store) *Memory {
+	return &Memory{account: account, configured: token, home: home, tokens: tokens, Resync: 100 * time.Millisecond}
 }
 
 // Account implements cloud.Provider.
@@ -65,64 +64,129 @@ func (m *Memory) Account() string { return m.account }
 // Cloud implements cloud.Provider.
 func (m *Memory) Cloud() string { return MemoryCloud }
 
+// call runs do at the home, waiting out a 429's Retry-After and retrying
+// a 5xx, twice at most.
+func (m *Memory) call(ctx context.Context, do func() error) error {
+	for try := 1; ; try++ {
+		token := m.configured
+		if t := m.tokens.Usable(m.account, nil); t != nil {
+			token = t.AccessToken
+		}
+		err := m.home.serve(m.account, token, do)
+		if err == nil || cloud.Permanent(err) || try > 2 {
+			return err
+		}
+		wait := cloud.RetryAfter(err)
+		if wait == 0 {
+			wait = backoff.Delay(try)
+		}
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
 // Devices implements cloud.Provider.
-func (m *Memory) Devices(context.Context) ([]cloud.Device, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]cloud.Device, 0, len(m.devices))
-	for _, d := range m.devices {
-		out = append(out, d.Clone())
+func (m *Memory) Devices(ctx context.Context) ([]cloud.Device, error) {
+	var out []cloud.Device
+	err := m.call(ctx, func() error {
+		out = nil
+		for _, id := range m.home.order {
+			if d, ok := m.home.devices[id]; ok {
+				out = append(out, d.Clone())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("memory: list devices: %w", err)
 	}
 	return out, nil
 }
 
 // Device implements cloud.Provider.
-func (m *Memory) Device(_ context.Context, id string) (cloud.Device, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.devices[id]
-	if !ok {
-		return cloud.Device{}, fmt.Errorf("memory: device %s: %w", id, cloud.ErrNotFound)
-	}
-	return d.Clone(), nil
-}
-
-// Watch implements cloud.Provider: the listing, then every change.
-func (m *Memory) Watch(ctx context.Context, report func(cloud.Event)) error {
-	devices, _ := m.Devices(ctx)
-	report(cloud.Event{Kind: cloud.EventPush, Push: cloud.PushLive})
-	report(cloud.Event{Kind: cloud.EventListing, Devices: devices})
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case d := <-m.changed:
-			report(cloud.Event{Kind: cloud.EventDevice, Device: d})
+func (m *Memory) Device(ctx context.Context, id string) (cloud.Device, error) {
+	var out cloud.Device
+	err := m.call(ctx, func() error {
+		d, ok := m.home.devices[id]
+		if !ok {
+			return cloud.ErrNotFound
 		}
+		out = d.Clone()
+		return nil
+	})
+	if err != nil {
+		return cloud.Device{}, fmt.Errorf("memory: device %s: %w", id, err)
 	}
+	return out, nil
 }
 
 // Set implements cloud.Provider.
-func (m *Memory) Set(_ context.Context, id string, c cloud.Change) (cloud.Device, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.devices[id]
-	if !ok {
-		return cloud.Device{}, fmt.Errorf("memory: set %s: %w", id, cloud.ErrNotFound)
+func (m *Memory) Set(ctx context.Context, id string, c cloud.Change) (cloud.Device, error) {
+	var out cloud.Device
+	err := m.call(ctx, func() error {
+		d, ok := m.home.devices[id]
+		if !ok {
+			return cloud.ErrNotFound
+		}
+		d = d.Clone()
+		for k, v := range c {
+			if f, ok := d.Field(k); !ok || !f.Writable {
+				return fmt.Errorf("%w: %s is not a writable field", cloud.ErrInvalid, k)
+			}
+			d.State[k] = v
+		}
+		m.home.devices[id] = d
+		m.home.pushLocked(d)
+		out = d.Clone()
+		return nil
+	})
+	if err != nil {
+		return cloud.Device{}, fmt.Errorf("memory: set %s: %w", id, err)
 	}
-	for k := range c {
-		if f, ok := d.Field(k); !ok || !f.Writable {
-			return cloud.Device{}, errors.New("memory: set " + id + ": " + k + " is not writable")
+	return out, nil
+}
+
+// Watch implements cloud.Provider: the listing, every push, and a re-read
+// every Resync that repairs a lost push.
+func (m *Memory) Watch(ctx context.Context, report func(cloud.Event)) error {
+	pushes := make(chan cloud.Device, 64)
+	m.home.mu.Lock()
+	m.home.watchers[pushes] = true
+	m.home.mu.Unlock()
+	defer func() {
+		m.home.mu.Lock()
+		delete(m.home.watchers, pushes)
+		m.home.mu.Unlock()
+	}()
+	health := &outage.Tracker{Cloud: "Memory", Report: report}
+	health.SetPush(cloud.PushLive)
+	var last []cloud.Device
+	resync := time.NewTicker(m.Resync)
+	defer resync.Stop()
+	for {
+		if ds, err := m.Devices(ctx); err != nil && ctx.Err() == nil {
+			health.Failed(err)
+		} else if err == nil {
+			health.OK()
+			if !slices.EqualFunc(ds, last, sameDevice) {
+				report(cloud.Event{Kind: cloud.EventListing, Devices: ds})
+				last = ds
+			}
+		}
+		for next := false; !next; {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case d := <-pushes:
+				report(cloud.Event{Kind: cloud.EventDevice, Device: d})
+			case <-resync.C:
+				next = true
+			}
 		}
 	}
-	d = d.Clone()
-	for k, v := range c {
-		d.State[k] = v
-	}
-	m.devices[id] = d
-	select {
-	case m.changed <- d.Clone():
-	default:
-	}
-	return d.Clone(), nil
+}
+
+func sameDevice(a, b cloud.Device) bool {
+	return a.ID == b.ID && a.Name == b.Name && fmt.Sprint(a.State) == fmt.Sprint(b.State)
 }

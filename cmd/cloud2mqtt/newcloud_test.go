@@ -41,7 +41,7 @@ func TestARegisteredCloudIsBridgedWithNoOtherChange(t *testing.T) {
 			return false
 		}
 		var devices []map[string]any
-		return json.Unmarshal(m.Payload, &devices) == nil && len(devices) == 2 &&
+		return json.Unmarshal(m.Payload, &devices) == nil && len(devices) == 3 &&
 			devices[0]["account"] == "attic" && devices[0]["topic"] == base+"/attic/lamp_1"
 	})
 	disc.Wait(t, wait, func(m mqtt.Message) bool {
