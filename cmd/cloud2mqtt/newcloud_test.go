@@ -41,8 +41,15 @@ func TestARegisteredCloudIsBridgedWithNoOtherChange(t *testing.T) {
 			return false
 		}
 		var devices []map[string]any
-		return json.Unmarshal(m.Payload, &devices) == nil && len(devices) == 3 &&
-			devices[0]["account"] == "attic" && devices[0]["topic"] == base+"/attic/lamp_1"
+		if json.Unmarshal(m.Payload, &devices) != nil || len(devices) != 3 {
+			return false
+		}
+		for _, d := range devices {
+			if d["account"] == "attic" && d["topic"] == base+"/attic/lamp_1" {
+				return true
+			}
+		}
+		return false
 	})
 	disc.Wait(t, wait, func(m mqtt.Message) bool {
 		return strings.HasPrefix(m.Topic, base+"-ha/device/") && strings.Contains(string(m.Payload), base+"/attic/lamp_2")
