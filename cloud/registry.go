@@ -44,7 +44,7 @@ type Registration struct {
 	// Emulate starts the cloud's emulator on loopback, furnished with a
 	// demo home, for `cloud2mqtt demo` and `cloud2mqtt emulate`. Nil when
 	// the cloud has none.
-	Emulate func(o EmulateOptions) (Emulator, error)
+	Emulate func(o EmulateOptions) (*Emulator, error)
 }
 
 // EmulateOptions configures an emulator started through a Registration.
@@ -55,16 +55,16 @@ type EmulateOptions struct {
 }
 
 // Emulator is a running cloud emulator.
-type Emulator interface {
-	// Accounts are configuration entries that point at the emulator, with
-	// fresh credentials.
-	Accounts() []EmulatedAccount
-	// Describe says in one or two lines where the emulator listens.
-	Describe() string
+type Emulator struct {
+	// Accounts returns configuration entries that point at the emulator,
+	// with fresh credentials.
+	Accounts func() []EmulatedAccount
+	// Describe says in a line where the emulator listens.
+	Describe string
 	// Animate changes sensors every interval until ctx ends.
-	Animate(ctx context.Context, every time.Duration)
+	Animate func(ctx context.Context, every time.Duration)
 	// Close stops the emulator.
-	Close()
+	Close func()
 }
 
 // EmulatedAccount is one accounts: entry for an emulator, as config.yaml

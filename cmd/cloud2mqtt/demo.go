@@ -80,7 +80,7 @@ const (
 
 // runningEmulators are the emulators of every registered cloud that has
 // one, by cloud name.
-type runningEmulators map[string]cloud.Emulator
+type runningEmulators map[string]*cloud.Emulator
 
 // startEmulators starts every registered cloud's emulator, furnished with
 // the demo home. On error the ones started are returned for Close.

@@ -42,7 +42,7 @@ func (r runningEmulators) snippet() (string, error) {
 	b.WriteString("# cloud2mqtt emulators (demo credentials, not real ones):\n")
 	accounts := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, n := range r.names() {
-		fmt.Fprintf(&b, "#   %s: %s\n", n, r[n].Describe())
+		fmt.Fprintf(&b, "#   %s: %s\n", n, r[n].Describe)
 		for _, ea := range r[n].Accounts() {
 			entry := &yaml.Node{Kind: yaml.MappingNode}
 			add := func(k string, v any) error {
