@@ -39,9 +39,9 @@ type Bridge struct {
 	accounts map[string]*account
 	order    []string // account names in configuration order
 
-	cmdMu   sync.Mutex
-	pending map[string]*pendingCommand
-	reads   chan struct{} // bounds concurrent /get re-reads
+	cmdMu  sync.Mutex
+	queues map[string]*deviceQueue // account NUL device id → its commands
+	reads  chan struct{}           // bounds concurrent /get re-reads
 
 	// Retained discovery configs found at start, cleared when stale.
 	staleMu      sync.Mutex
@@ -114,7 +114,7 @@ func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, erro
 		republish: make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		accounts:  map[string]*account{},
-		pending:   map[string]*pendingCommand{},
+		queues:    map[string]*deviceQueue{},
 		reads:     make(chan struct{}, maxConcurrentReads),
 	}
 	for _, p := range providers {

@@ -50,7 +50,7 @@ func (nopBroker) Unsubscribe(context.Context, string) error                   { 
 
 func TestRapidCommandsToOneDeviceAreMergedLatestWins(t *testing.T) {
 	p := &slowCloud{started: make(chan struct{}), release: make(chan struct{}), sent: make(chan struct{}, 10)}
-	b, err := New(nopBroker{}, []cloud.Provider{p}, Options{})
+	b, err := New(nopBroker{}, []cloud.Provider{p}, Options{MaxRate: -1, ConfirmAfter: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestRapidCommandsToOneDeviceAreMergedLatestWins(t *testing.T) {
 
 func TestMergedColourKeepsOnlyTheLatestColourKind(t *testing.T) {
 	p := &slowCloud{started: make(chan struct{}), release: make(chan struct{}), sent: make(chan struct{}, 10)}
-	b, err := New(nopBroker{}, []cloud.Provider{p}, Options{})
+	b, err := New(nopBroker{}, []cloud.Provider{p}, Options{MaxRate: -1, ConfirmAfter: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestMergedColourKeepsOnlyTheLatestColourKind(t *testing.T) {
 
 func TestAccountNamedBridgeIsRefused(t *testing.T) {
 	p := &namedCloud{slowCloud: slowCloud{}, name: "bridge"}
-	if _, err := New(nopBroker{}, []cloud.Provider{p}, Options{}); err == nil {
+	if _, err := New(nopBroker{}, []cloud.Provider{p}, Options{MaxRate: -1, ConfirmAfter: -1}); err == nil {
 		t.Error("an account named bridge was accepted")
 	}
 }

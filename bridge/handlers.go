@@ -10,13 +10,6 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 )
 
-// pendingCommand coalesces commands to one device: while a change is in
-// flight, later ones merge into the next (latest value wins per field).
-type pendingCommand struct {
-	next     cloud.Change
-	inflight bool
-}
-
 // lookup finds a device by account and topic slug, returning a copy of it
 // and its keys.
 func (b *Bridge) lookup(account, slug string) (*entry, cloud.Device, []stateKey, bool) {
@@ -89,82 +82,6 @@ func (b *Bridge) rejectCommand(ctx context.Context, m mqtt.Message, ct commandTo
 		data["field"] = field
 	}
 	b.publishEvent(ctx, "command_rejected", data)
-}
-
-// enqueue sends a change, merged with any not yet sent for the device.
-func (b *Bridge) enqueue(account, id string, change cloud.Change) {
-	key := account + "\x00" + id
-	b.cmdMu.Lock()
-	p, ok := b.pending[key]
-	if !ok {
-		p = &pendingCommand{}
-		b.pending[key] = p
-	}
-	if p.next == nil {
-		p.next = cloud.Change{}
-	}
-	// A colour temperature and a hue cannot both be the latest colour.
-	if _, ok := change[cloud.FieldColorTemp]; ok {
-		delete(p.next, cloud.FieldHue)
-		delete(p.next, cloud.FieldSaturation)
-	}
-	if _, ok := change[cloud.FieldHue]; ok {
-		delete(p.next, cloud.FieldColorTemp)
-	}
-	for k, v := range change {
-		p.next[k] = v
-	}
-	start := !p.inflight
-	p.inflight = true
-	b.cmdMu.Unlock()
-	if start {
-		go b.drain(account, id, key, p)
-	}
-}
-
-// drain sends a device's pending changes one at a time until none is left.
-func (b *Bridge) drain(account, id, key string, p *pendingCommand) {
-	for {
-		b.cmdMu.Lock()
-		change := p.next
-		p.next = nil
-		if len(change) == 0 {
-			p.inflight = false
-			delete(b.pending, key)
-			b.cmdMu.Unlock()
-			return
-		}
-		b.cmdMu.Unlock()
-		b.sendChange(account, id, change)
-	}
-}
-
-// sendChange calls the cloud and feeds the confirmed device back, or
-// reports the failure.
-func (b *Bridge) sendChange(account, id string, change cloud.Change) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.opts.CommandTimeout)
-	defer cancel()
-	b.mu.RLock()
-	p := b.accounts[account].provider
-	b.mu.RUnlock()
-	d, err := p.Set(ctx, id, change)
-	report, cancelReport := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelReport()
-	if err == nil && b.opts.device(account, id).Optimistic {
-		// Publish what was asked for; the cloud's confirmation follows.
-		b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice}, optimistic: change, id: id})
-		return
-	}
-	if err != nil {
-		b.log.Warn("command failed", "account", account, "device", id, "error", err)
-		b.publishEvent(report, "command_failed", map[string]any{"account": account, "id": id,
-			"change": change, "error": err.Error()})
-		if errors.Is(err, cloud.ErrAuth) {
-			b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventAuth, Err: err}})
-		}
-		return
-	}
-	b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice, Device: d}})
 }
 
 // sendEvent hands an event to the run loop; once the loop has stopped the

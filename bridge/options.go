@@ -41,7 +41,17 @@ type Options struct {
 	Logger         *slog.Logger   // nil: discard
 	LogLevel       *slog.LevelVar // changed by bridge/request/options; nil: not changeable
 	CommandTimeout time.Duration  // bound on one cloud call; default 30s
-	HABirthDelay   time.Duration  // wait after Home Assistant comes online before re-publishing; default 0
+	// CommandLifetime is how long an accepted command is retried before it
+	// is reported failed; default 30s.
+	CommandLifetime time.Duration
+	// MaxRate is how many cloud calls a second one device gets at most
+	// (queued commands merge meanwhile, the latest value winning);
+	// default 5, negative for no limit.
+	MaxRate float64
+	// ConfirmAfter is how long after a command the device is re-read when
+	// no push has shown its value; default 3s, negative never.
+	ConfirmAfter time.Duration
+	HABirthDelay time.Duration // wait after Home Assistant comes online before re-publishing; default 0
 	// CleanupDelay bounds the wait for the broker's retained discovery
 	// configs at start (those matching no device are cleared once every
 	// account has listed); default 5s.
@@ -63,6 +73,15 @@ func (o *Options) defaults() error {
 	}
 	if o.CommandTimeout <= 0 {
 		o.CommandTimeout = 30 * time.Second
+	}
+	if o.CommandLifetime <= 0 {
+		o.CommandLifetime = 30 * time.Second
+	}
+	if o.MaxRate == 0 {
+		o.MaxRate = 5
+	}
+	if o.ConfirmAfter == 0 {
+		o.ConfirmAfter = 3 * time.Second
 	}
 	if o.CleanupDelay <= 0 {
 		o.CleanupDelay = 5 * time.Second

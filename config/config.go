@@ -48,6 +48,12 @@ const (
 	// DefaultBirthDelay lets Home Assistant finish starting before
 	// discovery and state are sent again.
 	DefaultBirthDelay = "2s"
+	// DefaultCommandLifetime is how long a command is retried.
+	DefaultCommandLifetime = "30s"
+	// DefaultCommandMaxRate is the cloud calls a second per device.
+	DefaultCommandMaxRate = 5.0
+	// DefaultConfirmAfter is the wait for a push that shows a command.
+	DefaultConfirmAfter = "3s"
 )
 
 // redactedValue replaces secrets in Redacted and YAML.
@@ -64,9 +70,10 @@ type Config struct {
 	Output        string        `mapstructure:"output" yaml:"output"`
 	HomeAssistant HomeAssistant `mapstructure:"homeassistant" yaml:"homeassistant"`
 	// Devices holds per-device options.
-	Devices []Device `mapstructure:"devices" yaml:"devices"`
-	Web     Web      `mapstructure:"web" yaml:"web"`
-	Auth    Auth     `mapstructure:"auth" yaml:"auth"`
+	Devices  []Device `mapstructure:"devices" yaml:"devices"`
+	Web      Web      `mapstructure:"web" yaml:"web"`
+	Auth     Auth     `mapstructure:"auth" yaml:"auth"`
+	Commands Commands `mapstructure:"commands" yaml:"commands"`
 
 	clouds *cloud.Registry // the clouds accounts[].cloud may name
 }
@@ -99,6 +106,19 @@ type Web struct {
 	// PublicURL is the page's address as a browser reaches it, used for the
 	// login callback; default http://<listen>.
 	PublicURL string `mapstructure:"public_url" yaml:"public_url"`
+}
+
+// Commands configures how accepted commands reach the clouds.
+type Commands struct {
+	// Lifetime is how long a command that the cloud has not applied yet is
+	// retried before it is reported failed.
+	Lifetime time.Duration `mapstructure:"lifetime" yaml:"lifetime"`
+	// MaxRate is how many cloud calls a second one device gets at most;
+	// commands arriving faster merge, the latest value winning.
+	MaxRate float64 `mapstructure:"max_rate" yaml:"max_rate"`
+	// ConfirmAfter is how long after a command a device is re-read when no
+	// push has shown the new value; 0 never re-reads.
+	ConfirmAfter time.Duration `mapstructure:"confirm_after" yaml:"confirm_after"`
 }
 
 // Auth configures `cloud2mqtt auth login`.
@@ -170,6 +190,9 @@ func defaults() map[string]any {
 		"web.password":                  "",
 		"web.public_url":                "",
 		"auth.callback_listen":          DefaultCallbackListen,
+		"commands.lifetime":             DefaultCommandLifetime,
+		"commands.max_rate":             DefaultCommandMaxRate,
+		"commands.confirm_after":        DefaultConfirmAfter,
 		"auth.redirect_uri":             "",
 	}
 }

@@ -3,11 +3,14 @@ package config
 import (
 	"errors"
 	"fmt"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
 // Validate checks every value and returns all problems together, one per
@@ -43,6 +46,7 @@ func (c *Config) Validate() error {
 		add(errors.New("homeassistant.birth_delay: must not be negative: use e.g. 5s"))
 	}
 	add(c.Web.validate())
+	add(c.Commands.validate())
 	for i, d := range c.Devices {
 		p := fmt.Sprintf("devices[%d]", i)
 		if d.Account == "" || d.ID == "" {
@@ -163,6 +167,21 @@ func slugify(s string) string {
 		return "account1"
 	}
 	return out
+}
+
+// validate checks the command settings.
+func (c Commands) validate() error {
+	var errs []error
+	if c.Lifetime < time.Second {
+		errs = append(errs, fmt.Errorf("commands.lifetime: %s is too short: use at least 1s, e.g. %s", c.Lifetime, DefaultCommandLifetime))
+	}
+	if c.MaxRate <= 0 || math.IsInf(c.MaxRate, 0) || math.IsNaN(c.MaxRate) {
+		errs = append(errs, fmt.Errorf("commands.max_rate: %v: use a number of calls per second above 0, e.g. %v", c.MaxRate, DefaultCommandMaxRate))
+	}
+	if c.ConfirmAfter < 0 {
+		errs = append(errs, fmt.Errorf("commands.confirm_after: must not be negative: use e.g. %s, or 0 to never re-read", DefaultConfirmAfter))
+	}
+	return errors.Join(errs...)
 }
 
 // validate checks the status page settings.

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"golang.org/x/oauth2"
@@ -394,6 +394,10 @@ func (e *ScopeError) fix() string {
 	}
 	return "the athom session lacks it; the OAuth client or the user's role on this Homey does not allow it (ask the Homey's owner for a role that does)"
 }
+
+// HTTPStatus is the Homey's 403 (cloud.StatusError): sending the same
+// request again cannot succeed without a new key.
+func (e *ScopeError) HTTPStatus() int { return http.StatusForbidden }
 
 // Is makes a missing read scope count as cloud.ErrAuth: without it the
 // account cannot work at all.

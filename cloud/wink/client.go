@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 )

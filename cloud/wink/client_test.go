@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 	"golang.org/x/oauth2"

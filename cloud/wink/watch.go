@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 	pubnub "github.com/pubnub/go/v7"
 )

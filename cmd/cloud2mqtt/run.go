@@ -146,12 +146,24 @@ func bridgeOptions(cfg *config.Config, topics bridge.Topics, log *slog.Logger, l
 	}
 	return bridge.Options{
 		Topics: topics, Version: version, Logger: log.With("component", "bridge"), LogLevel: level,
-		Output:       bridge.OutputMode(cfg.Output),
-		Discovery:    bridge.DiscoveryMode(cfg.HomeAssistant.Discovery),
-		HABirthDelay: cfg.HomeAssistant.BirthDelay,
-		Devices:      devices,
-		Config:       configView(cfg, log),
+		Output:          bridge.OutputMode(cfg.Output),
+		Discovery:       bridge.DiscoveryMode(cfg.HomeAssistant.Discovery),
+		HABirthDelay:    cfg.HomeAssistant.BirthDelay,
+		CommandLifetime: cfg.Commands.Lifetime,
+		MaxRate:         cfg.Commands.MaxRate,
+		ConfirmAfter:    confirmAfter(cfg.Commands.ConfirmAfter),
+		Devices:         devices,
+		Config:          configView(cfg, log),
 	}
+}
+
+// confirmAfter is the bridge's ConfirmAfter for commands.confirm_after,
+// where 0 means never.
+func confirmAfter(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // configView is the configuration without secrets, keyed as in

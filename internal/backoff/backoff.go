@@ -1,5 +1,5 @@
-// Package backoff holds the jittered waits the cloud clients use between
-// retries.
+// Package backoff holds the jittered waits used between retries: the cloud
+// clients' calls and the bridge's commands.
 package backoff
 
 import (
