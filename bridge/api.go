@@ -42,7 +42,9 @@ func (b *Bridge) onRequest(m mqtt.Message) {
 		var req request
 		var err error
 		if p := strings.TrimSpace(string(m.Payload)); p != "" && p != "{}" {
-			if jerr := json.Unmarshal(m.Payload, &req); jerr != nil {
+			if dup, found := duplicateKey(m.Payload); found {
+				err = fmt.Errorf("the request has %q twice: send each key once", dup)
+			} else if jerr := json.Unmarshal(m.Payload, &req); jerr != nil {
 				err = fmt.Errorf("the request is not a JSON object (%s): send e.g. {\"transaction\":\"1\"}", jsonProblem(jerr))
 			}
 		}
@@ -79,7 +81,7 @@ func (b *Bridge) healthCheck(context.Context, request) (any, error) {
 	healthy := true
 	for _, n := range b.order {
 		a := b.accounts[n]
-		accounts[n] = map[string]any{"status": a.status, "push": a.push, "devices": len(a.devices)}
+		accounts[n] = map[string]any{"status": a.status, "push": shownPush(a), "devices": len(a.devices)}
 		if a.status != StatusConnected {
 			healthy = false
 		}
