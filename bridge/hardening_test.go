@@ -18,15 +18,15 @@ func TestLockObeysOnlyLockWords(t *testing.T) {
 	d := frontDoor()
 	keys := deviceKeys(&d)
 	ok := map[[2]string]cloud.Change{
-		{"", "LOCK"}:                     {"locked": true},
-		{"", "unlock"}:                   {"locked": false},
-		{"", `"LOCKED"`}:                 {"locked": true},
-		{"", `{"state":"UNLOCKED"}`}:     {"locked": false},
-		{"state", "UNLOCK"}:              {"locked": false},
-		{"", `{"locked":true}`}:          {"locked": true},
-		{"", `{"locked":false}`}:         {"locked": false},
-		{"locked", "false"}:              {"locked": false},
-		{"locked", "true"}:               {"locked": true},
+		{"", "LOCK"}:                      {"locked": true},
+		{"", "unlock"}:                    {"locked": false},
+		{"", `"LOCKED"`}:                  {"locked": true},
+		{"", `{"state":"UNLOCKED"}`}:      {"locked": false},
+		{"state", "UNLOCK"}:               {"locked": false},
+		{"", `{"locked":true}`}:           {"locked": true},
+		{"", `{"locked":false}`}:          {"locked": false},
+		{"locked", "false"}:               {"locked": false},
+		{"locked", "true"}:                {"locked": true},
 		{"", `{"state":"LOCK","x":null}`}: nil, // unknown field: rejected below
 	}
 	for in, want := range ok {
