@@ -39,13 +39,7 @@ func (b *Bridge) onRequest(m mqtt.Message) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*b.opts.CommandTimeout)
 		defer cancel()
-		var req request
-		var err error
-		if p := strings.TrimSpace(string(m.Payload)); p != "" && p != "{}" {
-			if jerr := json.Unmarshal(m.Payload, &req); jerr != nil {
-				err = fmt.Errorf("the request is not a JSON object (%s): send e.g. {\"transaction\":\"1\"}", jsonProblem(jerr))
-			}
-		}
+		req, err := parseRequest(m.Payload)
 		var data any
 		if err == nil {
 			h, ok := b.requestHandlers()[action]
@@ -72,6 +66,20 @@ func (b *Bridge) onRequest(m mqtt.Message) {
 	}()
 }
 
+// parseRequest reads a bridge request payload; empty means no options.
+func parseRequest(payload []byte) (request, error) {
+	var req request
+	if p := strings.TrimSpace(string(payload)); p != "" && p != "{}" {
+		if dup, found := duplicateKey(payload); found {
+			return request{}, fmt.Errorf("the request has %q twice: send each key once", dup)
+		}
+		if err := json.Unmarshal(payload, &req); err != nil {
+			return request{}, fmt.Errorf("the request is not a JSON object (%s): send e.g. {\"transaction\":\"1\"}", jsonProblem(err))
+		}
+	}
+	return req, nil
+}
+
 func (b *Bridge) healthCheck(context.Context, request) (any, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -79,7 +87,7 @@ func (b *Bridge) healthCheck(context.Context, request) (any, error) {
 	healthy := true
 	for _, n := range b.order {
 		a := b.accounts[n]
-		accounts[n] = map[string]any{"status": a.status, "push": a.push, "devices": len(a.devices)}
+		accounts[n] = map[string]any{"status": a.status, "push": shownPush(a), "devices": len(a.devices)}
 		if a.status != StatusConnected {
 			healthy = false
 		}

@@ -109,6 +109,9 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 	case field != "":
 		v := plainValue(trimmed)
 		if trimmed[0] == '{' {
+			if dup, found := duplicateKey(trimmed); found {
+				return nil, reject(field, "%s.%s appears twice in the payload: send each field once", field, dup)
+			}
 			var obj map[string]any
 			if err := json.Unmarshal(trimmed, &obj); err == nil {
 				v = obj
@@ -116,6 +119,9 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 		}
 		values[field] = v
 	case trimmed[0] == '{':
+		if dup, found := duplicateKey(trimmed); found {
+			return nil, reject(dup, "appears twice in the payload: send each field once")
+		}
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		if err := dec.Decode(&values); err != nil {
 			return nil, reject("", "payload is not valid JSON (%s): send an object such as {\"state\":\"ON\"} or a plain value such as ON", jsonProblem(err))
@@ -155,6 +161,14 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 				return nil, reject(name, "must be a positive number of kelvin")
 			}
 			name, v = "color_temp", 1e6/k
+		}
+		if name == cloud.FieldLocked && d.Class == cloud.ClassLock {
+			// The lock's boolean field by name: true locks, false unlocks.
+			b, isBool := v.(bool)
+			if !isBool {
+				return nil, reject(name, "expected true or false, got %s; or send {\"state\":\"LOCK\"} or UNLOCK", describe(v))
+			}
+			name, v = "state", map[bool]string{true: "LOCK", false: "UNLOCK"}[b]
 		}
 		key, ok := findKey(keys, name)
 		if !ok {

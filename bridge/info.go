@@ -8,7 +8,7 @@ import (
 // accountInfo describes an account. Call with b.mu held.
 func accountInfo(name string, a *account) AccountInfo {
 	return AccountInfo{Name: name, Cloud: a.provider.Cloud(), Status: a.status,
-		Push: string(a.push), Error: a.problem, Devices: len(a.devices)}
+		Push: shownPush(a), Error: a.problem, Devices: len(a.devices)}
 }
 
 // publishInfo publishes the retained bridge/info.
@@ -97,7 +97,7 @@ type AccountInfo struct {
 	Name    string `json:"name"`
 	Cloud   string `json:"cloud"`
 	Status  string `json:"status"`          // connecting, connected, auth_required, error
-	Push    string `json:"push"`            // live, polling
+	Push    string `json:"push"`            // live, polling, off (auth_required)
 	Error   string `json:"error,omitempty"` // why the account is not connected, in words
 	Devices int    `json:"devices"`
 	// TokenExpiry is when the account's token or session ends, when known

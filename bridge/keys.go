@@ -167,6 +167,7 @@ func lockKey(f cloud.Field) stateKey {
 			if err := checkWritable("state", f); err != nil {
 				return nil, err
 			}
+			// Only the words: a lock must not open on 0, OFF or false.
 			if s, ok := v.(string); ok {
 				switch strings.ToUpper(strings.TrimSpace(s)) {
 				case "LOCK", "LOCKED":
@@ -175,11 +176,7 @@ func lockKey(f cloud.Field) stateKey {
 					return cloud.Change{f.Name: false}, nil
 				}
 			}
-			b, err := asBool("state", v)
-			if err != nil {
-				return nil, reject("state", "expected LOCK or UNLOCK, got %s", describe(v))
-			}
-			return cloud.Change{f.Name: b}, nil
+			return nil, reject("state", "expected LOCK or UNLOCK, got %s (or {\"%s\": true/false})", describe(v), f.Name)
 		},
 	}
 }

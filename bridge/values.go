@@ -1,9 +1,11 @@
 package bridge
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -52,13 +54,13 @@ func describe(v any) string {
 }
 
 // asBool reads an on/off value: true/false, 1/0 and the words ON/OFF,
-// TRUE/FALSE, YES/NO in any case.
+// TRUE/FALSE, YES/NO in any case. -0 is no 0 here: it is rejected.
 func asBool(field string, v any) (bool, error) {
 	switch x := v.(type) {
 	case bool:
 		return x, nil
 	case float64:
-		if x == 0 || x == 1 {
+		if x == 1 || (x == 0 && !math.Signbit(x)) {
 			return x == 1, nil
 		}
 	case string:
@@ -72,21 +74,53 @@ func asBool(field string, v any) (bool, error) {
 	return false, reject(field, "expected ON or OFF (or true/false, 1/0), got %s", describe(v))
 }
 
-// asNumber reads a number given as a JSON number or a numeric string.
+// asNumber reads a number given as a JSON number or a numeric string
+// written as JSON writes numbers (no leading zeros, hex, "Inf" or "NaN").
+// -0 reads as 0; a subnormal number (closer to 0 than any normal float64)
+// is rejected, so no cloud receives a value it may read differently.
 func asNumber(field string, v any) (float64, error) {
 	switch x := v.(type) {
 	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return x, nil
-		}
+		return normalNumber(field, x)
 	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		if err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			return f, nil
+		t := strings.TrimSpace(x)
+		if !numberLiteral.MatchString(t) {
+			if leadingZero.MatchString(t) {
+				return 0, reject(field, "%s has a leading zero: write the number without it", describe(v))
+			}
+			break
+		}
+		f, err := strconv.ParseFloat(t, 64)
+		if err == nil {
+			return normalNumber(field, f)
 		}
 	}
 	return 0, reject(field, "expected a number, got %s", describe(v))
 }
+
+// numberLiteral is JSON's number grammar; leadingZero spots the common
+// mistake it excludes.
+var (
+	numberLiteral = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+	leadingZero   = regexp.MustCompile(`^-?0[0-9]`)
+)
+
+// normalNumber turns -0 into 0 and rejects NaN, infinities and subnormal
+// numbers.
+func normalNumber(field string, x float64) (float64, error) {
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		return 0, reject(field, "expected a finite number, got %s", trimFloat(x))
+	case x == 0:
+		return 0, nil // also for -0
+	case math.Abs(x) < smallestNormal:
+		return 0, reject(field, "%s is too close to zero to be sent: send 0 or a larger number", trimFloat(x))
+	}
+	return x, nil
+}
+
+// smallestNormal is the smallest positive normal float64.
+const smallestNormal = 0x1p-1022
 
 // inRange checks lo <= x <= hi, naming the field and the range.
 func inRange(field string, x, lo, hi float64) error {
@@ -116,4 +150,56 @@ func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 func round(f float64, decimals int) float64 {
 	p := math.Pow(10, float64(decimals))
 	return math.Round(f*p) / p
+}
+
+// duplicateKey returns a key that appears twice in one JSON object of
+// data, at any depth, as "key" or "parent.key". encoding/json would keep
+// the last one silently, while another reader may keep the first.
+func duplicateKey(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dup, found, _ := scanDuplicates(dec, "")
+	return dup, found
+}
+
+// scanDuplicates reads one JSON value from dec and reports the first
+// duplicate key in it. Syntax errors end the scan without a finding (the
+// decoder proper reports them).
+func scanDuplicates(dec *json.Decoder, path string) (string, bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return "", false, err
+			}
+			k, _ := kt.(string)
+			name := k
+			if path != "" {
+				name = path + "." + k
+			}
+			if seen[k] {
+				return name, true, nil
+			}
+			seen[k] = true
+			if dup, found, err := scanDuplicates(dec, name); found || err != nil {
+				return dup, found, err
+			}
+		}
+		_, err = dec.Token() // '}'
+		return "", false, err
+	case json.Delim('['):
+		for dec.More() {
+			if dup, found, err := scanDuplicates(dec, path); found || err != nil {
+				return dup, found, err
+			}
+		}
+		_, err = dec.Token() // ']'
+		return "", false, err
+	}
+	return "", false, nil
 }

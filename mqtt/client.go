@@ -18,7 +18,8 @@ import (
 var ErrTimeout = errors.New("timed out waiting for the broker")
 
 // ErrNotConnected is returned (wrapped) by Publish while the connection is
-// down; OnConnect is the place to publish again after a reconnect.
+// down, or when it is lost before the broker acknowledged; OnConnect is the
+// place to publish again after a reconnect.
 var ErrNotConnected = errors.New("not connected to the broker")
 
 // ErrClosed is returned (wrapped) by operations on a closed Client.
@@ -38,10 +39,18 @@ type Client struct {
 	opts Options
 	url  brokerURL
 	log  *slog.Logger
-	pc   paho.Client
+	// persistent asks the broker to keep the session (subscriptions and
+	// queued QoS 1 messages) while the client is away: set when the
+	// ClientID is fixed, since a random id can never resume its session.
+	persistent bool
+
+	life    context.Context // ends when the client is closed
+	endLife context.CancelFunc
 
 	mu         sync.Mutex
+	conn       *connection // the current (or last) connection
 	subs       map[string]*subscription
+	early      earlyQueue // messages of a resumed session that no subscription matched yet
 	closed     bool
 	connCancel context.CancelFunc // ends the ctx given to OnConnect
 
@@ -50,6 +59,7 @@ type Client struct {
 	readyOnce  sync.Once
 	done       chan struct{} // closed by Close
 	workerDone chan struct{} // closed when the connect worker exits
+	keeperDone chan struct{} // closed when the reconnect loop exits
 	closeOnce  sync.Once
 	closeErr   error
 	fullWarned atomic.Bool
@@ -72,88 +82,83 @@ func (s *subscription) close() { s.once.Do(func() { close(s.stop) }) }
 // connection is up and the birth message is published. ctx bounds this first
 // connection: if the attempt fails or ctx ends first, Connect returns an error
 // naming the broker URL (without password) and the cause. After that the
-// client reconnects by itself with backoff up to o.MaxReconnectInterval.
+// client reconnects by itself whenever the connection is lost, trying again
+// at most o.MaxReconnectInterval apart (see keepConnected).
 func Connect(ctx context.Context, o Options) (*Client, error) {
 	bu, err := parseBrokerURL(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: %w", err)
 	}
+	persistent := o.ClientID != ""
 	o = o.withDefaults()
 	if o.Username == "" {
 		o.Username, o.Password = bu.username, bu.password
 	}
+	life, endLife := context.WithCancel(context.Background())
 	c := &Client{
 		opts:       o,
 		url:        bu,
 		log:        o.Logger.With("broker", bu.u.String(), "client_id", o.ClientID),
+		persistent: persistent,
+		life:       life,
+		endLife:    endLife,
 		subs:       make(map[string]*subscription),
 		connEvents: make(chan struct{}, 1),
 		firstReady: make(chan struct{}),
 		done:       make(chan struct{}),
 		workerDone: make(chan struct{}),
+		keeperDone: make(chan struct{}),
 	}
-	c.pc = paho.NewClient(c.pahoOptions())
+	if persistent {
+		c.early.until = time.Now().Add(earlyWindow)
+	}
 	go c.connectWorker()
 
-	tok := c.pc.Connect()
-	select {
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			c.stop()
-			return nil, fmt.Errorf("mqtt: connect to %s: %w", bu.u, err)
-		}
-	case <-ctx.Done():
+	first, err := c.dial(ctx)
+	if err != nil {
 		c.stop()
-		go func() {
-			// The attempt is bounded by ConnectTimeout; tear down a late success.
-			<-tok.Done()
-			c.pc.Disconnect(0)
-		}()
-		return nil, fmt.Errorf("mqtt: connect to %s: %w", bu.u, context.Cause(ctx))
+		close(c.keeperDone)
+		return nil, fmt.Errorf("mqtt: connect to %s: %w", bu.u, err)
 	}
+	c.setConnection(first)
+	go c.keepConnected(first)
 	select {
 	case <-c.firstReady:
 		return c, nil
 	case <-ctx.Done():
 		c.stop()
-		c.pc.Disconnect(0)
+		first.pc.Disconnect(0)
 		return nil, fmt.Errorf("mqtt: connect to %s: %w", bu.u, context.Cause(ctx))
 	}
 }
 
-// pahoOptions translates the options for paho. paho's package-level loggers
-// are left alone; connection events are logged through notify.
-func (c *Client) pahoOptions() *paho.ClientOptions {
+// pahoOptions translates the options for paho, for one connection cn.
+// paho's own reconnecting is off (keepConnected does it), and every message
+// goes through the default handler to the subscription registry, so that a
+// session's queued messages delivered right after CONNACK find their
+// subscription. paho's package-level loggers are left alone; connection
+// events are logged through notify.
+func (c *Client) pahoOptions(cn *connection) *paho.ClientOptions {
 	o := c.opts
 	po := paho.NewClientOptions().
 		AddBroker(c.url.u.String()).
 		SetClientID(o.ClientID).
 		SetUsername(o.Username).
 		SetPassword(o.Password).
-		SetCleanSession(true).
+		SetCleanSession(!c.persistent).
 		SetStore(newNoResumeStore()).
 		SetOrderMatters(true).
-		SetAutoReconnect(true).
+		SetAutoReconnect(false).
 		SetConnectRetry(false).
-		SetMaxReconnectInterval(o.MaxReconnectInterval).
 		SetConnectTimeout(o.ConnectTimeout).
 		SetWriteTimeout(o.WriteTimeout).
 		SetKeepAlive(o.KeepAlive).
 		SetPingTimeout(min(o.KeepAlive, 10*time.Second)).
 		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
-			c.log.Debug("mqtt: message without a subscription", "topic", m.Topic())
-		}).
-		SetOnConnectHandler(func(paho.Client) {
-			select {
-			case c.connEvents <- struct{}{}:
-			default:
-			}
+			c.route(Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()})
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			c.log.Warn("mqtt: connection lost, reconnecting", "err", err)
-			if !c.pc.IsConnectionOpen() {
-				c.endConnection()
-			}
+			cn.markLost(err)
 		}).
 		SetConnectionNotificationHandler(c.notify)
 	if o.TLS != nil {
@@ -170,10 +175,6 @@ func (c *Client) notify(_ paho.Client, n paho.ConnectionNotification) {
 	switch n := n.(type) {
 	case paho.ConnectionNotificationConnected:
 		c.log.Info("mqtt: connected")
-	case paho.ConnectionNotificationConnecting:
-		if n.IsReconnect {
-			c.log.Debug("mqtt: reconnecting", "attempt", n.Attempt+1)
-		}
 	case paho.ConnectionNotificationFailed:
 		c.log.Debug("mqtt: connection attempt failed", "err", n.Reason)
 	}
@@ -215,7 +216,7 @@ func (c *Client) connectWorker() {
 			case <-ctx.Done():
 			}
 		}()
-		if !c.pc.IsConnectionOpen() {
+		if !c.current().open() {
 			cancel()
 		}
 		c.onConnected(ctx)
@@ -250,13 +251,14 @@ func (c *Client) resubscribe(ctx context.Context) {
 	for _, s := range c.subs {
 		subs = append(subs, s)
 	}
+	cn := c.conn
 	c.mu.Unlock()
 	toks := make([]paho.Token, len(subs))
 	for i, s := range subs {
-		toks[i] = c.pc.Subscribe(s.filter, s.qos, c.route(s))
+		toks[i] = cn.pc.Subscribe(s.filter, s.qos, nil)
 	}
 	for i, s := range subs {
-		if err := c.wait(ctx, toks[i]); err != nil {
+		if err := c.wait(ctx, cn, toks[i]); err != nil {
 			c.log.Warn("mqtt: renew subscription", "filter", s.filter, "err", err)
 			continue
 		}
@@ -266,28 +268,6 @@ func (c *Client) resubscribe(ctx context.Context) {
 	}
 	if len(subs) > 0 {
 		c.log.Debug("mqtt: subscriptions renewed", "count", len(subs))
-	}
-}
-
-// route returns the paho callback for s. It only enqueues: it blocks (and
-// so holds back the connection) only while the queue is full.
-func (c *Client) route(s *subscription) paho.MessageHandler {
-	return func(_ paho.Client, m paho.Message) {
-		msg := Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()}
-		select {
-		case s.queue <- msg:
-			return
-		default:
-		}
-		if c.fullWarned.CompareAndSwap(false, true) {
-			c.log.Warn("mqtt: message queue full, holding back the connection until handlers catch up",
-				"filter", s.filter, "queue_size", cap(s.queue))
-		}
-		select {
-		case s.queue <- msg:
-		case <-s.stop:
-		case <-c.done:
-		}
 	}
 }
 
@@ -317,8 +297,8 @@ func (c *Client) deliver(s *subscription, m Message) {
 // Publish sends payload to topic with QoS 1 and waits for the broker's
 // acknowledgement, bounded by ctx and Options.WriteTimeout. While the
 // connection is down it fails at once with ErrNotConnected; a publish cut off
-// by a connection loss ends with ErrTimeout and is not resent, so republish
-// what must survive (retained state) from Options.OnConnect.
+// by a connection loss ends with ErrNotConnected too and is not resent, so
+// republish what must survive (retained state) from Options.OnConnect.
 func (c *Client) Publish(ctx context.Context, topic string, payload []byte, retained bool) error {
 	if err := validTopic(topic); err != nil {
 		return fmt.Errorf("mqtt: publish: %w", err)
@@ -333,10 +313,11 @@ func (c *Client) publish(ctx context.Context, topic string, payload []byte, reta
 	if payload == nil {
 		payload = []byte{}
 	}
-	if !c.pc.IsConnectionOpen() {
+	cn := c.current()
+	if !cn.open() {
 		return ErrNotConnected
 	}
-	return c.wait(ctx, c.pc.Publish(topic, 1, retained, payload))
+	return c.wait(ctx, cn, cn.pc.Publish(topic, 1, retained, payload))
 }
 
 // Subscribe subscribes to filter with QoS 1 and calls h for every message.
@@ -377,14 +358,23 @@ func (c *Client) SubscribeQoS(ctx context.Context, filter string, qos byte, h fu
 	s := &subscription{filter: filter, qos: qos, queue: make(chan Message, c.opts.QueueSize), stop: make(chan struct{})}
 	s.handler.Store(&h)
 	c.subs[filter] = s
+	// Messages of a resumed session that arrived before this subscription
+	// was registered go first; the queue is new and holds them all.
+	for _, m := range c.early.take(filter, time.Now()) {
+		select {
+		case s.queue <- m:
+		default:
+		}
+	}
+	cn := c.conn
 	c.mu.Unlock()
 	go c.dispatch(s)
 
-	if !c.pc.IsConnectionOpen() {
+	if !cn.open() {
 		return nil
 	}
-	tok := c.pc.Subscribe(filter, qos, c.route(s))
-	err := c.wait(ctx, tok)
+	tok := cn.pc.Subscribe(filter, qos, nil)
+	err := c.wait(ctx, cn, tok)
 	if err == nil {
 		err = subackError(tok, filter)
 	}
@@ -423,17 +413,23 @@ func (c *Client) Unsubscribe(ctx context.Context, filter string) error {
 		return nil
 	}
 	s.close()
-	if !c.pc.IsConnectionOpen() {
+	cn := c.current()
+	if !cn.open() {
 		return nil
 	}
-	if err := c.wait(ctx, c.pc.Unsubscribe(filter)); err != nil {
+	err := c.wait(ctx, cn, cn.pc.Unsubscribe(filter))
+	// What arrived for the filter while it was being removed is not kept.
+	c.mu.Lock()
+	c.early.take(filter, time.Now())
+	c.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("mqtt: unsubscribe from %q: %w", filter, err)
 	}
 	return nil
 }
 
 // Connected reports whether the connection to the broker is up right now.
-func (c *Client) Connected() bool { return c.pc.IsConnectionOpen() }
+func (c *Client) Connected() bool { return c.current().open() }
 
 // Close publishes WillPayload retained on WillTopic, so a clean shutdown
 // reads as offline, and disconnects. ctx bounds the whole shutdown. Close is
@@ -446,12 +442,17 @@ func (c *Client) Close(ctx context.Context) error {
 		case <-ctx.Done():
 			c.log.Warn("mqtt: OnConnect still running at close")
 		}
-		if c.opts.WillTopic != "" && c.pc.IsConnectionOpen() {
+		select {
+		case <-c.keeperDone:
+		case <-ctx.Done():
+		}
+		cn := c.current()
+		if c.opts.WillTopic != "" && cn.open() {
 			if err := c.publish(ctx, c.opts.WillTopic, c.opts.WillPayload, true); err != nil {
 				c.closeErr = fmt.Errorf("mqtt: close: publish offline state to %q: %w", c.opts.WillTopic, err)
 			}
 		}
-		c.pc.Disconnect(250)
+		cn.pc.Disconnect(250)
 		c.log.Info("mqtt: disconnected")
 	})
 	return c.closeErr
@@ -469,20 +470,29 @@ func (c *Client) stop() {
 	c.subs = map[string]*subscription{}
 	c.mu.Unlock()
 	close(c.done)
+	c.endLife()
 	for _, s := range subs {
 		s.close()
 	}
 	c.endConnection()
 }
 
-// wait waits for tok, bounded by ctx and the write timeout. Waiting on
-// Done avoids the WaitTimeout pitfall of treating a timeout as success.
-func (c *Client) wait(ctx context.Context, tok paho.Token) error {
+// wait waits for tok of connection cn, bounded by ctx, the write timeout
+// and the life of cn. Waiting on Done avoids the WaitTimeout pitfall of
+// treating a timeout as success.
+func (c *Client) wait(ctx context.Context, cn *connection, tok paho.Token) error {
 	t := time.NewTimer(c.opts.WriteTimeout)
 	defer t.Stop()
 	select {
 	case <-tok.Done():
 		return tok.Error()
+	case <-cn.lost:
+		select {
+		case <-tok.Done():
+			return tok.Error()
+		default:
+		}
+		return fmt.Errorf("%w: the connection was lost before the broker answered", ErrNotConnected)
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	case <-t.C:

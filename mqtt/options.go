@@ -1,7 +1,8 @@
 // Package mqtt is cloud2mqtt's connection to the MQTT broker. It wraps the
 // paho client with the behaviour a bridge needs: a retained last will and a
-// birth message on the bridge state topic, automatic reconnection with every
-// subscription renewed, QoS 1 publish and subscribe bounded by a context, and
+// birth message on the bridge state topic, automatic reconnection within a
+// second of the broker's return with every subscription renewed, a
+// persistent session for a fixed client id, QoS 1 publish and subscribe bounded by a context, and
 // message handlers that run outside paho's router so they may block briefly
 // or publish.
 package mqtt
@@ -9,6 +10,7 @@ package mqtt
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
@@ -21,10 +23,12 @@ import (
 
 // Default values used when the matching Options field is zero.
 const (
-	DefaultConnectTimeout       = 10 * time.Second
-	DefaultWriteTimeout         = 10 * time.Second
-	DefaultKeepAlive            = 30 * time.Second
-	DefaultMaxReconnectInterval = 30 * time.Second
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultWriteTimeout   = 10 * time.Second
+	DefaultKeepAlive      = 30 * time.Second
+	// DefaultMaxReconnectInterval keeps a restarted broker found again
+	// within a second, subscriptions renewed included.
+	DefaultMaxReconnectInterval = 800 * time.Millisecond
 	// DefaultQueueSize is the number of received messages buffered per
 	// subscription before delivery blocks the connection (backpressure).
 	DefaultQueueSize = 4096
@@ -40,7 +44,12 @@ type Options struct {
 	Username string
 	// Password for the broker. It is never logged.
 	Password string
-	// ClientID defaults to "cloud2mqtt-<random>".
+	// ClientID names the client to the broker. A set ClientID gets a
+	// persistent session: the broker keeps the subscriptions and queues the
+	// QoS 1 messages sent while the client is away (a broker with
+	// persistence, across its own restarts too), and hands them over on the
+	// next connect. Empty means "cloud2mqtt-<random>" with a clean session,
+	// since a random id can never resume its session. See ClientIDFor.
 	ClientID string
 	// TLS configures TLS for ssl/mqtts/tls/wss URLs; nil uses system roots.
 	TLS *tls.Config
@@ -72,7 +81,9 @@ type Options struct {
 	// KeepAlive is the MQTT keep-alive interval (default 30s). The ping
 	// timeout is the same value, capped at 10s.
 	KeepAlive time.Duration
-	// MaxReconnectInterval caps the reconnect backoff (default 30s).
+	// MaxReconnectInterval caps the wait between reconnect attempts
+	// (default 800ms). The back-off starts over after a connection that
+	// held, and is jittered so that many clients do not retry in lockstep.
 	MaxReconnectInterval time.Duration
 	// QueueSize is the number of received messages buffered per
 	// subscription (default 4096).
@@ -151,6 +162,21 @@ func isTLSScheme(s string) bool {
 		return true
 	}
 	return false
+}
+
+// ClientIDFor returns a fixed client id for one installation:
+// "cloud2mqtt-" and 12 hex digits of a hash of parts (e.g. the base topic
+// and the state directory), 23 characters in all, the length every MQTT
+// 3.1.1 broker accepts. The same parts give the same id after a restart, so
+// the broker's session is resumed; two installations on one broker differ
+// in their parts and so do not take each other's session.
+func ClientIDFor(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "cloud2mqtt-" + hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 // randomClientID returns "cloud2mqtt-" and 8 random hex digits.

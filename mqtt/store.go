@@ -6,12 +6,17 @@ import paho "github.com/eclipse/paho.mqtt.golang"
 // stored packets, so after a reconnect paho does not resend publishes that
 // were in flight when the connection dropped.
 //
-// With a clean session the broker has forgotten them anyway, and paho's
-// resume runs concurrently with the OnConnect handler: a publish made there
-// (the birth message) would be found in the store, marked as a duplicate
-// while it is being written (a data race) and sent twice. Publishes cut off
-// by a connection loss instead end with a timeout error in Publish, and the
-// caller republishes what matters after the reconnect.
+// Every connection has its own paho client and store (see connection), so
+// the store never holds packets of an earlier connection; with a persistent
+// session paho would still run its resume on connect, concurrently with
+// the first publishes (the birth message), and could find one of them in
+// the store, mark it as a duplicate while it is being written (a data race)
+// and send it twice. Inbound QoS 1 messages need no store: paho acknowledges
+// them once they are queued, and the broker resends unacknowledged ones on
+// the next connect of the session. Publishes cut off by a connection loss
+// end with ErrNotConnected in Publish, and the caller republishes what
+// matters after the reconnect (the broker keeps no client-to-broker state
+// that a resend would complete).
 type noResumeStore struct {
 	*paho.MemoryStore
 }

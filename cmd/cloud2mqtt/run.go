@@ -88,7 +88,7 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	}
 	var current atomic.Pointer[bridge.Bridge]
 	client, err := connectBroker(ctx, mqtt.Options{
-		URL: url, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, ClientID: cfg.MQTT.ClientID,
+		URL: url, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, ClientID: mqttClientID(cfg),
 		TLS:       tlsConfig,
 		WillTopic: topics.BridgeState(), WillPayload: []byte(`{"state":"offline"}`),
 		BirthPayload: []byte(`{"state":"online"}`),
