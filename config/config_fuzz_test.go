@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cloud2mqtt/cloud2mqtt/config"
 )
 
 const secretMarker = "s3cretpw"
@@ -29,7 +31,7 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(path, content, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Load(path, nil)
+		_, err := config.Load(path, nil, clouds())
 		// The marker counts as a secret only where every use of it is a
 		// secret (a password in a URL, a password or client secret key):
 		// as, say, a whole mqtt.url it may rightly be quoted.
