@@ -184,4 +184,3 @@ func TestProvidersSliderGetsAtMostTheRateLatestLast(t *testing.T) {
 		}
 	})
 }
-
