@@ -83,6 +83,7 @@ func (b *Bridge) rejectCommand(ctx context.Context, m mqtt.Message, ct commandTo
 		payload = payload[:200] + "…"
 	}
 	b.log.Warn("command rejected", "topic", m.Topic, "field", field, "error", err)
+	b.observeCommand(ct.account, CommandRejected)
 	data := map[string]any{"account": ct.account, "device": ct.slug, "topic": m.Topic,
 		"error": err.Error(), "payload": payload}
 	if field != "" {
@@ -148,6 +149,11 @@ func (b *Bridge) sendChange(account, id string, change cloud.Change) {
 	p := b.accounts[account].provider
 	b.mu.RUnlock()
 	d, err := p.Set(ctx, id, change)
+	if err != nil {
+		b.observeCommand(account, CommandFailed)
+	} else {
+		b.observeCommand(account, CommandOK)
+	}
 	report, cancelReport := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelReport()
 	if err == nil && b.opts.device(account, id).Optimistic {

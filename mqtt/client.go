@@ -274,6 +274,9 @@ func (c *Client) resubscribe(ctx context.Context) {
 func (c *Client) route(s *subscription) paho.MessageHandler {
 	return func(_ paho.Client, m paho.Message) {
 		msg := Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()}
+		if c.opts.OnMessage != nil {
+			c.opts.OnMessage(true, nil)
+		}
 		select {
 		case s.queue <- msg:
 			return
@@ -323,7 +326,11 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, reta
 	if err := validTopic(topic); err != nil {
 		return fmt.Errorf("mqtt: publish: %w", err)
 	}
-	if err := c.publish(ctx, topic, payload, retained); err != nil {
+	err := c.publish(ctx, topic, payload, retained)
+	if c.opts.OnMessage != nil {
+		c.opts.OnMessage(false, err)
+	}
+	if err != nil {
 		return fmt.Errorf("mqtt: publish to %q: %w", topic, err)
 	}
 	return nil
