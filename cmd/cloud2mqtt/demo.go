@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -54,7 +55,11 @@ func (a *app) demoCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			providers, err := demoProviders(home, homeyHome, store, log)
+			obs, err := newObservability()
+			if err != nil {
+				return err
+			}
+			providers, err := demoProviders(home, homeyHome, store, obs.httpClient, log)
 			if err != nil {
 				return err
 			}
@@ -63,7 +68,7 @@ func (a *app) demoCommand() *cobra.Command {
 				go home.Animate(ctx, interval)
 				go homeyHome.Animate(ctx, interval)
 			}
-			return serve(ctx, cfg, url, providers, store, log, a.level)
+			return serve(ctx, cfg, url, providers, store, obs, log, a.level)
 		},
 	}
 	cmd.Flags().DurationVar(&interval, "sensor-interval", 20*time.Second, "how often a simulated sensor changes (0: never)")
@@ -94,12 +99,14 @@ func startDemoHomey(log *slog.Logger) *homeytest.Server {
 
 // demoProviders are a Wink and a Homey client for the emulators, logged in
 // with fresh refresh tokens.
-func demoProviders(w *winktest.Server, h *homeytest.Server, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
+func demoProviders(w *winktest.Server, h *homeytest.Server, store *tokenstore.Store,
+	httpClient func(cloud string) *http.Client, log *slog.Logger) ([]cloud.Provider, error) {
 	_, winkRefresh := w.IssueTokens()
 	winkClient, err := wink.New(wink.Config{
 		Account: "wink", ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: winkRefresh,
 		APIURL: w.URL, PubNubOrigin: w.PubNubOrigin, Tokens: store,
 		SubscribeTimeout: 30 * time.Second,
+		HTTPClient:       httpClient("wink"),
 		Logger:           log,
 	})
 	if err != nil {
@@ -108,7 +115,7 @@ func demoProviders(w *winktest.Server, h *homeytest.Server, store *tokenstore.St
 	_, homeyRefresh := h.IssueTokens()
 	homeyClient, err := homey.New(homey.Config{
 		Account: "homey", ClientID: demoClientID, ClientSecret: demoClientSecret, RefreshToken: homeyRefresh,
-		CloudURL: h.CloudURL, Tokens: store, Logger: log,
+		CloudURL: h.CloudURL, Tokens: store, HTTPClient: httpClient("homey"), Logger: log,
 	})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	neturl "net/url"
 	"sync/atomic"
 	"time"
@@ -42,11 +43,15 @@ func (a *app) runCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("state_dir: %w", err)
 			}
-			providers, err := newProvidersWith(cfg, store, log)
+			obs, err := newObservability()
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, store, log, a.level)
+			providers, err := newProvidersWith(cfg, store, log, obs.httpClient)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, store, obs, log, a.level)
 		},
 	}
 }
@@ -58,11 +63,16 @@ func newProviders(cfg *config.Config, log *slog.Logger) ([]cloud.Provider, error
 	if err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
-	return newProvidersWith(cfg, store, log)
+	return newProvidersWith(cfg, store, log, nil)
 }
 
-// newProvidersWith builds one provider per configured account.
-func newProvidersWith(cfg *config.Config, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
+// newProvidersWith builds one provider per configured account; httpClient,
+// when not nil, gives each cloud's HTTP client.
+func newProvidersWith(cfg *config.Config, store *tokenstore.Store, log *slog.Logger,
+	httpClient func(cloud string) *http.Client) ([]cloud.Provider, error) {
+	if httpClient == nil {
+		httpClient = func(string) *http.Client { return nil }
+	}
 	var providers []cloud.Provider
 	for i, acc := range cfg.Accounts {
 		switch acc.Cloud {
@@ -71,7 +81,7 @@ func newProvidersWith(cfg *config.Config, store *tokenstore.Store, log *slog.Log
 				Account: acc.Name, ClientID: acc.ClientID, ClientSecret: acc.ClientSecret,
 				RefreshToken: acc.RefreshToken, Email: acc.Email, Password: acc.Password,
 				APIURL: acc.APIURL, PubNubOrigin: acc.PubNubOrigin, Tokens: store,
-				Logger: log,
+				HTTPClient: httpClient("wink"), Logger: log,
 			})
 			if err != nil {
 				return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
@@ -82,7 +92,7 @@ func newProvidersWith(cfg *config.Config, store *tokenstore.Store, log *slog.Log
 				Account: acc.Name, ClientID: acc.ClientID, ClientSecret: acc.ClientSecret,
 				RefreshToken: acc.RefreshToken, HomeyID: acc.HomeyID, CloudURL: acc.CloudURL,
 				SessionLifetime: acc.SessionLifetime, Address: acc.Address, APIKey: acc.APIKey,
-				PollInterval: acc.PollInterval, Tokens: store, Logger: log,
+				PollInterval: acc.PollInterval, Tokens: store, HTTPClient: httpClient("homey"), Logger: log,
 			})
 			if err != nil {
 				return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
@@ -98,7 +108,7 @@ func newProvidersWith(cfg *config.Config, store *tokenstore.Store, log *slog.Log
 // serve connects to the broker and runs the bridge until ctx ends, then
 // publishes offline and disconnects.
 func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, store *tokenstore.Store,
-	log *slog.Logger, level *slog.LevelVar) error {
+	obs *observability, log *slog.Logger, level *slog.LevelVar) error {
 	topics := bridge.Topics{Base: cfg.MQTT.BaseTopic, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix}
 	tlsConfig, err := cfg.MQTT.TLSConfig()
 	if err != nil {
@@ -115,7 +125,8 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 				b.Republish()
 			}
 		},
-		Logger: log.With("component", "mqtt"),
+		Logger:    log.With("component", "mqtt"),
+		OnMessage: obs.metrics.MQTTMessage,
 	}, log)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -125,13 +136,15 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	}
 	opts := bridgeOptions(cfg, topics, log, level)
 	opts.TokenExpiry = func(account string) time.Time { return tokenExpiry(store, account) }
-	b, err := bridge.New(client, providers, opts)
+	opts.OnCommand = obs.onCommand
+	obs.broker.Store(client)
+	b, err := bridge.New(bridge.NotifyingBroker(client, obs.changes), providers, opts)
 	if err != nil {
 		_ = client.Close(ctx)
 		return err
 	}
 	current.Store(b)
-	if err := startPage(ctx, cfg, b, providers, store, log); err != nil {
+	if err := startPage(ctx, cfg, b, providers, store, obs, log); err != nil {
 		_ = client.Close(ctx)
 		return err
 	}
