@@ -65,8 +65,11 @@ func (h hostNames) allows(hostport string) bool {
 // (when the browser sends one) must name this page, and a browser's
 // Sec-Fetch-Site must not say cross-site.
 func (h hostNames) sameOrigin(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
 		return false
+	case "same-origin":
+		return true // set by the browser itself, beyond a page's reach
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {

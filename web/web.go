@@ -101,6 +101,9 @@ type Server struct {
 	handler  http.Handler
 	hosts    hostNames
 	throttle *throttle
+	// publicDefault: PublicURL was derived from Listen, so Serve sets it
+	// to the address really listened on (Listen may name port 0).
+	publicDefault bool
 
 	mu      sync.Mutex
 	flashes map[string]flash
@@ -130,7 +133,8 @@ func New(o Options) (*Server, error) {
 	if !loopback(host) && o.Password == "" {
 		return nil, fmt.Errorf("web: web.listen %q is reachable from other machines: set web.password, or listen on 127.0.0.1", o.Listen)
 	}
-	if o.PublicURL == "" {
+	publicDefault := o.PublicURL == ""
+	if publicDefault {
 		o.PublicURL = "http://" + o.Listen
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
@@ -144,7 +148,7 @@ func New(o Options) (*Server, error) {
 	_, _ = rand.Read(b)
 	log := o.Logger.With("component", "web")
 	s := &Server{o: o, log: log, csrf: hex.EncodeToString(b), flashes: map[string]flash{},
-		hosts: newHostNames(o.Listen, o.PublicURL), throttle: newThrottle(log)}
+		hosts: newHostNames(o.Listen, o.PublicURL), throttle: newThrottle(log), publicDefault: publicDefault}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handlePage)
 	mux.HandleFunc("GET /app.js", s.handleScript)
@@ -206,6 +210,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
+	if s.publicDefault {
+		s.o.PublicURL = "http://" + ln.Addr().String()
+	}
 	s.log.Info("status page listening", "addr", ln.Addr().String())
 	err := srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
@@ -222,7 +229,9 @@ func (s *Server) protect(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: with no-referrer a browser sends
+		// "Origin: null" on the page's own form.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; "+
 			"style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'")
