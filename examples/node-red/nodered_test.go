@@ -75,7 +75,7 @@ func TestFlowInRealNodeRED(t *testing.T) {
 	uiPort := freePort(t)
 	p := e2e.Start(t, []string{"CLOUD2MQTT_MQTT_HOST=" + host, "CLOUD2MQTT_MQTT_PORT=" + port}, red,
 		"--userDir", dir, "--port", fmt.Sprint(uiPort), "flows.json")
-	p.WaitFor(t, regexp.MustCompile(`Connected to broker: .*` + regexp.QuoteMeta(host+":"+port)))
+	p.WaitFor(t, regexp.MustCompile(`Connected to broker: .*`+regexp.QuoteMeta(host+":"+port)))
 	admin := fmt.Sprintf("127.0.0.1:%d", uiPort)
 
 	// The editor's channel carries every node's status.
