@@ -189,6 +189,7 @@ func (b *Bridge) sendBatch(account, id string, q *deviceQueue, batch map[string]
 // optimistic device) and makes sure the retained state ends up showing
 // what the cloud applied.
 func (b *Bridge) applied(account, id string, change cloud.Change, d cloud.Device) {
+	b.observeCommand(account, CommandOK)
 	if b.opts.device(account, id).Optimistic {
 		// Publish what was asked for; the cloud's confirmation follows.
 		b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice}, optimistic: change, id: id})
@@ -265,6 +266,7 @@ func (b *Bridge) commandFailed(account, id string, change cloud.Change, err erro
 	if lifetime != "" {
 		reason = "not applied within the command lifetime of " + lifetime + " (commands.lifetime): " + err.Error()
 	}
+	b.observeCommand(account, CommandFailed)
 	b.log.Warn("command failed", "account", account, "device", id, "fields", fields, "attempts", attempts, "error", err)
 	report, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
@@ -255,9 +254,7 @@ func components(e *entry) map[string]component {
 func fieldComponent(e *entry, k stateKey) component {
 	f := k.field
 	t := e.topic
-	name := strings.ReplaceAll(k.name, "_", " ")
-	name = strings.ToUpper(name[:1]) + name[1:]
-	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": name,
+	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": entityName(k.name),
 		"value_template": "{{ value_json." + k.name + " }}"}
 	if f.Category != "" {
 		c["entity_category"] = f.Category

@@ -76,6 +76,7 @@ func (b *Bridge) rejectCommand(ctx context.Context, m mqtt.Message, ct commandTo
 		payload = payload[:200] + "…"
 	}
 	b.log.Warn("command rejected", "topic", m.Topic, "field", field, "error", err)
+	b.observeCommand(ct.account, CommandRejected)
 	data := map[string]any{"account": ct.account, "device": ct.slug, "topic": m.Topic,
 		"error": err.Error(), "payload": payload}
 	if field != "" {

@@ -65,6 +65,9 @@ type Options struct {
 	// TokenExpiry, when set, tells when an account's token or session
 	// ends (zero when unknown), for bridge/info.
 	TokenExpiry func(account string) time.Time
+	// OnCommand, when set, is told how every command ended (metrics
+	// count with it). It must be quick and safe for concurrent use.
+	OnCommand func(account string, result CommandResult)
 }
 
 func (o *Options) defaults() error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type Env struct {
 	Account string            // the account's name, used in topics and the token store
 	Tokens  *tokenstore.Store // where tokens are kept; nil keeps them in memory
 	Logger  *slog.Logger      // nil discards
+	// HTTPClient, when set, makes the provider's calls (one that counts
+	// them for metrics); nil keeps the cloud's default.
+	HTTPClient *http.Client
 }
 
 // Registration is everything the rest of the program knows of one cloud.

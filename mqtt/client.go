@@ -303,7 +303,11 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, reta
 	if err := validTopic(topic); err != nil {
 		return fmt.Errorf("mqtt: publish: %w", err)
 	}
-	if err := c.publish(ctx, topic, payload, retained); err != nil {
+	err := c.publish(ctx, topic, payload, retained)
+	if c.opts.OnMessage != nil {
+		c.opts.OnMessage(false, err)
+	}
+	if err != nil {
 		return fmt.Errorf("mqtt: publish to %q: %w", topic, err)
 	}
 	return nil

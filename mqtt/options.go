@@ -73,6 +73,12 @@ type Options struct {
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
 
+	// OnMessage, when set, is told of every message: received (in is
+	// true, once it reaches a subscription) or published (in is false,
+	// with the publish's error). It must be quick and safe for concurrent
+	// use; metrics count with it.
+	OnMessage func(in bool, err error)
+
 	// ConnectTimeout bounds one connection attempt (default 10s).
 	ConnectTimeout time.Duration
 	// WriteTimeout bounds every publish, subscribe and unsubscribe

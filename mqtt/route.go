@@ -20,6 +20,9 @@ const (
 // only while a queue is full. A message no subscription matches is kept
 // for a later Subscribe while the early window is open, else dropped.
 func (c *Client) route(m Message) {
+	if c.opts.OnMessage != nil {
+		c.opts.OnMessage(true, nil)
+	}
 	c.mu.Lock()
 	var targets []*subscription
 	for _, s := range c.subs {

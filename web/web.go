@@ -3,12 +3,20 @@
 // that starts the browser login of an account (completed on /callback), and
 // the devices with their current state.
 //
-// The page is rendered on the server with html/template and needs no
-// JavaScript. It never shows a secret: the views it renders hold none, and
-// login results are worded by auth.Explain. Connect is a POST carrying a
-// per-process token, so other sites cannot start a login; /callback only
+// The page is rendered on the server with html/template and works without
+// JavaScript; with it, the page stays current through server-sent events
+// on /events (see Changes). Values are written for people: colours as a
+// swatch, numbers with their units, times relative to now. It never shows
+// a secret: the views it renders hold none, and login results are worded
+// by auth.Explain. Connect is a POST carrying a per-process token and a
+// same-origin check, so other sites cannot start a login; /callback only
 // completes logins this server started (auth.Flows checks the state).
-// Bound beyond loopback, the page requires a password (HTTP basic auth).
+// Only the host names the page listens on (and web.public_url's) are
+// answered. Bound beyond loopback, the page requires a password (HTTP
+// basic auth); repeated wrong passwords make that address wait.
+//
+// /healthz answers for container health checks and /metrics serves
+// Options.Metrics.
 package web
 
 import (
@@ -21,7 +29,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -47,10 +54,13 @@ type DeviceView struct {
 	Account, Name, Type, Topic string
 	Available                  bool
 	State                      map[string]any
+	Units                      map[string]string // state key → unit ("°C", "%", "mired")
+	UpdatedAt                  time.Time         // the device's last change; zero when unknown
 }
 
 // Source supplies what the page shows; it is called on every page view
-// and must be safe for concurrent use.
+// and update and must be safe for concurrent use. A Source that also
+// implements Changes makes open pages update as soon as something changes.
 type Source interface {
 	Accounts() []AccountView
 	Devices() []DeviceView
@@ -76,14 +86,24 @@ type Options struct {
 	PublicURL string
 	// Logger receives page logs (never secrets); nil discards.
 	Logger *slog.Logger
+	// BrokerConnected tells /healthz whether the MQTT broker is
+	// connected; nil leaves the broker out of the health check.
+	BrokerConnected func() bool
+	// Metrics, when set, is served on /metrics (behind the password).
+	Metrics http.Handler
 }
 
 // Server is the status page.
 type Server struct {
-	o       Options
-	log     *slog.Logger
-	csrf    string
-	handler http.Handler
+	o        Options
+	log      *slog.Logger
+	csrf     string
+	handler  http.Handler
+	hosts    hostNames
+	throttle *throttle
+	// publicDefault: PublicURL was derived from Listen, so Serve sets it
+	// to the address really listened on (Listen may name port 0).
+	publicDefault bool
 
 	mu      sync.Mutex
 	flashes map[string]flash
@@ -113,7 +133,8 @@ func New(o Options) (*Server, error) {
 	if !loopback(host) && o.Password == "" {
 		return nil, fmt.Errorf("web: web.listen %q is reachable from other machines: set web.password, or listen on 127.0.0.1", o.Listen)
 	}
-	if o.PublicURL == "" {
+	publicDefault := o.PublicURL == ""
+	if publicDefault {
 		o.PublicURL = "http://" + o.Listen
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
@@ -125,12 +146,22 @@ func New(o Options) (*Server, error) {
 	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
-	s := &Server{o: o, log: o.Logger.With("component", "web"), csrf: hex.EncodeToString(b), flashes: map[string]flash{}}
+	log := o.Logger.With("component", "web")
+	s := &Server{o: o, log: log, csrf: hex.EncodeToString(b), flashes: map[string]flash{},
+		hosts: newHostNames(o.Listen, o.PublicURL), throttle: newThrottle(log), publicDefault: publicDefault}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handlePage)
+	mux.HandleFunc("GET /app.js", s.handleScript)
+	mux.HandleFunc("GET /events", s.handleEvents)
 	mux.HandleFunc("POST /connect", s.handleConnect)
 	mux.HandleFunc("GET /callback", s.handleCallback)
-	s.handler = s.protect(mux)
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics)
+	}
+	outer := http.NewServeMux()
+	outer.HandleFunc("GET /healthz", s.handleHealth)
+	outer.Handle("/", s.protect(mux))
+	s.handler = outer
 	return s, nil
 }
 
@@ -147,7 +178,7 @@ func loopback(host string) bool {
 // it must be registered for each client with a Connect button.
 func (s *Server) RedirectURI() string { return s.o.PublicURL + "/callback" }
 
-// Handler returns the page's handler (with the password check).
+// Handler returns the page's handler (with the host and password checks).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // ListenAndServe listens on Options.Listen and serves until ctx ends.
@@ -179,6 +210,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
+	if s.publicDefault {
+		s.o.PublicURL = "http://" + ln.Addr().String()
+	}
 	s.log.Info("status page listening", "addr", ln.Addr().String())
 	err := srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
@@ -188,25 +222,41 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return fmt.Errorf("web: serve: %w", err)
 }
 
-// protect adds the password check and headers every answer carries.
+// protect adds the host, origin and password checks and the headers every
+// answer carries.
 func (s *Server) protect(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: with no-referrer a browser sends
+		// "Origin: null" on the page's own form.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-		if s.o.Password != "" {
-			_, pw, ok := r.BasicAuth()
-			if !ok || subtle.ConstantTimeCompare([]byte(pw), []byte(s.o.Password)) != 1 {
-				h.Set("WWW-Authenticate", `Basic realm="cloud2mqtt", charset="UTF-8"`)
-				http.Error(w, "cloud2mqtt: this page needs the password set as web.password", http.StatusUnauthorized)
-				return
-			}
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; "+
+			"style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'")
+		if !s.hosts.allows(r.Host) {
+			s.log.Debug("request for another host name refused", "host", r.Host, "remote", peer(r))
+			http.Error(w, "cloud2mqtt: this page does not answer to that host name; "+
+				"open it by the address it listens on, or set web.public_url to the address you use", http.StatusMisdirectedRequest)
+			return
+		}
+		if r.Method == http.MethodPost && !s.hosts.sameOrigin(r) {
+			s.log.Warn("form sent from another site refused", "origin", r.Header.Get("Origin"), "remote", peer(r))
+			http.Error(w, "cloud2mqtt: the form came from another site; open the page itself and press Connect there", http.StatusForbidden)
+			return
+		}
+		if s.o.Password != "" && !s.checkPassword(w, r) {
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// handleScript serves the page's script, which keeps it current.
+func (s *Server) handleScript(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	_, _ = w.Write([]byte(appJS))
 }
 
 // handleConnect starts the login of one account and sends the browser to
@@ -269,7 +319,10 @@ func (s *Server) redirectWith(w http.ResponseWriter, r *http.Request, text strin
 	}
 	s.flashes[id] = flash{Text: text, OK: ok, expires: now.Add(10 * time.Minute)}
 	s.mu.Unlock()
-	http.Redirect(w, r, "/?m="+id, http.StatusSeeOther)
+	// Relative, so that it also works behind a proxy serving the page
+	// under a path of its own (Home Assistant's ingress).
+	w.Header().Set("Location", "./?m="+id)
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 func (s *Server) takeFlash(id string) (flash, bool) {
@@ -295,47 +348,61 @@ type pageData struct {
 
 type accountRow struct {
 	AccountView
-	Expiry  string
-	Connect bool
+	Expiry      string // relative: "in 3 h 10 min", "expired 5 min ago", "unknown"
+	ExpiryAt    string // the absolute time, local
+	StatusClass string
+	Connect     bool
 }
 
 type deviceRow struct {
 	DeviceView
-	StateText []string
+	Fields  []field
+	Updated string // relative, empty when unknown
 }
 
-func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
-	d := pageData{CSRF: s.csrf, Redirect: s.RedirectURI(), Now: time.Now().Format(time.DateTime)}
-	if id := r.URL.Query().Get("m"); id != "" {
-		if f, ok := s.takeFlash(id); ok {
-			d.Flash = &f
-		}
-	}
+// view is what the page shows at now.
+func (s *Server) view(now time.Time) pageData {
+	d := pageData{CSRF: s.csrf, Redirect: s.RedirectURI(), Now: now.Local().Format(time.DateTime)}
 	for _, a := range s.o.Source.Accounts() {
-		row := accountRow{AccountView: a, Expiry: "unknown"}
+		row := accountRow{AccountView: a, Expiry: "unknown", StatusClass: statusClass(a.Status)}
 		if !a.TokenExpiry.IsZero() {
-			left := time.Until(a.TokenExpiry).Round(time.Minute)
-			row.Expiry = a.TokenExpiry.Local().Format(time.DateTime)
-			if left < 0 {
-				row.Expiry += " (expired)"
+			row.ExpiryAt = a.TokenExpiry.Local().Format(time.DateTime)
+			if a.TokenExpiry.Before(now) {
+				row.Expiry = "expired " + relative(a.TokenExpiry, now)
 			} else {
-				row.Expiry += fmt.Sprintf(" (in %s)", left)
+				row.Expiry = relative(a.TokenExpiry, now)
 			}
 		}
 		row.Connect = a.CanLogin && s.o.Logins[a.Name] != nil
 		d.Accounts = append(d.Accounts, row)
 	}
 	for _, dv := range s.o.Source.Devices() {
-		keys := make([]string, 0, len(dv.State))
-		for k := range dv.State {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		row := deviceRow{DeviceView: dv}
-		for _, k := range keys {
-			row.StateText = append(row.StateText, fmt.Sprintf("%s: %v", k, dv.State[k]))
+		row := deviceRow{DeviceView: dv, Fields: fields(dv.State, dv.Units)}
+		if !dv.UpdatedAt.IsZero() {
+			row.Updated = relative(dv.UpdatedAt, now)
 		}
 		d.Devices = append(d.Devices, row)
+	}
+	return d
+}
+
+// statusClass colours an account status.
+func statusClass(status string) string {
+	switch status {
+	case "connected":
+		return "good"
+	case "error":
+		return "fail"
+	}
+	return "warn"
+}
+
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	d := s.view(time.Now())
+	if id := r.URL.Query().Get("m"); id != "" {
+		if f, ok := s.takeFlash(id); ok {
+			d.Flash = &f
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := pageTmpl.Execute(w, d); err != nil {

@@ -38,11 +38,14 @@ func (s source) Devices() []web.DeviceView   { return s.devices }
 var testSource = source{
 	accounts: []web.AccountView{
 		{Name: "wink", Cloud: "wink", Status: "auth_required", Push: "polling", Error: "log in again", CanLogin: true},
-		{Name: "homey-home", Cloud: "homey", Status: "connected", Push: "live", TokenExpiry: time.Now().Add(3 * time.Hour)},
+		{Name: "homey-home", Cloud: "homey", Status: "connected", Push: "live", TokenExpiry: time.Now().Add(3*time.Hour + 30*time.Second)},
 	},
 	devices: []web.DeviceView{
 		{Account: "homey-home", Name: "Kitchen lamp", Type: "light", Topic: "cloud2mqtt/homey-home/kitchen_lamp", Available: true,
-			State: map[string]any{"state": "ON", "brightness": 128}},
+			State:     map[string]any{"state": "ON", "brightness": 128, "color": map[string]any{"h": 223.2, "s": 75.0}},
+			UpdatedAt: time.Now().Add(-5*time.Minute - 10*time.Second)},
+		{Account: "homey-home", Name: "Hall sensor", Type: "sensor", Topic: "cloud2mqtt/homey-home/hall_sensor", Available: true,
+			State: map[string]any{"temperature": 20.8, "battery": 64}, Units: map[string]string{"temperature": "°C", "battery": "%"}},
 		{Account: "wink", Name: "Front door", Type: "lock", Topic: "cloud2mqtt/wink/front_door", State: map[string]any{"locked": true}},
 	},
 }
@@ -166,9 +169,11 @@ func TestPageListsAccountsAndDevices(t *testing.T) {
 		t.Fatalf("status %d", status)
 	}
 	for _, want := range []string{
-		"<td>wink</td>", "auth_required", "polling", "log in again", "<td>homey-home</td>", "connected", "live", "(in 3h0m0s)", "unknown",
-		"Kitchen lamp", "cloud2mqtt/homey-home/kitchen_lamp", "brightness: 128", "state: ON", "Front door", "locked: true", "offline", "online",
-		e.url + "/callback",
+		`data-account="wink"`, "auth_required", "polling", "log in again", `data-account="homey-home"`, "connected", "live", "in 3 h<", "unknown",
+		"Kitchen lamp", "cloud2mqtt/homey-home/kitchen_lamp", "<dt>Brightness</dt><dd data-field=\"Brightness\">128 (50 %)", "<dt>State</dt><dd data-field=\"State\">ON",
+		`<span class="swatch" style="background:hsl(223.2,75.0%,50%)"></span>h 223.2°, s 75 %`, "updated 5 min ago",
+		"20.8 °C", "64 %", "Front door", "<dt>Locked</dt><dd data-field=\"Locked\">yes", "offline", "online",
+		e.url + "/callback", `name="viewport" content="width=device-width, initial-scale=1"`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
@@ -260,7 +265,7 @@ func TestPasswordIsRequired(t *testing.T) {
 		set      bool
 		want     int
 	}{{set: false, want: 401}, {"admin", "wrong", true, 401}, {"admin", pagePassword, true, 200}} {
-		req := httptest.NewRequest("GET", "/", nil)
+		req := httptest.NewRequest("GET", "http://127.0.0.1:8099/", nil)
 		if c.set {
 			req.SetBasicAuth(c.user, c.pw)
 		}
@@ -274,7 +279,7 @@ func TestPasswordIsRequired(t *testing.T) {
 		}
 	}
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/callback?code=x&state=y", nil))
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:8099/callback?code=x&state=y", nil))
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("callback without the password: status %d, want 401", rec.Code)
 	}

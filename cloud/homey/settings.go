@@ -76,7 +76,7 @@ func (s *Settings) config(env cloud.Env) Config {
 	c := Config{
 		Account: env.Account, ClientID: s.ClientID, ClientSecret: s.ClientSecret, RefreshToken: s.RefreshToken,
 		HomeyID: s.HomeyID, SessionLifetime: s.SessionLifetime, Address: s.Address, APIKey: s.APIKey,
-		PollInterval: s.PollInterval, Tokens: env.Tokens, Logger: env.Logger,
+		PollInterval: s.PollInterval, Tokens: env.Tokens, Logger: env.Logger, HTTPClient: env.HTTPClient,
 	}
 	if !s.local() {
 		c.CloudURL = s.CloudURL

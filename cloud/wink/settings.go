@@ -83,6 +83,6 @@ func (s *Settings) config(env cloud.Env) Config {
 		Account: env.Account, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
 		RefreshToken: s.RefreshToken, Email: s.Email, Password: s.Password,
 		APIURL: s.APIURL, PubNubOrigin: s.PubNubOrigin, VerifyURL: s.VerifyURL,
-		Tokens: env.Tokens, Logger: env.Logger,
+		Tokens: env.Tokens, Logger: env.Logger, HTTPClient: env.HTTPClient,
 	}
 }

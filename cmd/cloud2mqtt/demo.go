@@ -55,7 +55,11 @@ func (a *app) demoCommand() *cobra.Command {
 			if cfg.Accounts, err = emulators.demoAccounts(a.clouds); err != nil {
 				return err
 			}
-			providers, err := newProvidersWith(cfg, a.clouds, store, log)
+			obs, err := newObservability()
+			if err != nil {
+				return err
+			}
+			providers, err := newProvidersWith(cfg, a.clouds, store, log, obs.httpClient)
 			if err != nil {
 				return err
 			}
@@ -65,7 +69,7 @@ func (a *app) demoCommand() *cobra.Command {
 					go e.Animate(ctx, interval)
 				}
 			}
-			return serve(ctx, cfg, url, providers, store, log, a.level)
+			return serve(ctx, cfg, url, providers, store, obs, log, a.level)
 		},
 	}
 	cmd.Flags().DurationVar(&interval, "sensor-interval", 20*time.Second, "how often a simulated sensor changes (0: never)")

@@ -12,13 +12,16 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/config"
+	"github.com/cloud2mqtt/cloud2mqtt/metrics"
 	"github.com/cloud2mqtt/cloud2mqtt/web"
 )
 
 // startPage serves the status page in the background until ctx ends,
 // unless web.listen is off.
 func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, providers []cloud.Provider,
-	store *tokenstore.Store, log *slog.Logger) error {
+	store *tokenstore.Store, obs *observability, log *slog.Logger) error {
+	src := pageSource{bridge: b, expiry: credentialExpiry(providers), changes: obs.changes}
+	obs.source.Store(&src)
 	if cfg.Web.Listen == "" || cfg.Web.Listen == "off" {
 		return nil
 	}
@@ -30,8 +33,9 @@ func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, provid
 	}
 	page, err := web.New(web.Options{
 		Listen: cfg.Web.Listen, Password: cfg.Web.Password, PublicURL: cfg.Web.PublicURL,
-		Source: pageSource{bridge: b, expiry: credentialExpiry(providers)}, Logins: logins,
-		Logger: log.With("component", "web"),
+		Source: src, Logins: logins,
+		Logger:          log.With("component", "web"),
+		BrokerConnected: obs.brokerConnected, Metrics: metrics.Handler(obs.registry),
 	})
 	if err != nil {
 		return err
@@ -47,8 +51,9 @@ func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, provid
 
 // pageSource shows the bridge's accounts and devices on the page.
 type pageSource struct {
-	bridge *bridge.Bridge
-	expiry func(account string) time.Time
+	bridge  *bridge.Bridge
+	expiry  func(account string) time.Time // when an account's token or session ends
+	changes *bridge.Changes
 }
 
 // Accounts implements web.Source.
@@ -65,8 +70,16 @@ func (s pageSource) Accounts() []web.AccountView {
 func (s pageSource) Devices() []web.DeviceView {
 	var out []web.DeviceView
 	for _, d := range s.bridge.DeviceStates() {
-		out = append(out, web.DeviceView{Account: d.Account, Name: d.Name, Type: d.Type, Topic: d.Topic,
-			Available: d.Available, State: d.State})
+		units := map[string]string{}
+		for _, f := range d.Fields {
+			units[f.Name] = f.Unit
+		}
+		v := web.DeviceView{Account: d.Account, Name: d.Name, Type: d.Type, Topic: d.Topic,
+			Available: d.Available, State: d.State, Units: units}
+		if d.UpdatedAt != nil {
+			v.UpdatedAt = *d.UpdatedAt
+		}
+		out = append(out, v)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	neturl "net/url"
 	"sync/atomic"
 	"time"
@@ -40,11 +41,15 @@ func (a *app) runCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("state_dir: %w", err)
 			}
-			providers, err := newProvidersWith(cfg, a.clouds, store, log)
+			obs, err := newObservability()
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, store, log, a.level)
+			providers, err := newProvidersWith(cfg, a.clouds, store, log, obs.httpClient)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, store, obs, log, a.level)
 		},
 	}
 }
@@ -56,19 +61,24 @@ func newProviders(cfg *config.Config, clouds *cloud.Registry, log *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
-	return newProvidersWith(cfg, clouds, store, log)
+	return newProvidersWith(cfg, clouds, store, log, nil)
 }
 
 // newProvidersWith builds one provider per configured account, each by its
-// cloud's registration.
-func newProvidersWith(cfg *config.Config, clouds *cloud.Registry, store *tokenstore.Store, log *slog.Logger) ([]cloud.Provider, error) {
+// cloud's registration; httpClient, when not nil, gives each cloud's HTTP
+// client.
+func newProvidersWith(cfg *config.Config, clouds *cloud.Registry, store *tokenstore.Store, log *slog.Logger,
+	httpClient func(cloud string) *http.Client) ([]cloud.Provider, error) {
+	if httpClient == nil {
+		httpClient = func(string) *http.Client { return nil }
+	}
 	var providers []cloud.Provider
 	for i, acc := range cfg.Accounts {
 		reg, ok := clouds.Lookup(acc.Cloud)
 		if !ok {
 			return nil, clouds.UnknownError(fmt.Sprintf("accounts[%d]", i), acc.Cloud)
 		}
-		p, err := reg.New(acc.Settings, cloud.Env{Account: acc.Name, Tokens: store, Logger: log})
+		p, err := reg.New(acc.Settings, cloud.Env{Account: acc.Name, Tokens: store, Logger: log, HTTPClient: httpClient(acc.Cloud)})
 		if err != nil {
 			return nil, fmt.Errorf("accounts[%d] (%s): %w", i, acc.Name, err)
 		}
@@ -80,7 +90,7 @@ func newProvidersWith(cfg *config.Config, clouds *cloud.Registry, store *tokenst
 // serve connects to the broker and runs the bridge until ctx ends, then
 // publishes offline and disconnects.
 func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, store *tokenstore.Store,
-	log *slog.Logger, level *slog.LevelVar) error {
+	obs *observability, log *slog.Logger, level *slog.LevelVar) error {
 	topics := bridge.Topics{Base: cfg.MQTT.BaseTopic, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix}
 	tlsConfig, err := cfg.MQTT.TLSConfig()
 	if err != nil {
@@ -97,7 +107,8 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 				b.Republish()
 			}
 		},
-		Logger: log.With("component", "mqtt"),
+		Logger:    log.With("component", "mqtt"),
+		OnMessage: obs.metrics.MQTTMessage,
 	}, log)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -107,13 +118,15 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	}
 	opts := bridgeOptions(cfg, topics, log, level)
 	opts.TokenExpiry = credentialExpiry(providers)
-	b, err := bridge.New(client, providers, opts)
+	opts.OnCommand = obs.onCommand
+	obs.broker.Store(client)
+	b, err := bridge.New(bridge.NotifyingBroker(client, obs.changes), providers, opts)
 	if err != nil {
 		_ = client.Close(ctx)
 		return err
 	}
 	current.Store(b)
-	if err := startPage(ctx, cfg, b, providers, store, log); err != nil {
+	if err := startPage(ctx, cfg, b, providers, store, obs, log); err != nil {
 		_ = client.Close(ctx)
 		return err
 	}
