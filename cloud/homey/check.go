@@ -75,12 +75,21 @@ func (c *Client) checkCloud(ctx context.Context, r authn.Report) authn.Report {
 		return r
 	}
 
-	tok, _, err := c.athom.Token(ctx)
-	if err != nil {
+	if _, _, err := c.athom.Token(ctx); err != nil {
 		return c.cloudFailed(r, "get an athom access token", err)
 	}
+	// A valid stored access token proves neither the client secret nor the
+	// refresh token: the refresh grant tests both.
+	tok, renewed, err := c.athom.Renew(ctx)
+	if err != nil {
+		return c.cloudFailed(r, "renew the athom access token", err)
+	}
 	r.Expiry = tok.Expiry
-	r.Details = append(r.Details, "athom access token: valid (refreshed automatically before it expires)")
+	if renewed {
+		r.Details = append(r.Details, "refresh grant: Athom accepted the client secret and the refresh token (the new token is saved)")
+	} else {
+		r.Details = append(r.Details, "client secret: not tested (no refresh token to renew with); the access token works until it expires")
+	}
 
 	b, err := c.cloudCall(ctx, http.MethodGet, "/user/me", nil)
 	if err != nil {

@@ -415,3 +415,21 @@ func TestErrorsExplainThemselves(t *testing.T) {
 		t.Error("ScopeError.AccountName")
 	}
 }
+
+// While a stored access token is still valid, the check still tests the
+// client secret and the refresh token with the refresh grant.
+func TestCheckCloudTestsTheSecretWhileTheAccessTokenIsValid(t *testing.T) {
+	srv := newServer(t)
+	st := openStore(t)
+	if r := checkCloudClient(t, srv, st, nil).Check(testCtx(t)); !r.OK {
+		t.Fatalf("first check = %+v", r)
+	}
+	const wrong = "not-the-secret-456"
+	r := checkCloudClient(t, srv, st, func(c *Config) { c.ClientSecret, c.RefreshToken = wrong, "" }).Check(testCtx(t))
+	wantFailed(t, r, "wrong client secret (invalid_client)", "accounts[].client_secret")
+	noLeak(t, r, append(secretsSeen(t, srv, st), wrong)...)
+
+	srv.RevokeRefreshTokens()
+	r = checkCloudClient(t, srv, st, func(c *Config) { c.RefreshToken = "" }).Check(testCtx(t))
+	wantFailed(t, r, "refresh token revoked or expired (invalid_grant)", "run cloud2mqtt auth login home")
+}

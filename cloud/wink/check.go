@@ -55,6 +55,24 @@ func (c *Client) check(ctx context.Context, verifyURL string) authn.Report {
 	if r.Cause != "" {
 		return r
 	}
+	if verifyURL == "" {
+		// Without Wink Login's verify call, the refresh grant is what
+		// tests the client secret and the refresh token: a valid stored
+		// access token proves neither.
+		renewed, ok, err := c.tokens.Renew(ctx)
+		switch {
+		case err != nil:
+			return failed(r, err)
+		case ok:
+			tok = renewed.AccessToken
+			if !renewed.Expiry.IsZero() {
+				r.Expiry = renewed.Expiry
+			}
+			r.Details = append(r.Details, "refresh grant: Wink accepted the client secret and the refresh token (the new token is saved)")
+		default:
+			r.Details = append(r.Details, "client secret: not tested (no refresh token to renew with; set accounts[].verify_url to test it)")
+		}
+	}
 
 	if verifyURL != "" {
 		return c.checkVerify(ctx, r, verifyURL, tok, gen)

@@ -188,3 +188,32 @@ func TestCheckWithoutVerifyFailureCauses(t *testing.T) {
 		wantFailure(t, r, "no token", "cloud2mqtt auth login wink")
 	})
 }
+
+// While a stored access token is still valid, the check still tests the
+// client secret and the refresh token with the refresh grant, and saves
+// the rotated token.
+func TestCheckTestsTheSecretWhileTheAccessTokenIsValid(t *testing.T) {
+	srv := newCheckServer(t, winktest.Options{})
+	a, rt := srv.IssueTokens()
+	stored := &oauth2.Token{AccessToken: a, RefreshToken: rt, Expiry: time.Now().Add(time.Hour)}
+	r := checkClient(t, srv, stored, func(c *Config) { c.ClientSecret = "not-the-secret-789" }).check(testCtx(t), "")
+	if r.OK || !strings.Contains(r.Cause, "wrong client secret") || !strings.Contains(r.Fix, "client_secret") {
+		t.Errorf("wrong secret with a valid access token: %+v", r)
+	}
+	noSecrets(t, r, a, rt, "not-the-secret-789")
+
+	c := checkClient(t, srv, stored, nil)
+	if r := c.check(testCtx(t), ""); !r.OK {
+		t.Fatalf("right secret: %+v", r)
+	}
+	saved, ok, err := c.cfg.Tokens.Load("wink")
+	if err != nil || !ok || saved.RefreshToken == rt {
+		t.Errorf("the rotated refresh token was not saved: %+v %v", saved, err)
+	}
+
+	srv.RevokeRefreshTokens()
+	r = checkClient(t, srv, stored, nil).check(testCtx(t), "")
+	if r.OK || !strings.Contains(r.Cause, "invalid_grant") {
+		t.Errorf("revoked refresh token with a valid access token: %+v", r)
+	}
+}

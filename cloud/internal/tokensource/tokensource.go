@@ -46,6 +46,7 @@ type Source struct {
 	mu            sync.Mutex
 	tok           *oauth2.Token
 	gen           int    // counts installed tokens
+	grants        int    // counts grants run
 	failed        error  // sticky *cloud.AuthError until new credentials appear
 	failedRefresh string // the refresh token that was rejected
 }
@@ -87,6 +88,35 @@ func (s *Source) Refresh(ctx context.Context, gen int) error {
 	}
 	s.tok = &oauth2.Token{RefreshToken: refresh, Expiry: time.Unix(1, 0)}
 	return s.obtainLocked(ctx)
+}
+
+// Renew proves the credentials to the cloud now: it runs the refresh grant
+// (or the first login) even while the access token is valid, unless
+// getting the token just ran one, and saves what rotates. renewed is false
+// when nothing can renew this token (no refresh token, no first login): the
+// token then still works, but only until it expires.
+func (s *Source) Renew(ctx context.Context) (tok *oauth2.Token, renewed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := s.grants
+	if err := s.ensureLocked(ctx); err != nil {
+		return nil, false, err
+	}
+	if s.grants != before {
+		return s.tok, true, nil
+	}
+	if s.tok.RefreshToken == "" && s.o.FirstLogin == nil {
+		return s.tok, false, nil
+	}
+	cur := s.tok
+	s.tok = &oauth2.Token{RefreshToken: cur.RefreshToken, Expiry: time.Unix(1, 0)}
+	if err := s.obtainLocked(ctx); err != nil {
+		if s.failed == nil {
+			s.tok = cur // not a rejection: the valid token stays
+		}
+		return nil, false, err
+	}
+	return s.tok, true, nil
 }
 
 // Install adopts t (from a code exchange) and saves it.
@@ -155,6 +185,7 @@ func (s *Source) ensureLocked(ctx context.Context) error {
 // would force a new login (the HTTP client's timeout still bounds it).
 func (s *Source) obtainLocked(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
+	s.grants++
 	refresh := s.tok.RefreshToken
 	var (
 		t   *oauth2.Token
