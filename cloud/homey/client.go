@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"golang.org/x/oauth2"
 )
 
@@ -331,7 +331,7 @@ type HTTPError struct {
 	Method, Path string
 	Status       int
 	Wait         time.Duration // the answer's Retry-After, zero when none
-	Message      string // error_description or error, or the status text
+	Message      string        // error_description or error, or the status text
 }
 
 // Error describes the failed call.

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 )
 
 // Watch reports the device listing, then live changes from the Homey's

@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 )
 
 // DefaultAPIURL is the Wink REST API.
@@ -351,7 +351,7 @@ type HTTPError struct {
 	Method, Path string
 	Status       int
 	Wait         time.Duration // the answer's Retry-After, zero when none
-	Message      string // Wink's errors list joined, or the status text
+	Message      string        // Wink's errors list joined, or the status text
 }
 
 // Error returns the method, path, status and Wink's error texts.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
 	pubnub "github.com/pubnub/go/v7"
 )
 
