@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // DefaultFlowTTL is how long a started login waits for its callback.
@@ -17,6 +19,7 @@ const maxFlows = 64
 type flow struct {
 	l           Loginer
 	redirectURI string
+	verifier    string // the login's PKCE verifier
 	expires     time.Time
 }
 
@@ -47,8 +50,8 @@ func NewFlows(ttl time.Duration, logger *slog.Logger) *Flows {
 // the authorization URL to send the browser to ("" when the account has no
 // browser login).
 func (f *Flows) Start(l Loginer, redirectURI string) (authURL string) {
-	state := NewState()
-	authURL = l.AuthCodeURL(state, redirectURI)
+	state, verifier := NewState(), oauth2.GenerateVerifier()
+	authURL = l.AuthCodeURL(state, redirectURI, verifier)
 	if authURL == "" {
 		return ""
 	}
@@ -66,7 +69,7 @@ func (f *Flows) Start(l Loginer, redirectURI string) (authURL string) {
 		}
 		delete(f.pending, oldest)
 	}
-	f.pending[state] = flow{l: l, redirectURI: redirectURI, expires: now.Add(f.ttl)}
+	f.pending[state] = flow{l: l, redirectURI: redirectURI, verifier: verifier, expires: now.Add(f.ttl)}
 	f.log.Info("login started", "account", l.Account())
 	return authURL
 }
@@ -96,7 +99,7 @@ func (f *Flows) Callback(ctx context.Context, r *http.Request) (account string, 
 		return "", &StateError{}
 	}
 	account = fl.l.Account()
-	if err := exchange(ctx, fl.l, q, fl.redirectURI); err != nil {
+	if err := exchange(ctx, fl.l, q, fl.redirectURI, fl.verifier); err != nil {
 		f.log.Warn("login failed", "account", account, "err", err)
 		return account, err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"golang.org/x/oauth2"
 )
 
 // Loginer is an account that can finish an OAuth authorization-code login.
@@ -98,8 +99,8 @@ func Login(ctx context.Context, l Loginer, o LoginOptions) error {
 		cbPath = "/"
 	}
 
-	state := NewState()
-	authURL := l.AuthCodeURL(state, o.RedirectURI)
+	state, verifier := NewState(), oauth2.GenerateVerifier()
+	authURL := l.AuthCodeURL(state, o.RedirectURI, verifier)
 	if authURL == "" {
 		_ = ln.Close()
 		return fmt.Errorf("auth: account %s has no browser login (it uses an API key or configured credentials)", account)
@@ -131,7 +132,7 @@ func Login(ctx context.Context, l Loginer, o LoginOptions) error {
 			writePage(w, http.StatusGone, "Login already finished", "This login has already finished. Look at the terminal for the result.", "")
 			return
 		}
-		err := handleCallback(ctx, l, q, state, o.RedirectURI)
+		err := handleCallback(ctx, l, q, state, o.RedirectURI, verifier)
 		done = true
 		status := http.StatusOK
 		if err != nil {
@@ -181,16 +182,16 @@ func Login(ctx context.Context, l Loginer, o LoginOptions) error {
 }
 
 // handleCallback checks one callback's state and exchanges its code.
-func handleCallback(ctx context.Context, l Loginer, q url.Values, state, redirectURI string) error {
+func handleCallback(ctx context.Context, l Loginer, q url.Values, state, redirectURI, verifier string) error {
 	account := l.Account()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
 		return &StateError{Account: account}
 	}
-	return exchange(ctx, l, q, redirectURI)
+	return exchange(ctx, l, q, redirectURI, verifier)
 }
 
 // exchange turns a callback with a valid state into a stored token.
-func exchange(ctx context.Context, l Loginer, q url.Values, redirectURI string) error {
+func exchange(ctx context.Context, l Loginer, q url.Values, redirectURI, verifier string) error {
 	account := l.Account()
 	if code := q.Get("error"); code != "" {
 		return &CallbackError{Account: account, Code: code, Description: q.Get("error_description")}
@@ -201,7 +202,7 @@ func exchange(ctx context.Context, l Loginer, q url.Values, redirectURI string) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
 	defer cancel()
-	if err := l.Exchange(ctx, code, redirectURI); err != nil {
+	if err := l.Exchange(ctx, code, redirectURI, verifier); err != nil {
 		return &ExchangeError{Account: account, Err: err}
 	}
 	return nil

@@ -229,15 +229,17 @@ func TestLoginCodeReused(t *testing.T) {
 	b := newBrowser(t)
 	reuse := func(authURL string) error {
 		u := redirectOf(t, authURL)
-		// The code is redeemed once already (a reloaded callback page).
+		// The code is spent already (a reloaded callback page, or another
+		// request that, without the login's PKCE verifier, is refused but
+		// uses the code up all the same).
 		cfg := e.cfg
 		cfg.Tokens = nil
 		other, err := wink.New(cfg)
 		if err != nil {
 			return err
 		}
-		if err := other.Exchange(context.Background(), u.Query().Get("code"), ""); err != nil {
-			return err
+		if err := other.Exchange(context.Background(), u.Query().Get("code"), "", ""); err == nil {
+			return errors.New("a code issued with a PKCE challenge was redeemed without its verifier")
 		}
 		return b.get(u.String())
 	}

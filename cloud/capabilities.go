@@ -10,14 +10,18 @@ import (
 
 // Loginer is a provider that logs in through the browser with an OAuth
 // authorization code (`cloud2mqtt auth login`, the page's Connect button).
+// Every login carries a fresh PKCE verifier (RFC 7636): a cloud that takes
+// PKCE sends its S256 challenge with the authorization and the verifier
+// with the exchange; one that does not ignores it.
 type Loginer interface {
 	// Account is the account's configured name.
 	Account() string
 	// AuthCodeURL is the cloud's authorization page for state and
-	// redirectURI; "" when this account has no browser login.
-	AuthCodeURL(state, redirectURI string) string
-	// Exchange trades code for tokens and stores them.
-	Exchange(ctx context.Context, code, redirectURI string) error
+	// redirectURI, with the challenge of verifier; "" when this account has
+	// no browser login.
+	AuthCodeURL(state, redirectURI, verifier string) string
+	// Exchange trades code for tokens, proving verifier, and stores them.
+	Exchange(ctx context.Context, code, redirectURI, verifier string) error
 }
 
 // CredentialChecker is a provider that tests its credentials against the

@@ -353,7 +353,7 @@ func TestInvalidGrantIsAuthError(t *testing.T) {
 		t.Error("error shows a secret")
 	}
 	// A new login through the authorization code brings the account back.
-	u := c.AuthCodeURL("st4te", "http://127.0.0.1:9/callback")
+	u := c.AuthCodeURL("st4te", "http://127.0.0.1:9/callback", "")
 	pu, err := url.Parse(u)
 	if err != nil || !strings.HasPrefix(u, srv.CloudURL+"/oauth2/authorise?") {
 		t.Fatalf("AuthCodeURL = %q", u)
@@ -362,13 +362,13 @@ func TestInvalidGrantIsAuthError(t *testing.T) {
 	if q.Get("client_id") != testClientID || q.Get("response_type") != "code" || q.Get("state") != "st4te" || q.Get("redirect_uri") != "http://127.0.0.1:9/callback" {
 		t.Errorf("AuthCodeURL query %v", q)
 	}
-	if err := c.Exchange(testCtx(t), srv.NewAuthorizationCode(), "http://127.0.0.1:9/callback"); err != nil {
+	if err := c.Exchange(testCtx(t), srv.NewAuthorizationCode(), "http://127.0.0.1:9/callback", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Devices(testCtx(t)); err != nil {
 		t.Errorf("after a new login: %v", err)
 	}
-	if err := c.Exchange(testCtx(t), "not-a-code", "http://127.0.0.1:9/callback"); !errors.Is(err, cloud.ErrAuth) {
+	if err := c.Exchange(testCtx(t), "not-a-code", "http://127.0.0.1:9/callback", ""); !errors.Is(err, cloud.ErrAuth) {
 		t.Errorf("Exchange(bad code) = %v, want ErrAuth", err)
 	}
 }

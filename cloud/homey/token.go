@@ -77,24 +77,31 @@ func (c *Client) tokenError(grant string, err error) error {
 // Athom then redirects to redirectURI with ?code=…&state=…. No scope is
 // asked for, so the client's configured scopes apply. It returns "" for a
 // local (API key) account.
-func (c *Client) AuthCodeURL(state, redirectURI string) string {
+func (c *Client) AuthCodeURL(state, redirectURI, verifier string) string {
 	if c.oauth == nil {
 		return ""
 	}
 	cfg := *c.oauth
 	cfg.RedirectURL = redirectURI
-	return cfg.AuthCodeURL(state)
+	if verifier == "" {
+		return cfg.AuthCodeURL(state)
+	}
+	return cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 }
 
 // Exchange trades an authorization code for tokens and saves them; the
 // client uses them from then on.
-func (c *Client) Exchange(ctx context.Context, code, redirectURI string) error {
+func (c *Client) Exchange(ctx context.Context, code, redirectURI, verifier string) error {
 	if c.oauth == nil {
 		return fmt.Errorf("homey: account %s: a local API key account has no login; it uses accounts[].api_key", c.cfg.Account)
 	}
 	cfg := *c.oauth
 	cfg.RedirectURL = redirectURI
-	t, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, c.http), code)
+	var opts []oauth2.AuthCodeOption
+	if verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
+	t, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, c.http), code, opts...)
 	if err != nil {
 		return fmt.Errorf("homey: account %s: exchange the authorization code: %w", c.cfg.Account, c.tokenError("authorization_code", err))
 	}

@@ -243,7 +243,7 @@ func TestWatchReportsAuthFailure(t *testing.T) {
 		t.Errorf("EventAuth.Err = %v", e.Err)
 	}
 	// A new login ends the failure.
-	if err := c.Exchange(testCtx(t), srv.NewAuthorizationCode(), "http://127.0.0.1:9/cb"); err != nil {
+	if err := c.Exchange(testCtx(t), srv.NewAuthorizationCode(), "http://127.0.0.1:9/cb", ""); err != nil {
 		t.Fatal(err)
 	}
 	w.next("auth ok", func(e cloud.Event) bool { return e.Kind == cloud.EventAuth && e.Err == nil })

@@ -149,8 +149,9 @@ func explain(grant, desc string) string {
 }
 
 // AuthorizeURL returns the Wink page where the owner authorises this client;
-// Wink then redirects to redirectURI with ?code=…&state=….
-func (c *Client) AuthorizeURL(redirectURI, state string) string {
+// Wink then redirects to redirectURI with ?code=…&state=…. A verifier adds
+// its PKCE S256 challenge.
+func (c *Client) AuthorizeURL(redirectURI, state, verifier string) string {
 	q := url.Values{}
 	q.Set("response_type", "code")
 	q.Set("client_id", c.cfg.ClientID)
@@ -158,18 +159,27 @@ func (c *Client) AuthorizeURL(redirectURI, state string) string {
 	if state != "" {
 		q.Set("state", state)
 	}
+	if verifier != "" {
+		q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
+		q.Set("code_challenge_method", "S256")
+	}
 	return c.api.String() + "/oauth2/authorize?" + q.Encode()
 }
 
-// ExchangeCode trades an authorization code for tokens and saves them; the
-// client uses them from then on.
-func (c *Client) ExchangeCode(ctx context.Context, code string) error {
-	t, err := c.postToken(ctx, map[string]string{
+// ExchangeCode trades an authorization code (and the PKCE verifier of its
+// authorization, when there was one) for tokens and saves them; the client
+// uses them from then on.
+func (c *Client) ExchangeCode(ctx context.Context, code, verifier string) error {
+	body := map[string]string{
 		"client_id":     c.cfg.ClientID,
 		"client_secret": c.cfg.ClientSecret,
 		"grant_type":    "authorization_code",
 		"code":          code,
-	})
+	}
+	if verifier != "" {
+		body["code_verifier"] = verifier
+	}
+	t, err := c.postToken(ctx, body)
 	if err != nil {
 		return fmt.Errorf("wink: account %s: exchange authorization code: %w", c.cfg.Account, err)
 	}

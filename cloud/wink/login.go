@@ -15,17 +15,16 @@ var (
 )
 
 // AuthCodeURL returns Wink's authorization page for state and redirectURI
-// (cloud.Loginer). It is AuthorizeURL with the arguments in the order both
-// clouds share.
-func (c *Client) AuthCodeURL(state, redirectURI string) string {
-	return c.AuthorizeURL(redirectURI, state)
+// with the PKCE challenge of verifier (cloud.Loginer).
+func (c *Client) AuthCodeURL(state, redirectURI, verifier string) string {
+	return c.AuthorizeURL(redirectURI, state, verifier)
 }
 
 // Exchange trades an authorization code for tokens and saves them
 // (cloud.Loginer). Wink's code grant carries no redirect_uri, so redirectURI
 // is not sent; the code is bound to it by the authorization page.
-func (c *Client) Exchange(ctx context.Context, code, redirectURI string) error {
-	return c.ExchangeCode(ctx, code)
+func (c *Client) Exchange(ctx context.Context, code, redirectURI, verifier string) error {
+	return c.ExchangeCode(ctx, code, verifier)
 }
 
 // CredentialExpiry is when the access token ends, zero when unknown

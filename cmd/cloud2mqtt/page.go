@@ -27,7 +27,7 @@ func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, provid
 	}
 	logins := map[string]auth.Loginer{}
 	for _, p := range providers {
-		if l, ok := p.(cloud.Loginer); ok && l.AuthCodeURL("probe", "http://127.0.0.1/") != "" {
+		if l, ok := p.(cloud.Loginer); ok && l.AuthCodeURL("probe", "http://127.0.0.1/", "") != "" {
 			logins[p.Account()] = l
 		}
 	}

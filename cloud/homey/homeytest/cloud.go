@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -141,7 +143,17 @@ func (s *Server) handleAuthorise(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "redirect_uri must be an absolute URL")
 		return
 	}
+	challenge := q.Get("code_challenge")
+	if challenge != "" && q.Get("code_challenge_method") != "S256" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "code_challenge_method must be S256")
+		return
+	}
 	code := s.NewAuthorizationCode()
+	if challenge != "" {
+		s.mu.Lock()
+		s.challenges[code] = challenge
+		s.mu.Unlock()
+	}
 	tq := target.Query()
 	tq.Set("code", code)
 	if st := q.Get("state"); st != "" {
@@ -175,9 +187,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			code = r.PostForm.Get("authorization_code")
 		}
 		exp, ok := s.codes[code]
+		challenge := s.challenges[code]
 		delete(s.codes, code) // single use, even when expired
+		delete(s.challenges, code)
 		if code == "" || !ok || time.Now().After(exp) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "the authorization code is invalid, used or expired")
+			return
+		}
+		if challenge != "" && !equal(oauth2.S256ChallengeFromVerifier(r.PostForm.Get("code_verifier")), challenge) {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed: the code_verifier does not match the code_challenge")
 			return
 		}
 	case "refresh_token":

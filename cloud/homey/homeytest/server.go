@@ -143,6 +143,7 @@ type Server struct {
 	access     map[string]time.Time // athom access token → expiry
 	refresh    map[string]bool      // valid refresh tokens
 	codes      map[string]time.Time // authorization code → expiry
+	challenges map[string]string    // authorization code → its PKCE S256 challenge
 	usedJWT    map[string]bool      // delegation JWT ids already traded
 	sessions   map[string]*session
 	apiKeys    map[string]*apiKey
@@ -165,21 +166,22 @@ func NewServer(opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		HomeyID:  opts.HomeyID,
-		UserID:   randomHex(12),
-		opts:     opts,
-		log:      log,
-		done:     make(chan struct{}),
-		jwtKey:   []byte(randomHex(32)),
-		reqs:     requestlog.New(requestlog.DefaultMax),
-		devices:  map[string]map[string]any{},
-		zones:    map[string]map[string]any{},
-		access:   map[string]time.Time{},
-		refresh:  map[string]bool{},
-		codes:    map[string]time.Time{},
-		usedJWT:  map[string]bool{},
-		sessions: map[string]*session{},
-		apiKeys:  map[string]*apiKey{},
+		HomeyID:    opts.HomeyID,
+		UserID:     randomHex(12),
+		opts:       opts,
+		log:        log,
+		done:       make(chan struct{}),
+		jwtKey:     []byte(randomHex(32)),
+		reqs:       requestlog.New(requestlog.DefaultMax),
+		devices:    map[string]map[string]any{},
+		zones:      map[string]map[string]any{},
+		access:     map[string]time.Time{},
+		refresh:    map[string]bool{},
+		codes:      map[string]time.Time{},
+		challenges: map[string]string{},
+		usedJWT:    map[string]bool{},
+		sessions:   map[string]*session{},
+		apiKeys:    map[string]*apiKey{},
 	}
 	s.hub = newHub(s)
 	s.addZoneLocked(map[string]any{"id": RootZoneID, "name": "Home", "parent": nil, "icon": "home"})

@@ -13,6 +13,7 @@ import (
 type codeMeta struct {
 	clientID    string
 	redirectURI string
+	challenge   string // the PKCE S256 code_challenge, "" when none was sent
 }
 
 // codeMatches reports whether a token request may redeem a code issued for
@@ -66,6 +67,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		authorizePage(w, http.StatusBadRequest, "unsupported_response_type", "response_type must be code")
 		return
 	}
+	if m := q.Get("code_challenge_method"); q.Get("code_challenge") != "" && m != "S256" {
+		authorizePage(w, http.StatusBadRequest, "invalid_request", "code_challenge_method must be S256")
+		return
+	}
 	raw := q.Get("redirect_uri")
 	target, err := url.Parse(raw)
 	if raw == "" || err != nil || !target.IsAbs() {
@@ -87,7 +92,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	} else {
 		code := randomHex(10)
 		s.codes[code] = time.Now().Add(s.opts.CodeTTL)
-		s.codeMeta[code] = codeMeta{clientID: s.opts.ClientID, redirectURI: raw}
+		s.codeMeta[code] = codeMeta{clientID: s.opts.ClientID, redirectURI: raw, challenge: q.Get("code_challenge")}
 		tq.Set("code", code)
 	}
 	s.mu.Unlock()

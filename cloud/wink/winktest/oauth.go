@@ -6,6 +6,8 @@ import (
 	"mime"
 	"net/http"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // IssueTokens mints a valid access/refresh token pair for the configured
@@ -100,6 +102,7 @@ type tokenRequest struct {
 	RefreshToken string `json:"refresh_token"`
 	Code         string `json:"code"`
 	RedirectURI  string `json:"redirect_uri"`
+	CodeVerifier string `json:"code_verifier"`
 }
 
 func equal(a, b string) bool {
@@ -173,6 +176,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		if !codeMatches(meta, req, s.opts.ClientID) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "the code was issued to another client or redirect_uri")
+			return
+		}
+		if meta.challenge != "" && !equal(oauth2.S256ChallengeFromVerifier(req.CodeVerifier), meta.challenge) {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed: the code_verifier does not match the code_challenge")
 			return
 		}
 	case "":
