@@ -254,7 +254,7 @@ func components(e *entry) map[string]component {
 func fieldComponent(e *entry, k stateKey) component {
 	f := k.field
 	t := e.topic
-	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": entityName(k.name),
+	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": FieldLabel(k.name),
 		"value_template": "{{ value_json." + k.name + " }}"}
 	if f.Category != "" {
 		c["entity_category"] = f.Category

@@ -21,10 +21,10 @@ var entityWords = map[string]string{
 	"humidity": "humidity", "lux": "illuminance",
 }
 
-// entityName is the Home Assistant entity name of a state key, as a person
-// would write it: "ip_address" → "IP address", "windowcoverings_state" →
+// FieldLabel is the Home Assistant entity name of a state key, as a person
+// would write it (also the status page's label): "ip_address" → "IP address", "windowcoverings_state" →
 // "Window coverings state", "target_temp_high" → "Target temperature high".
-func entityName(key string) string {
+func FieldLabel(key string) string {
 	if n, ok := entityNames[key]; ok {
 		return n
 	}

@@ -14,8 +14,8 @@ func TestEntityNamesReadAsPeopleWriteThem(t *testing.T) {
 		"battery":               "Battery",
 		"alarm_sensitivity":     "Alarm sensitivity",
 	} {
-		if got := entityName(key); got != want {
-			t.Errorf("entityName(%q) = %q, want %q", key, got, want)
+		if got := FieldLabel(key); got != want {
+			t.Errorf("FieldLabel(%q) = %q, want %q", key, got, want)
 		}
 	}
 }

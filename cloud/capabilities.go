@@ -38,6 +38,13 @@ type CredentialExpirer interface {
 	CredentialExpiry() time.Time
 }
 
+// CredentialNoter is a CredentialExpirer that can say why its expiry is
+// not known, or that there is none ("an API key does not expire").
+type CredentialNoter interface {
+	// CredentialNote explains a zero CredentialExpiry; "" when it is known.
+	CredentialNote() string
+}
+
 // CredentialReport is the result of checking one account's credentials,
 // as `cloud2mqtt auth check` prints it. It never holds a secret: Email is
 // masked and no token or client secret is kept.

@@ -18,7 +18,7 @@ type field struct {
 }
 
 // fields formats a device's state for people, sorted by key.
-func fields(state map[string]any, units map[string]string) []field {
+func fields(state map[string]any, units, labels map[string]string) []field {
 	keys := make([]string, 0, len(state))
 	for k := range state {
 		keys = append(keys, k)
@@ -26,7 +26,10 @@ func fields(state map[string]any, units map[string]string) []field {
 	sort.Strings(keys)
 	out := make([]field, 0, len(keys))
 	for _, k := range keys {
-		f := field{Label: label(k)}
+		f := field{Label: labels[k]}
+		if f.Label == "" {
+			f.Label = label(k)
+		}
 		f.Text, f.Swatch = formatValue(k, state[k], units[k])
 		out = append(out, f)
 	}

@@ -46,7 +46,10 @@ type AccountView struct {
 	Push        string // live, polling, …
 	Error       string // the last error in words; must hold no secret
 	TokenExpiry time.Time
-	CanLogin    bool // offers Connect (also needs an entry in Options.Logins)
+	// ExpiryNote says why TokenExpiry is zero ("an API key does not
+	// expire"); "" shows "unknown".
+	ExpiryNote string
+	CanLogin   bool // offers Connect (also needs an entry in Options.Logins)
 }
 
 // DeviceView is one device as the page shows it.
@@ -55,6 +58,7 @@ type DeviceView struct {
 	Available                  bool
 	State                      map[string]any
 	Units                      map[string]string // state key → unit ("°C", "%", "mired")
+	Labels                     map[string]string // state key → its name in words; default from the key
 	UpdatedAt                  time.Time         // the device's last change; zero when unknown
 }
 
@@ -365,6 +369,9 @@ func (s *Server) view(now time.Time) pageData {
 	d := pageData{CSRF: s.csrf, Redirect: s.RedirectURI(), Now: now.Local().Format(time.DateTime)}
 	for _, a := range s.o.Source.Accounts() {
 		row := accountRow{AccountView: a, Expiry: "unknown", StatusClass: statusClass(a.Status)}
+		if a.ExpiryNote != "" {
+			row.Expiry = a.ExpiryNote
+		}
 		if !a.TokenExpiry.IsZero() {
 			row.ExpiryAt = a.TokenExpiry.Local().Format(time.DateTime)
 			if a.TokenExpiry.Before(now) {
@@ -377,7 +384,7 @@ func (s *Server) view(now time.Time) pageData {
 		d.Accounts = append(d.Accounts, row)
 	}
 	for _, dv := range s.o.Source.Devices() {
-		row := deviceRow{DeviceView: dv, Fields: fields(dv.State, dv.Units)}
+		row := deviceRow{DeviceView: dv, Fields: fields(dv.State, dv.Units, dv.Labels)}
 		if !dv.UpdatedAt.IsZero() {
 			row.Updated = relative(dv.UpdatedAt, now)
 		}

@@ -11,6 +11,7 @@ var (
 	_ cloud.Loginer           = (*Client)(nil)
 	_ cloud.CredentialChecker = (*Client)(nil)
 	_ cloud.CredentialExpirer = (*Client)(nil)
+	_ cloud.CredentialNoter   = (*Client)(nil)
 )
 
 // CredentialExpiry is when the Homey session ends (it is renewed before);
@@ -29,4 +30,15 @@ func (c *Client) CredentialExpiry() time.Time {
 		}
 	}
 	return expiry
+}
+
+// CredentialNote explains a zero expiry (cloud.CredentialNoter).
+func (c *Client) CredentialNote() string {
+	switch {
+	case c.local:
+		return "an API key does not expire"
+	case c.CredentialExpiry().IsZero():
+		return "no Homey session yet"
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	authn "github.com/cloud2mqtt/cloud2mqtt/auth"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
@@ -12,6 +13,7 @@ var (
 	_ cloud.Loginer           = (*Client)(nil)
 	_ cloud.CredentialChecker = (*Client)(nil)
 	_ cloud.CredentialExpirer = (*Client)(nil)
+	_ cloud.CredentialNoter   = (*Client)(nil)
 )
 
 // AuthCodeURL returns Wink's authorization page for state and redirectURI
@@ -27,6 +29,25 @@ func (c *Client) Exchange(ctx context.Context, code, redirectURI, verifier strin
 	return c.ExchangeCode(ctx, code, verifier)
 }
 
-// CredentialExpiry is when the access token ends, zero when unknown
+// CredentialExpiry is when the access token ends: as the token answer
+// said, else as the token (a JWT) says; zero when neither does
 // (cloud.CredentialExpirer).
-func (c *Client) CredentialExpiry() time.Time { return c.tokens.Expiry() }
+func (c *Client) CredentialExpiry() time.Time {
+	if exp := c.tokens.Expiry(); !exp.IsZero() {
+		return exp
+	}
+	if tok := c.tokens.Current(); tok != nil {
+		if cl, ok := authn.ParseClaims(tok.AccessToken); ok && !cl.Expiry.IsZero() {
+			return cl.Expiry
+		}
+	}
+	return time.Time{}
+}
+
+// CredentialNote explains an unknown expiry (cloud.CredentialNoter).
+func (c *Client) CredentialNote() string {
+	if c.CredentialExpiry().IsZero() {
+		return "not announced by Wink; renewed when Wink refuses it"
+	}
+	return ""
+}

@@ -20,7 +20,7 @@ import (
 // unless web.listen is off.
 func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, providers []cloud.Provider,
 	store *tokenstore.Store, obs *observability, log *slog.Logger) error {
-	src := pageSource{bridge: b, expiry: credentialExpiry(providers), changes: obs.changes}
+	src := pageSource{bridge: b, expiry: credentialExpiry(providers), note: credentialNote(providers), changes: obs.changes}
 	obs.source.Store(&src)
 	if cfg.Web.Listen == "" || cfg.Web.Listen == "off" {
 		return nil
@@ -53,6 +53,7 @@ func startPage(ctx context.Context, cfg *config.Config, b *bridge.Bridge, provid
 type pageSource struct {
 	bridge  *bridge.Bridge
 	expiry  func(account string) time.Time // when an account's token or session ends
+	note    func(account string) string    // why that is not known
 	changes *bridge.Changes
 }
 
@@ -61,7 +62,7 @@ func (s pageSource) Accounts() []web.AccountView {
 	var out []web.AccountView
 	for _, a := range s.bridge.Accounts() {
 		out = append(out, web.AccountView{Name: a.Name, Cloud: a.Cloud, Status: a.Status, Push: a.Push,
-			Error: a.Error, CanLogin: true, TokenExpiry: s.expiry(a.Name)})
+			Error: a.Error, CanLogin: true, TokenExpiry: s.expiry(a.Name), ExpiryNote: s.note(a.Name)})
 	}
 	return out
 }
@@ -70,12 +71,12 @@ func (s pageSource) Accounts() []web.AccountView {
 func (s pageSource) Devices() []web.DeviceView {
 	var out []web.DeviceView
 	for _, d := range s.bridge.DeviceStates() {
-		units := map[string]string{}
+		units, labels := map[string]string{}, map[string]string{}
 		for _, f := range d.Fields {
-			units[f.Name] = f.Unit
+			units[f.Name], labels[f.Name] = f.Unit, bridge.FieldLabel(f.Name)
 		}
 		v := web.DeviceView{Account: d.Account, Name: d.Name, Type: d.Type, Topic: d.Topic,
-			Available: d.Available, State: d.State, Units: units}
+			Available: d.Available, State: d.State, Units: units, Labels: labels}
 		if d.UpdatedAt != nil {
 			v.UpdatedAt = *d.UpdatedAt
 		}
@@ -87,16 +88,30 @@ func (s pageSource) Devices() []web.DeviceView {
 // credentialExpiry returns when an account's token or session ends, by
 // its provider's cloud.CredentialExpirer; zero when unknown.
 func credentialExpiry(providers []cloud.Provider) func(account string) time.Time {
-	byAccount := map[string]cloud.CredentialExpirer{}
+	return byAccount(providers, cloud.CredentialExpirer.CredentialExpiry)
+}
+
+// credentialNote returns why an account's expiry is not known, by its
+// provider's cloud.CredentialNoter; "" when it is, or the cloud cannot say.
+func credentialNote(providers []cloud.Provider) func(account string) string {
+	return byAccount(providers, cloud.CredentialNoter.CredentialNote)
+}
+
+// byAccount asks each account's provider that has capability C for a
+// value: the zero value for an account whose provider lacks it.
+func byAccount[C any, V any](providers []cloud.Provider, get func(C) V) func(account string) V {
+	capable := map[string]C{}
 	for _, p := range providers {
-		if e, ok := p.(cloud.CredentialExpirer); ok {
-			byAccount[p.Account()] = e
+		if c, ok := p.(C); ok {
+			capable[p.Account()] = c
 		}
 	}
-	return func(account string) time.Time {
-		if e, ok := byAccount[account]; ok {
-			return e.CredentialExpiry()
+	return func(account string) V {
+		c, ok := capable[account]
+		if !ok {
+			var zero V
+			return zero
 		}
-		return time.Time{}
+		return get(c)
 	}
 }

@@ -140,6 +140,18 @@ func (s *Source) Expiry() time.Time {
 	return s.tok.Expiry
 }
 
+// Current returns the token held now (nil before the first call), without
+// obtaining one.
+func (s *Source) Current() *oauth2.Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok == nil {
+		return s.Stored()
+	}
+	t := *s.tok
+	return &t
+}
+
 // Stored returns the usable token in the store, or nil.
 func (s *Source) Stored() *oauth2.Token { return s.o.Store.Usable(s.o.Account, s.log) }
 
