@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -130,10 +131,9 @@ func (b *Bridge) sendBatch(account, id string, q *deviceQueue, batch map[string]
 	p := b.accounts[account].provider
 	b.mu.RUnlock()
 	for attempt := 1; ; attempt++ {
-		change := make(cloud.Change, len(batch))
+		change := changeOf(batch)
 		last := time.Time{}
-		for k, v := range batch {
-			change[k] = v.value
+		for _, v := range batch {
 			if v.deadline.After(last) {
 				last = v.deadline
 			}
@@ -156,17 +156,37 @@ func (b *Bridge) sendBatch(account, id string, q *deviceQueue, batch map[string]
 			}
 			return
 		}
-		wait := max(cloud.RetryAfter(err), backoff.Delay(attempt), b.sendInterval())
-		retryAt := time.Now().Add(wait)
+		now := time.Now()
 		expired := cloud.Change{}
+		latest := time.Time{}
 		for k, v := range batch {
-			if v.deadline.Before(retryAt) {
+			if !v.deadline.After(now) {
 				expired[k] = v.value
 				delete(batch, k)
+			} else if v.deadline.After(latest) {
+				latest = v.deadline
 			}
 		}
 		if len(expired) > 0 {
 			b.commandFailed(account, id, expired, err, attempt, b.opts.CommandLifetime.String())
+		}
+		if len(batch) == 0 {
+			return
+		}
+		retryAfter := cloud.RetryAfter(err)
+		wait := max(retryAfter, backoff.Delay(attempt), b.sendInterval())
+		if until := latest.Sub(now); wait > until {
+			// The last try comes at the end of the lifetime, unless the
+			// cloud asked to wait longer than that.
+			wait = until
+			if retryAfter > until {
+				if !b.pause(until) {
+					return
+				}
+				b.commandFailed(account, id, changeOf(batch), fmt.Errorf("%w (the cloud asked to retry after %s)", err, retryAfter.Round(time.Second)),
+					attempt, b.opts.CommandLifetime.String())
+				return
+			}
 		}
 		b.log.Info("command not applied yet; retrying", "account", account, "device", id, "attempt", attempt,
 			"retry_in", wait.Round(time.Millisecond), "error", err)
@@ -183,6 +203,15 @@ func (b *Bridge) sendBatch(account, id string, q *deviceQueue, batch map[string]
 			return
 		}
 	}
+}
+
+// changeOf is the change a batch sends.
+func changeOf(batch map[string]queuedValue) cloud.Change {
+	change := make(cloud.Change, len(batch))
+	for k, v := range batch {
+		change[k] = v.value
+	}
+	return change
 }
 
 // applied feeds the confirmed device back (or the commanded state, for an
