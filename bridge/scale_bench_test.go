@@ -19,34 +19,6 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
 )
 
-// bigHome adds n devices of mixed types to an emulator.
-func bigHome(srv *winktest.Server, account string, n int) {
-	for i := range n {
-		id := strconv.Itoa(100000 + i)
-		name := fmt.Sprintf("%s device %d", account, i)
-		var obj map[string]any
-		switch i % 4 {
-		case 0:
-			obj = map[string]any{"object_type": "light_bulb", "object_id": id, "name": name,
-				"last_reading": map[string]any{"connection": true, "powered": i%8 == 0, "brightness": 0.5}}
-		case 1:
-			obj = map[string]any{"object_type": "binary_switch", "object_id": id, "name": name,
-				"last_reading": map[string]any{"connection": true, "powered": true}}
-		case 2:
-			obj = map[string]any{"object_type": "sensor_pod", "object_id": id, "name": name,
-				"capabilities": map[string]any{"sensor_types": []any{
-					map[string]any{"field": "motion", "type": "boolean", "mutability": "read-only"},
-					map[string]any{"field": "temperature", "type": "float", "mutability": "read-only"},
-					map[string]any{"field": "battery", "type": "percentage", "mutability": "read-only"}}},
-				"last_reading": map[string]any{"connection": true, "motion": false, "temperature": 21.5, "battery": 0.9}}
-		default:
-			obj = map[string]any{"object_type": "lock", "object_id": id, "name": name,
-				"last_reading": map[string]any{"connection": true, "locked": true, "battery": 0.8}}
-		}
-		srv.AddDevice(obj)
-	}
-}
-
 // scaleBridge is a bridge over many Wink accounts with recorders of
 // everything it publishes.
 type scaleBridge struct {
@@ -153,7 +125,7 @@ func scaleServers(tb testing.TB, accounts, perAccount int) []*winktest.Server {
 	for i := range accounts {
 		srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: testLogger(tb)})
 		tb.Cleanup(srv.Close)
-		bigHome(srv, fmt.Sprintf("home%d", i), perAccount)
+		srv.FurnishGenerated(perAccount, fmt.Sprintf("home%d", i))
 		servers = append(servers, srv)
 	}
 	return servers

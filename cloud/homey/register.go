@@ -25,46 +25,78 @@ func Register(r *cloud.Registry) {
 	})
 }
 
-// emulator is the Athom cloud and Homey emulator furnished with the demo
-// home.
+// emulator is the Athom cloud and Homey emulator: one server per account,
+// furnished with the demo home or generated devices.
 type emulator struct {
-	srv          *homeytest.Server
+	srvs         []*homeytest.Server
+	o            cloud.EmulateOptions
 	clientID     string
 	clientSecret string
 }
 
-// emulate starts the Homey emulator with the demo home.
+// emulate starts the Homey emulator.
 func emulate(o cloud.EmulateOptions) (cloud.Emulator, error) {
-	srv := homeytest.NewServer(homeytest.Options{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Logger: o.Logger})
-	srv.Furnish()
-	return &emulator{srv: srv, clientID: o.ClientID, clientSecret: o.ClientSecret}, nil
+	e := &emulator{o: o, clientID: o.ClientID, clientSecret: o.ClientSecret}
+	for n := range o.AccountCount() {
+		srv, err := homeytest.Start(homeytest.Options{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Logger: o.Logger,
+			CloudAddr: o.Addr(n, 0), HomeyAddr: o.Addr(n, 1)})
+		if err != nil {
+			e.Close()
+			return nil, fmt.Errorf("homey emulator: %w", err)
+		}
+		e.srvs = append(e.srvs, srv)
+		if o.Devices > 0 {
+			srv.FurnishGenerated(o.Devices, o.AccountName(CloudName, n))
+		} else {
+			srv.Furnish()
+		}
+	}
+	return e, nil
 }
 
-// Accounts implements cloud.Emulator: the Homey through the Athom cloud
-// with a fresh refresh token, and the same Homey by its local API key.
+// Accounts implements cloud.Emulator: per server, the Homey through the
+// Athom cloud with a fresh refresh token, and the same Homey by its local
+// API key.
 func (e *emulator) Accounts() []cloud.EmulatedAccount {
-	_, refresh := e.srv.IssueTokens()
-	return []cloud.EmulatedAccount{
-		{Name: CloudName, Keys: []cloud.KeyValue{
-			{Key: "client_id", Value: e.clientID},
-			{Key: "client_secret", Value: e.clientSecret},
-			{Key: "refresh_token", Value: refresh},
-			{Key: "cloud_url", Value: e.srv.CloudURL},
-		}},
-		{Name: CloudName + "-local", ExtraOnly: true, Keys: []cloud.KeyValue{
-			{Key: "address", Value: e.srv.HomeyURL},
-			{Key: "api_key", Value: e.srv.NewAPIKey("homey")},
-		}},
+	var out []cloud.EmulatedAccount
+	for n, srv := range e.srvs {
+		_, refresh := srv.IssueTokens()
+		name := e.o.AccountName(CloudName, n)
+		out = append(out,
+			cloud.EmulatedAccount{Name: name, Keys: []cloud.KeyValue{
+				{Key: "client_id", Value: e.clientID},
+				{Key: "client_secret", Value: e.clientSecret},
+				{Key: "refresh_token", Value: refresh},
+				{Key: "cloud_url", Value: srv.CloudURL},
+			}},
+			cloud.EmulatedAccount{Name: name + "-local", ExtraOnly: true, Keys: []cloud.KeyValue{
+				{Key: "address", Value: srv.HomeyURL},
+				{Key: "api_key", Value: srv.NewAPIKey("homey")},
+			}})
 	}
+	return out
 }
 
 // Describe implements cloud.Emulator.
 func (e *emulator) Describe() string {
-	return fmt.Sprintf("Athom cloud at %s, a Homey at %s", e.srv.CloudURL, e.srv.HomeyURL)
+	more := ""
+	if len(e.srvs) > 1 {
+		more = fmt.Sprintf(" and %d more accounts", len(e.srvs)-1)
+	}
+	return fmt.Sprintf("Athom cloud at %s, a Homey at %s%s", e.srvs[0].CloudURL, e.srvs[0].HomeyURL, more)
 }
 
 // Animate implements cloud.Emulator.
-func (e *emulator) Animate(ctx context.Context, every time.Duration) { e.srv.Animate(ctx, every) }
+func (e *emulator) Animate(ctx context.Context, every time.Duration) {
+	for _, srv := range e.srvs[1:] {
+		go srv.Animate(ctx, every)
+	}
+	e.srvs[0].Animate(ctx, every)
+}
 
 // Close implements cloud.Emulator.
-func (e *emulator) Close() { e.srv.Close() }
+func (e *emulator) Close() {
+	for _, srv := range e.srvs {
+		srv.Close()
+	}
+}
