@@ -79,7 +79,7 @@ func newRootCommand(stdout, stderr io.Writer, registry *cloud.Registry) *cobra.C
 	pf.String("base-topic", "", "MQTT base topic (mqtt.base_topic)")
 	pf.String("log-level", "", "debug, info, warn or error (log_level)")
 	pf.String("state-dir", "", "where tokens are kept (state_dir)")
-	root.AddCommand(a.runCommand(), a.demoCommand(), a.emulateCommand(), a.devicesCommand(), a.authCommand(), a.versionCommand())
+	root.AddCommand(a.runCommand(), a.demoCommand(), a.emulateCommand(), a.benchCommand(), a.devicesCommand(), a.authCommand(), a.versionCommand())
 	return root
 }
 
