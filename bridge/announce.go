@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"runtime/debug"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type announcer struct {
 	ready         bool // the start is over
 	armed         bool // timer running
 	timer         *time.Timer
+	startDone     bool // the first announcement after the start is out
 }
 
 // start arms the announcer for the start of the run: both topics are due
@@ -93,5 +95,13 @@ func (b *Bridge) publishAnnounced(ctx context.Context) {
 	}
 	if devices {
 		b.publishDevices(ctx)
+	}
+	if !b.announce.startDone {
+		b.announce.startDone = true
+		// The start's garbage (every account's listing, every payload
+		// published) goes back to the operating system now rather than
+		// over the next minutes, so the resident size at rest is what
+		// the bridge holds.
+		debug.FreeOSMemory()
 	}
 }

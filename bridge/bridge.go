@@ -50,6 +50,7 @@ type Bridge struct {
 	collecting   bool
 
 	seed     maphash.Seed // for payload digests
+	keyCache keyCache     // state keys shared by devices of one shape
 	announce announcer    // bridge/info and bridge/devices, once per change
 }
 

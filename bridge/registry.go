@@ -137,7 +137,7 @@ func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstList
 	reshaped := !known || !sameShape(&e.device, &d)
 	e.device = d.Clone()
 	if reshaped {
-		e.keys = deviceKeys(&e.device)
+		e.keys = b.keyCache.keys(&e.device)
 	}
 	if nameChanged {
 		own := d.Name
