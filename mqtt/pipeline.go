@@ -47,7 +47,7 @@ func (c *Client) Pipeline(ctx context.Context, window int) *Pipeline {
 	if window < 1 {
 		window = DefaultWindow
 	}
-	return &Pipeline{c: c, ctx: ctx, window: window, ring: make([]inflight, window)}
+	return &Pipeline{c: c, ctx: ctx, window: window, ring: make([]inflight, min(window, 8))}
 }
 
 // Publish sends payload to topic with QoS 1. When the window is full it
@@ -58,6 +58,9 @@ func (c *Client) Pipeline(ctx context.Context, window int) *Pipeline {
 func (p *Pipeline) Publish(topic string, payload []byte, retained bool, done func(error)) {
 	if p.count == p.window {
 		p.settleOldest()
+	}
+	if p.count == len(p.ring) {
+		p.grow()
 	}
 	f := inflight{topic: topic, done: done}
 	switch err := validTopic(topic); {
@@ -72,8 +75,18 @@ func (p *Pipeline) Publish(topic string, payload []byte, retained bool, done fun
 		f.tok = p.c.pc.Publish(topic, 1, retained, payload)
 		p.sent++
 	}
-	p.ring[(p.head+p.count)%p.window] = f
+	p.ring[(p.head+p.count)%len(p.ring)] = f
 	p.count++
+}
+
+// grow doubles the ring, up to the window: a pipeline of a few messages
+// costs little.
+func (p *Pipeline) grow() {
+	ring := make([]inflight, min(2*len(p.ring), p.window))
+	for i := range p.count {
+		ring[i] = p.ring[(p.head+i)%len(p.ring)]
+	}
+	p.ring, p.head = ring, 0
 }
 
 // Flush waits until every publish is acknowledged or has failed, and
@@ -95,7 +108,7 @@ func (p *Pipeline) Sent() int { return p.sent }
 func (p *Pipeline) settleOldest() {
 	f := p.ring[p.head]
 	p.ring[p.head] = inflight{}
-	p.head = (p.head + 1) % p.window
+	p.head = (p.head + 1) % len(p.ring)
 	p.count--
 	err := f.err
 	switch {
