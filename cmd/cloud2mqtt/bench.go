@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -270,18 +271,25 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	r.row(fmt.Sprintf("RSS peak, %d devices", want), peak, 0, "MiB", "")
 
 	// Leave the broker as it was: no retained messages of the bench.
-	topics := map[string]bool{}
+	topics := retainedTopics(col)
+	for _, t := range slices.Clone(topics) {
+		topics = append(topics, basePrefix+"/"+t)
+	}
+	return clearRetained(o.url, topics)
+}
+
+// retainedTopics are the topics of the retained messages a bench
+// subscriber received (all but bridge/event), once each.
+func retainedTopics(col *collector) []string {
+	seen := map[string]bool{}
+	var out []string
 	for _, m := range col.messages() {
-		if retained(m.topic) {
-			topics[m.topic] = true
-			topics[basePrefix+"/"+m.topic] = true
+		if !seen[m.topic] && !strings.HasSuffix(m.topic, "/bridge/event") {
+			seen[m.topic] = true
+			out = append(out, m.topic)
 		}
 	}
-	list := make([]string, 0, len(topics))
-	for t := range topics {
-		list = append(list, t)
-	}
-	return clearRetained(o.url, list)
+	return out
 }
 
 // waitIdle returns once no message arrived for quiet (or after 15s).

@@ -63,14 +63,18 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 	}
 	defer sub.Disconnect(100)
 	col := newCollector()
-	if err := subscribe(sub, col.add, base+"/#"); err != nil {
+	if err := subscribe(sub, col.add, base+"/#", base+"-ha/#"); err != nil {
 		return err
 	}
 	child, err := startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg)
 	if err != nil {
 		return err
 	}
-	defer child.stop()
+	defer func() {
+		child.stop()
+		// Leave the broker as it was: no retained messages of the bench.
+		_ = clearRetained(o.url, retainedTopics(col))
+	}()
 	ready := map[string]bool{}
 	if err := col.wait(ctx, time.Minute, func(m benchMessage) bool {
 		switch m.topic {
