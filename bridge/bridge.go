@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -45,8 +46,12 @@ type Bridge struct {
 
 	// Retained discovery configs found at start, cleared when stale.
 	staleMu      sync.Mutex
-	staleConfigs map[string][]byte
+	staleConfigs map[string]string // topic → account that published it
 	collecting   bool
+
+	seed     maphash.Seed // for payload digests
+	keyCache keyCache     // state keys shared by devices of one shape
+	announce announcer    // bridge/info and bridge/devices, once per change
 }
 
 // account is one provider and its devices.
@@ -71,10 +76,11 @@ type entry struct {
 
 	opts DeviceOptions
 
-	lastState     []byte
+	// What was last published, as digests of the payloads.
+	lastState     digest
 	lastAvail     string
-	lastDiscovery map[string][]byte // topic → payload
-	lastAttrs     map[string][]byte // key → payload
+	lastDiscovery map[string]digest // topic → payload
+	lastAttrs     map[string]digest // key → payload
 }
 
 // accountEvent is an event from one account's provider.
@@ -116,6 +122,7 @@ func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, erro
 		accounts:  map[string]*account{},
 		queues:    map[string]*deviceQueue{},
 		reads:     make(chan struct{}, maxConcurrentReads),
+		seed:      maphash.MakeSeed(),
 	}
 	for _, p := range providers {
 		if _, dup := b.accounts[p.Account()]; dup {
@@ -166,7 +173,8 @@ func (b *Bridge) run(ctx context.Context) error {
 		}
 	}
 	defer close(b.done)
-	b.publishInfo(ctx)
+	b.announce.start(b.opts.ListDelay)
+	defer b.announce.stop()
 
 	var wg sync.WaitGroup
 	for _, name := range b.order {
@@ -190,8 +198,14 @@ func (b *Bridge) run(ctx context.Context) error {
 			}
 		case <-b.republish:
 			b.publishAll(ctx, true)
+		case <-b.announce.due():
+			b.publishAnnounced(ctx)
 		}
-		if cleanupDue && b.accountsSettled() {
+		settled := b.accountsSettled()
+		if settled {
+			b.announce.settled()
+		}
+		if cleanupDue && settled {
 			cleanupDue = false
 			b.clearStaleDiscovery(ctx)
 		}
@@ -268,10 +282,7 @@ func (b *Bridge) handle(ctx context.Context, ae accountEvent) {
 			b.applyOptimistic(ctx, ae.account, ae.id, ae.optimistic)
 			return
 		}
-		added := b.applyDevice(ctx, ae.account, ae.ev.Device)
-		if added {
-			b.publishDevices(ctx)
-		}
+		b.applyDevice(ctx, ae.account, ae.ev.Device)
 	case cloud.EventPush:
 		b.setAccount(ctx, ae.account, func(a *account) { a.push = ae.ev.Push })
 	case cloud.EventAuth:

@@ -25,7 +25,7 @@ func (b *Bridge) discoveryFilter() string { return b.topics.DiscoveryPrefix + "/
 // publishes gets each one back, which slows a bulk publish down).
 func (b *Bridge) collectDiscovery(ctx context.Context) error {
 	b.staleMu.Lock()
-	b.staleConfigs, b.collecting = map[string][]byte{}, true
+	b.staleConfigs, b.collecting = map[string]string{}, true
 	b.staleMu.Unlock()
 	marker := b.topics.DiscoveryPrefix + "/cloud2mqtt_sync/" + strconv.FormatUint(rand.Uint64(), 36)
 	seen := make(chan struct{})
@@ -38,10 +38,16 @@ func (b *Bridge) collectDiscovery(ctx context.Context) error {
 		if !m.Retained || len(m.Payload) == 0 || !strings.HasSuffix(m.Topic, "/config") {
 			return
 		}
+		// Only the topic and owner of this bridge's configs are kept, not
+		// the payloads: with thousands of devices they add up.
+		account, ours := b.ownedAccount(m.Payload)
+		if !ours {
+			return
+		}
 		b.staleMu.Lock()
 		defer b.staleMu.Unlock()
 		if b.collecting {
-			b.staleConfigs[m.Topic] = m.Payload
+			b.staleConfigs[m.Topic] = account
 		}
 	}
 	if err := b.subscribeBulk(ctx, b.discoveryFilter(), handler); err != nil {
@@ -130,22 +136,22 @@ func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 	}
 	b.mu.RUnlock()
 	cleared := 0
+	o := b.newOutbox(ctx)
 	for _, topic := range sortedKeys(found) {
 		if current[topic] {
 			continue
 		}
-		account, ours := b.ownedAccount(found[topic])
-		if !ours {
+		if isListed, configured := listed[found[topic]]; configured && !isListed {
 			continue
 		}
-		if isListed, configured := listed[account]; configured && !isListed {
-			continue
-		}
-		if b.publish(ctx, topic, nil, true) == nil {
-			cleared++
-			b.log.Info("stale discovery config cleared", "topic", topic)
-		}
+		o.publish(topic, nil, true, func(err error) {
+			if err == nil {
+				cleared++
+				b.log.Info("stale discovery config cleared", "topic", topic)
+			}
+		})
 	}
+	o.flush()
 	if cleared > 0 {
 		b.publishEvent(ctx, "discovery_cleaned", map[string]any{"cleared": cleared})
 	}

@@ -88,20 +88,23 @@ func TestHomeyReadOnlyKeyExplainsTheMissingScope(t *testing.T) {
 
 func TestHomeySocketLossFallsBackToPollingAndRecovers(t *testing.T) {
 	h, srv := newHomeyHarness(t)
+	push := func(state string) func(mqtt.Message) bool {
+		return func(m mqtt.Message) bool {
+			return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"push":"`+state+`"`)
+		}
+	}
+	h.rec.Wait(t, wait, push("live"))
+	polling := count(h.rec, push("polling"))
 	srv.RefuseSockets(true)
 	srv.DropSockets()
-	// The first "polling" is the state before the socket first came up.
-	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool {
-		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"push":"polling"`)
-	}))
+	h.rec.Wait(t, wait, nth(polling+1, push("polling")))
 	if err := srv.SetCapability(homeytest.DeviceDoor, "alarm_contact", true); err != nil {
 		t.Fatal(err)
 	}
 	h.state(t, "homey/front_door", func(s map[string]any) bool { return s["contact"] == false })
+	live := count(h.rec, push("live"))
 	srv.RefuseSockets(false)
-	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool {
-		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"push":"live"`)
-	}))
+	h.rec.Wait(t, wait, nth(live+1, push("live")))
 	if err := srv.SetCapability(homeytest.DeviceDoor, "alarm_contact", false); err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,18 @@ func (n *notifyingBroker) Publish(ctx context.Context, topic string, payload []b
 	return err
 }
 
+// Pipeline keeps the wrapped broker's pipelined publishing; a batch counts
+// as one change, once it is flushed.
+func (n *notifyingBroker) Pipeline(ctx context.Context, window int) *mqtt.Pipeline {
+	p, ok := n.Broker.(pipeliner)
+	if !ok {
+		return nil
+	}
+	pipe := p.Pipeline(ctx, window)
+	pipe.AfterFlush = n.changes.Notify
+	return pipe
+}
+
 // SubscribeQoS keeps the wrapped broker's choice of QoS (see subscribeBulk).
 func (n *notifyingBroker) SubscribeQoS(ctx context.Context, filter string, qos byte, h func(mqtt.Message)) error {
 	if q, ok := n.Broker.(qosSubscriber); ok {
@@ -72,3 +84,6 @@ func (n *notifyingBroker) SubscribeQoS(ctx context.Context, filter string, qos b
 	}
 	return n.Broker.Subscribe(ctx, filter, h)
 }
+
+// A notifying broker pipelines as the broker it wraps does.
+var _ pipeliner = (*notifyingBroker)(nil)

@@ -56,8 +56,11 @@ type Options struct {
 	// configs at start (those matching no device are cleared once every
 	// account has listed); default 5s.
 	CleanupDelay time.Duration
-	Output       OutputMode    // default OutputJSON
-	Discovery    DiscoveryMode // default DiscoveryDevice
+	// ListDelay is how long bridge/info and bridge/devices wait for more
+	// changes before they are re-published; default 100ms.
+	ListDelay time.Duration
+	Output    OutputMode    // default OutputJSON
+	Discovery DiscoveryMode // default DiscoveryDevice
 	// Devices holds per-device options keyed by "<account>/<cloud id>".
 	Devices map[string]DeviceOptions
 	// Config is the configuration without secrets, shown in bridge/info.
@@ -88,6 +91,9 @@ func (o *Options) defaults() error {
 	}
 	if o.CleanupDelay <= 0 {
 		o.CleanupDelay = 5 * time.Second
+	}
+	if o.ListDelay <= 0 {
+		o.ListDelay = 100 * time.Millisecond
 	}
 	if o.Topics.Base == "" {
 		o.Topics.Base = "cloud2mqtt"

@@ -18,8 +18,16 @@ type published struct {
 
 // snapshot computes a device's payloads. Call with b.mu held.
 func (b *Bridge) snapshot(e *entry, a *account) published {
+	p := b.stateSnapshot(e, a)
+	p.discovery = b.discoveryMessages(e)
+	return p
+}
+
+// stateSnapshot computes a device's state and availability payloads,
+// without discovery. Call with b.mu held.
+func (b *Bridge) stateSnapshot(e *entry, a *account) published {
 	state := stateObject(&e.device, e.keys)
-	p := published{topic: e.topic, discovery: b.discoveryMessages(e), avail: "offline"}
+	p := published{topic: e.topic, avail: "offline"}
 	if b.opts.jsonOutput() {
 		p.state, _ = json.Marshal(state)
 	}
@@ -48,74 +56,121 @@ func attributePayload(v any) []byte {
 // publishDiscovery publishes the device's discovery configs that differ
 // from what was last published (all when force is set) and clears those it
 // no longer has.
-func (b *Bridge) publishDiscovery(ctx context.Context, e *entry, p published, force bool) {
-	b.mu.RLock()
+func (b *Bridge) publishDiscovery(o *outbox, e *entry, p published, force bool) {
+	sums := make(map[string]digest, len(p.discovery))
+	for topic, payload := range p.discovery {
+		sums[topic] = b.digestOf(payload)
+	}
+	b.mu.Lock()
 	last := e.lastDiscovery
-	b.mu.RUnlock()
-	sent := make(map[string][]byte, len(p.discovery))
+	sent := make(map[string]digest, len(p.discovery))
+	for topic, sum := range sums {
+		if !force && last[topic] == sum {
+			sent[topic] = sum
+		}
+	}
+	e.lastDiscovery = sent
+	b.mu.Unlock()
 	for _, topic := range sortedKeys(p.discovery) {
-		payload := p.discovery[topic]
-		if !force && string(last[topic]) == string(payload) {
-			sent[topic] = payload
+		sum := sums[topic]
+		if !force && last[topic] == sum {
 			continue
 		}
-		if b.publish(ctx, topic, payload, true) == nil {
-			sent[topic] = payload
-		}
+		o.publish(topic, p.discovery[topic], true, func(err error) {
+			if err == nil {
+				b.mu.Lock()
+				sent[topic] = sum
+				b.mu.Unlock()
+			}
+		})
 	}
 	for topic := range last {
 		if _, ok := p.discovery[topic]; !ok {
-			_ = b.publish(ctx, topic, nil, true)
+			o.publish(topic, nil, true, nil)
 		}
 	}
-	b.mu.Lock()
-	e.lastDiscovery = sent
-	b.mu.Unlock()
 }
 
 // publishState publishes the device's state (JSON and/or attributes) and
 // availability where they differ from what was last published, or all of
 // them when force is set.
-func (b *Bridge) publishState(ctx context.Context, e *entry, p published, force bool) {
-	b.mu.RLock()
+func (b *Bridge) publishState(o *outbox, e *entry, p published, force bool) {
+	// still tells whether the entry is still published at p.topic. Call
+	// with b.mu held.
+	still := func() bool { return e.topic == p.topic }
+	b.mu.Lock()
+	if !still() {
+		b.mu.Unlock()
+		return
+	}
 	lastState, lastAttrs, lastAvail := e.lastState, e.lastAttrs, e.lastAvail
-	b.mu.RUnlock()
-	if p.state != nil && (force || string(p.state) != string(lastState)) {
-		if b.publish(ctx, p.topic, p.state, true) != nil {
-			p.state = lastState
+	attrs := make(map[string]digest, len(p.attrs))
+	attrSums := make(map[string]digest, len(p.attrs))
+	for k, v := range p.attrs {
+		sum := b.digestOf(v)
+		attrSums[k] = sum
+		if !force && lastAttrs[k] == sum {
+			attrs[k] = sum
 		}
 	}
-	attrs := make(map[string][]byte, len(p.attrs))
-	for _, k := range sortedKeys(p.attrs) {
-		v := p.attrs[k]
-		if force || string(lastAttrs[k]) != string(v) {
-			if b.publish(ctx, p.topic+"/"+k, v, true) != nil {
-				continue
-			}
+	if p.attrs != nil || lastAttrs != nil {
+		e.lastAttrs = attrs
+	}
+	b.mu.Unlock()
+
+	if p.state != nil {
+		sum := b.digestOf(p.state)
+		if force || sum != lastState {
+			o.publish(p.topic, p.state, true, func(err error) {
+				if err == nil {
+					b.mu.Lock()
+					if still() {
+						e.lastState = sum
+					}
+					b.mu.Unlock()
+				}
+			})
 		}
-		attrs[k] = v
+	}
+	for _, k := range sortedKeys(p.attrs) {
+		sum := attrSums[k]
+		if !force && lastAttrs[k] == sum {
+			continue
+		}
+		o.publish(p.topic+"/"+k, p.attrs[k], true, func(err error) {
+			if err == nil {
+				b.mu.Lock()
+				attrs[k] = sum
+				b.mu.Unlock()
+			}
+		})
 	}
 	for k := range lastAttrs {
 		if _, ok := p.attrs[k]; !ok {
-			_ = b.publish(ctx, p.topic+"/"+k, nil, true)
+			o.publish(p.topic+"/"+k, nil, true, nil)
 		}
 	}
 	if force || p.avail != lastAvail {
-		if b.publish(ctx, p.topic+"/availability", availabilityPayload(p.avail), true) != nil {
-			p.avail = lastAvail
-		}
+		avail := p.avail
+		o.publish(p.topic+"/availability", availabilityPayload(avail), true, func(err error) {
+			if err == nil {
+				b.mu.Lock()
+				if still() {
+					e.lastAvail = avail
+				}
+				b.mu.Unlock()
+			}
+		})
 	}
-	b.mu.Lock()
-	if e.topic == p.topic {
-		e.lastState, e.lastAttrs, e.lastAvail = p.state, attrs, p.avail
-	}
-	b.mu.Unlock()
 }
 
-// publishSnapshot publishes discovery, then state and availability.
-func (b *Bridge) publishSnapshot(ctx context.Context, e *entry, p published, force bool) {
-	b.publishDiscovery(ctx, e, p, force)
-	b.publishState(ctx, e, p, force)
+// publishSnapshot publishes discovery (unless p has none: the device's
+// shape did not change), then state and availability.
+func (b *Bridge) publishSnapshot(o *outbox, e *entry, p published, force bool) {
+	if p.discovery != nil {
+		b.publishDiscovery(o, e, p, force)
+	}
+	b.publishState(o, e, p, force)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -134,44 +189,50 @@ func availabilityPayload(state string) []byte {
 // publishAvailabilityAll re-publishes state and availability for every
 // device of an account (after an account status change).
 func (b *Bridge) publishAvailabilityAll(ctx context.Context, name string) {
+	o := b.newOutbox(ctx)
+	defer o.flush()
 	for _, e := range b.entries(name) {
 		b.mu.RLock()
-		p := b.snapshot(e, b.accounts[name])
+		p := b.stateSnapshot(e, b.accounts[name])
 		b.mu.RUnlock()
-		b.publishState(ctx, e, p, false)
+		b.publishState(o, e, p, false)
 	}
 }
 
 // clearTopics deletes a device topic's retained state and availability.
-func (b *Bridge) clearTopics(ctx context.Context, topic string) {
-	_ = b.publish(ctx, topic, nil, true)
-	_ = b.publish(ctx, topic+"/availability", nil, true)
+func (b *Bridge) clearTopics(o *outbox, topic string) {
+	o.publish(topic, nil, true, nil)
+	o.publish(topic+"/availability", nil, true, nil)
 }
 
 // clearAttributes deletes the retained attribute topics below topic.
-func (b *Bridge) clearAttributes(ctx context.Context, topic string, attrs map[string][]byte) {
+func (b *Bridge) clearAttributes(o *outbox, topic string, attrs map[string]digest) {
 	for k := range attrs {
-		_ = b.publish(ctx, topic+"/"+k, nil, true)
+		o.publish(topic+"/"+k, nil, true, nil)
 	}
 }
 
 // publishAll re-publishes bridge info, the device list, every device's
-// discovery and then every device's state and availability.
+// discovery and then every device's state and availability, many messages
+// in flight at once.
 func (b *Bridge) publishAll(ctx context.Context, force bool) {
+	b.announce.take()
 	b.publishInfo(ctx)
 	b.publishDevices(ctx)
 	entries := b.entries("")
-	snaps := make([]published, len(entries))
-	b.mu.RLock()
-	for i, e := range entries {
-		snaps[i] = b.snapshot(e, b.accounts[e.account])
+	o := b.newOutbox(ctx)
+	defer o.flush()
+	for _, e := range entries {
+		b.mu.RLock()
+		p := published{discovery: b.discoveryMessages(e)}
+		b.mu.RUnlock()
+		b.publishDiscovery(o, e, p, force)
 	}
-	b.mu.RUnlock()
-	for i, e := range entries {
-		b.publishDiscovery(ctx, e, snaps[i], force)
-	}
-	for i, e := range entries {
-		b.publishState(ctx, e, snaps[i], force)
+	for _, e := range entries {
+		b.mu.RLock()
+		p := b.stateSnapshot(e, b.accounts[e.account])
+		b.mu.RUnlock()
+		b.publishState(o, e, p, force)
 	}
 }
 
@@ -189,8 +250,10 @@ func (b *Bridge) Republish() {
 func (b *Bridge) markAllOffline() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	o := b.newOutbox(ctx)
+	defer o.flush()
 	for _, e := range b.entries("") {
-		_ = b.publish(ctx, e.topic+"/availability", availabilityPayload("offline"), true)
+		o.publish(e.topic+"/availability", availabilityPayload("offline"), true, nil)
 	}
 }
 

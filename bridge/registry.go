@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
@@ -48,7 +49,7 @@ func (b *Bridge) setAccount(ctx context.Context, name string, f func(*account)) 
 	b.mu.Unlock()
 	changed := before != after
 	if changed {
-		b.publishInfo(ctx)
+		b.infoChanged()
 	}
 	return changed
 }
@@ -86,22 +87,34 @@ func (b *Bridge) applyListing(ctx context.Context, name string, devices []cloud.
 	}
 	b.mu.Unlock()
 
+	o := b.newOutbox(ctx)
 	for _, e := range gone {
-		b.removeEntry(ctx, e)
+		b.removeEntry(o, e)
 	}
 	for _, d := range devices {
-		b.applyDevice(ctx, name, d)
+		b.applyDeviceTo(o, name, d, firstListing)
 	}
+	o.flush()
 	if firstListing {
 		b.log.Info("account listed", "account", name, "devices", len(devices))
 	}
-	b.publishInfo(ctx)
-	b.publishDevices(ctx)
+	b.infoChanged()
+	b.devicesChanged()
 }
 
 // applyDevice updates or adds one device and publishes its discovery, state
 // and availability where they changed. It reports whether the device is new.
 func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) bool {
+	o := b.newOutbox(ctx)
+	defer o.flush()
+	return b.applyDeviceTo(o, name, d, false)
+}
+
+// applyDeviceTo is applyDevice publishing through o. A device found by an
+// account's first listing is not announced as added on bridge/event: it was
+// there before the bridge started.
+func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstListing bool) bool {
+	ctx := o.ctx
 	dopts := b.opts.device(name, d.ID)
 	if dopts.Exclude {
 		return false
@@ -121,8 +134,11 @@ func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) b
 		a.devices[d.ID] = e
 	}
 	nameChanged := !known || e.device.Name != d.Name
+	reshaped := !known || !sameShape(&e.device, &d)
 	e.device = d.Clone()
-	e.keys = deviceKeys(&e.device)
+	if reshaped {
+		e.keys = b.keyCache.keys(&e.device)
+	}
 	if nameChanged {
 		own := d.Name
 		if dopts.Topic != "" {
@@ -130,7 +146,7 @@ func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) b
 		}
 		slug := uniqueSlug(own, d.ID, func(s string) bool { id, ok := a.slugs[s]; return ok && id != d.ID })
 		if slug != e.slug {
-			var oldAttrs map[string][]byte
+			var oldAttrs map[string]digest
 			if e.slug != "" {
 				delete(a.slugs, e.slug)
 				oldTopic, renamed = e.topic, true
@@ -139,24 +155,52 @@ func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) b
 			e.slug = slug
 			e.topic = b.topics.Device(name, slug)
 			a.slugs[slug] = d.ID
-			e.lastState, e.lastAvail, e.lastAttrs = nil, "", nil
-			defer b.clearAttributes(ctx, oldTopic, oldAttrs)
+			e.lastState, e.lastAvail, e.lastAttrs = 0, "", nil
+			reshaped = true
+			defer b.clearAttributes(o, oldTopic, oldAttrs)
 		}
 	}
-	pub := b.snapshot(e, a)
+	var pub published
+	if reshaped || len(e.lastDiscovery) == 0 {
+		pub = b.snapshot(e, a)
+	} else {
+		pub = b.stateSnapshot(e, a) // discovery depends on the shape only
+	}
 	b.mu.Unlock()
 
 	if renamed {
-		b.clearTopics(ctx, oldTopic)
+		b.clearTopics(o, oldTopic)
 		b.publishEvent(ctx, "device_renamed", map[string]any{"account": name, "id": d.ID,
 			"name": d.Name, "from": oldTopic, "topic": pub.topic})
-		b.publishDevices(ctx)
+		b.devicesChanged()
 	}
 	if !known {
-		b.publishEvent(ctx, "device_added", map[string]any{"account": name, "id": d.ID, "name": d.Name, "topic": pub.topic})
+		if !firstListing {
+			b.publishEvent(ctx, "device_added", map[string]any{"account": name, "id": d.ID, "name": d.Name, "topic": pub.topic})
+		}
+		b.devicesChanged()
 	}
-	b.publishSnapshot(ctx, e, pub, false)
+	b.publishSnapshot(o, e, pub, false)
 	return !known
+}
+
+// sameShape tells whether two states of a device have the same name,
+// metadata and fields, so the same state keys and discovery.
+func sameShape(x, y *cloud.Device) bool {
+	return x.ID == y.ID && x.Name == y.Name && x.Class == y.Class && x.Type == y.Type &&
+		x.Manufacturer == y.Manufacturer && x.Model == y.Model && x.Firmware == y.Firmware &&
+		x.HubID == y.HubID && x.Area == y.Area && x.CoverKind == y.CoverKind &&
+		slices.EqualFunc(x.Fields, y.Fields, sameField)
+}
+
+func sameField(x, y cloud.Field) bool {
+	return x.Name == y.Name && x.Kind == y.Kind && x.Writable == y.Writable &&
+		samePtr(x.Min, y.Min) && samePtr(x.Max, y.Max) && x.Step == y.Step && x.Unit == y.Unit &&
+		slices.Equal(x.Choices, y.Choices) && x.Category == y.Category
+}
+
+func samePtr(x, y *float64) bool {
+	return (x == nil) == (y == nil) && (x == nil || *x == *y)
 }
 
 // applyOptimistic publishes a device's state with a change the cloud
@@ -174,9 +218,11 @@ func (b *Bridge) applyOptimistic(ctx context.Context, name, id string, change cl
 		d.State[k] = v
 	}
 	e.device = d
-	p := b.snapshot(e, a)
+	p := b.stateSnapshot(e, a)
 	b.mu.Unlock()
-	b.publishState(ctx, e, p, false)
+	o := b.newOutbox(ctx)
+	defer o.flush()
+	b.publishState(o, e, p, false)
 }
 
 // entries lists an account's devices (all accounts when name is "").
@@ -205,16 +251,18 @@ func (b *Bridge) entries(name string) []*entry {
 }
 
 // removeEntry clears a device that is gone from the cloud.
-func (b *Bridge) removeEntry(ctx context.Context, e *entry) {
+func (b *Bridge) removeEntry(o *outbox, e *entry) {
 	b.mu.RLock()
-	disc, attrs := e.lastDiscovery, e.lastAttrs
+	disc := slices.Collect(maps.Keys(e.lastDiscovery))
+	attrs := maps.Clone(e.lastAttrs)
 	b.mu.RUnlock()
-	for topic := range disc {
-		_ = b.publish(ctx, topic, nil, true)
+	for _, topic := range disc {
+		o.publish(topic, nil, true, nil)
 	}
-	b.clearTopics(ctx, e.topic)
-	b.clearAttributes(ctx, e.topic, attrs)
-	b.publishEvent(ctx, "device_removed", map[string]any{"account": e.account, "id": e.device.ID,
+	b.clearTopics(o, e.topic)
+	b.clearAttributes(o, e.topic, attrs)
+	b.devicesChanged()
+	b.publishEvent(o.ctx, "device_removed", map[string]any{"account": e.account, "id": e.device.ID,
 		"name": e.device.Name, "topic": e.topic})
 	b.log.Info("device removed", "account", e.account, "device", e.device.ID, "topic", e.topic)
 }

@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -18,42 +19,25 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
 )
 
-// bigHome adds n devices of mixed types to an emulator.
-func bigHome(srv *winktest.Server, account string, n int) {
-	for i := range n {
-		id := strconv.Itoa(100000 + i)
-		name := fmt.Sprintf("%s device %d", account, i)
-		var obj map[string]any
-		switch i % 4 {
-		case 0:
-			obj = map[string]any{"object_type": "light_bulb", "object_id": id, "name": name,
-				"last_reading": map[string]any{"connection": true, "powered": i%8 == 0, "brightness": 0.5}}
-		case 1:
-			obj = map[string]any{"object_type": "binary_switch", "object_id": id, "name": name,
-				"last_reading": map[string]any{"connection": true, "powered": true}}
-		case 2:
-			obj = map[string]any{"object_type": "sensor_pod", "object_id": id, "name": name,
-				"capabilities": map[string]any{"sensor_types": []any{
-					map[string]any{"field": "motion", "type": "boolean", "mutability": "read-only"},
-					map[string]any{"field": "temperature", "type": "float", "mutability": "read-only"},
-					map[string]any{"field": "battery", "type": "percentage", "mutability": "read-only"}}},
-				"last_reading": map[string]any{"connection": true, "motion": false, "temperature": 21.5, "battery": 0.9}}
-		default:
-			obj = map[string]any{"object_type": "lock", "object_id": id, "name": name,
-				"last_reading": map[string]any{"connection": true, "locked": true, "battery": 0.8}}
-		}
-		srv.AddDevice(obj)
-	}
+// scaleBridge is a bridge over many Wink accounts with recorders of
+// everything it publishes.
+type scaleBridge struct {
+	base     string
+	rec      *mqtttest.Recorder // <base>/#
+	disc     *mqtttest.Recorder // the discovery prefix
+	before   uint64             // heap in use before the bridge started
+	start    time.Time
+	stopOnce func()
 }
 
-// publishEverything starts a bridge over the accounts and returns once the
-// state and availability of all want devices reached a subscriber.
-func publishEverything(tb testing.TB, servers []*winktest.Server, want int) (time.Duration, int, uint64) {
+// startScaleBridge starts a bridge over one Wink account per server,
+// stopped when the test ends.
+func startScaleBridge(tb testing.TB, servers []*winktest.Server) *scaleBridge {
 	url := mqtttest.BrokerURL(tb)
 	base := mqtttest.BaseTopic(tb)
 	topics := bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}
-	rec := mqtttest.NewRecorder(tb, url, base+"/#")
-	disc := mqtttest.NewClearingRecorder(tb, url, topics.DiscoveryPrefix+"/#")
+	sb := &scaleBridge{base: base, rec: mqtttest.NewRecorder(tb, url, base+"/#"),
+		disc: mqtttest.NewClearingRecorder(tb, url, topics.DiscoveryPrefix+"/#")}
 	log := testLogger(tb)
 	var providers []cloud.Provider
 	for i, srv := range servers {
@@ -75,18 +59,30 @@ func publishEverything(tb testing.TB, servers []*winktest.Server, want int) (tim
 	if err != nil {
 		tb.Fatal(err)
 	}
-	before := heapInUse()
+	sb.before = heapInUse()
 	done := make(chan struct{})
-	start := time.Now()
+	sb.start = time.Now()
 	go func() { defer close(done); _ = b.Run(ctx) }()
-	defer func() {
+	stopped := false
+	sb.stopOnce = func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		<-done
 		_ = client.Close(context.Background())
-	}()
+	}
+	tb.Cleanup(sb.stopOnce)
+	return sb
+}
+
+// waitDevices returns once the state and availability of want devices
+// reached the subscriber.
+func (sb *scaleBridge) waitDevices(tb testing.TB, want int) {
 	states, avail := map[string]bool{}, map[string]bool{}
-	rec.Wait(tb, 2*time.Minute, func(m mqtt.Message) bool {
-		rest := strings.TrimPrefix(m.Topic, base+"/")
+	sb.rec.Wait(tb, 2*time.Minute, func(m mqtt.Message) bool {
+		rest := strings.TrimPrefix(m.Topic, sb.base+"/")
 		if strings.HasPrefix(rest, "bridge/") || len(m.Payload) == 0 {
 			return false
 		}
@@ -97,15 +93,23 @@ func publishEverything(tb testing.TB, servers []*winktest.Server, want int) (tim
 		}
 		return len(states) >= want && len(avail) >= want
 	})
-	elapsed := time.Since(start)
+}
+
+// publishEverything starts a bridge over the accounts and returns once the
+// state and availability of all want devices reached a subscriber.
+func publishEverything(tb testing.TB, servers []*winktest.Server, want int) (time.Duration, int, uint64) {
+	sb := startScaleBridge(tb, servers)
+	defer sb.stopOnce()
+	sb.waitDevices(tb, want)
+	elapsed := time.Since(sb.start)
 	// What the running bridge and its clients hold, less what the test's
 	// recorders keep of every message.
 	var recorded uint64
-	for _, m := range append(rec.Messages(), disc.Messages()...) {
+	for _, m := range append(sb.rec.Messages(), sb.disc.Messages()...) {
 		recorded += uint64(len(m.Topic) + len(m.Payload))
 	}
-	held := heapInUse() - before - min(recorded, heapInUse()-before)
-	return elapsed, len(rec.Messages()) + len(disc.Messages()), held
+	held := heapInUse() - sb.before - min(recorded, heapInUse()-sb.before)
+	return elapsed, len(sb.rec.Messages()) + len(sb.disc.Messages()), held
 }
 
 // heapInUse is the live heap after a collection.
@@ -121,7 +125,7 @@ func scaleServers(tb testing.TB, accounts, perAccount int) []*winktest.Server {
 	for i := range accounts {
 		srv := winktest.NewServer(winktest.Options{HoldPoll: 2 * time.Second, Logger: testLogger(tb)})
 		tb.Cleanup(srv.Close)
-		bigHome(srv, fmt.Sprintf("home%d", i), perAccount)
+		srv.FurnishGenerated(perAccount, fmt.Sprintf("home%d", i))
 		servers = append(servers, srv)
 	}
 	return servers
@@ -133,6 +137,36 @@ func TestThousandDevicesAcrossAccountsAreAllPublished(t *testing.T) {
 	}
 	servers := scaleServers(t, 4, 250)
 	_, _, _ = publishEverything(t, servers, 1000)
+}
+
+func TestDeviceListIsPublishedOnceAllAccountsListed(t *testing.T) {
+	servers := scaleServers(t, 5, 4)
+	sb := startScaleBridge(t, servers)
+	sb.waitDevices(t, 20)
+	isList := func(m mqtt.Message) bool { return m.Topic == sb.base+"/bridge/devices" }
+	first := sb.rec.Wait(t, wait, isList)
+	var list []bridge.DeviceInfo
+	if err := json.Unmarshal(first.Payload, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 20 {
+		t.Errorf("the first bridge/devices lists %d devices, want all 20 of the 5 accounts", len(list))
+	}
+	for _, m := range sb.rec.Messages() {
+		if strings.HasSuffix(m.Topic, "/bridge/event") && strings.Contains(string(m.Payload), "device_added") {
+			t.Errorf("device found at start announced as added: %s", m.Payload)
+		}
+	}
+	// A device added later is announced, and the list follows once.
+	servers[0].AddDevice(map[string]any{"object_type": "binary_switch", "object_id": "999", "name": "New plug",
+		"last_reading": map[string]any{"connection": true, "powered": true}})
+	sb.rec.Wait(t, wait, func(m mqtt.Message) bool {
+		return strings.HasSuffix(m.Topic, "/bridge/event") && strings.Contains(string(m.Payload), `"device_added"`) &&
+			strings.Contains(string(m.Payload), "New plug")
+	})
+	sb.rec.Wait(t, wait, func(m mqtt.Message) bool {
+		return isList(m) && strings.Contains(string(m.Payload), "New plug")
+	})
 }
 
 // BenchmarkPublishThousandDevices measures a cold start with 1,000 devices

@@ -56,6 +56,41 @@ type EmulateOptions struct {
 	// ClientID and ClientSecret are the OAuth client the emulator knows.
 	ClientID, ClientSecret string
 	Logger                 *slog.Logger
+	// Accounts is how many accounts (each a home of its own) the emulator
+	// serves; below 1: one.
+	Accounts int
+	// Devices, when above 0, furnishes every account with that many
+	// generated devices of mixed kinds instead of the demo home.
+	Devices int
+	// Port, when not 0, is the first of the fixed loopback ports the
+	// emulator listens on: it uses EmulatorPorts ports per account, from
+	// Port on. 0: random free ports.
+	Port int
+}
+
+// EmulatorPorts is the number of ports an emulator listens on per account
+// (e.g. REST and push), for EmulateOptions.Port.
+const EmulatorPorts = 2
+
+// AccountCount is o.Accounts, at least 1.
+func (o EmulateOptions) AccountCount() int { return max(o.Accounts, 1) }
+
+// Addr is the loopback address of the emulator's port i of account n
+// (both from 0), or "" for a random port when o.Port is 0.
+func (o EmulateOptions) Addr(n, i int) string {
+	if o.Port == 0 {
+		return ""
+	}
+	return fmt.Sprintf("127.0.0.1:%d", o.Port+n*EmulatorPorts+i)
+}
+
+// AccountName is the name of account n (from 0) of cloud: the cloud's
+// name for the first, then name-2, name-3, …
+func (o EmulateOptions) AccountName(cloud string, n int) string {
+	if n == 0 {
+		return cloud
+	}
+	return fmt.Sprintf("%s-%d", cloud, n+1)
 }
 
 // Emulator is a running cloud emulator.

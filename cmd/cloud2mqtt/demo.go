@@ -29,7 +29,7 @@ func (a *app) demoCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			emulators, err := startEmulators(a.clouds, log)
+			emulators, err := startEmulators(a.clouds, log, cloud.EmulateOptions{})
 			defer emulators.Close()
 			if err != nil {
 				return err
@@ -86,16 +86,23 @@ const (
 // one, by cloud name.
 type runningEmulators map[string]*cloud.Emulator
 
-// startEmulators starts every registered cloud's emulator, furnished with
-// the demo home. On error the ones started are returned for Close.
-func startEmulators(clouds *cloud.Registry, log *slog.Logger) (runningEmulators, error) {
+// startEmulators starts every registered cloud's emulator, furnished as o
+// says (the demo home by default) with the demo client. With o.Port set,
+// the clouds take consecutive blocks of fixed ports from it, in name
+// order. On error the ones started are returned for Close.
+func startEmulators(clouds *cloud.Registry, log *slog.Logger, o cloud.EmulateOptions) (runningEmulators, error) {
 	out := runningEmulators{}
 	for _, reg := range clouds.Registrations() {
 		if reg.Emulate == nil {
 			continue
 		}
-		e, err := reg.Emulate(cloud.EmulateOptions{ClientID: demoClientID, ClientSecret: demoClientSecret,
-			Logger: log.With("component", reg.Name+"-emulator")})
+		ro := o
+		ro.ClientID, ro.ClientSecret = demoClientID, demoClientSecret
+		ro.Logger = log.With("component", reg.Name+"-emulator")
+		if o.Port != 0 {
+			o.Port += o.AccountCount() * cloud.EmulatorPorts
+		}
+		e, err := reg.Emulate(ro)
 		if err != nil {
 			return out, fmt.Errorf("start the %s emulator: %w", reg.Name, err)
 		}

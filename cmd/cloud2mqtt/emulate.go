@@ -5,11 +5,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"go.yaml.in/yaml/v3"
 )
 
 func (a *app) emulateCommand() *cobra.Command {
-	return &cobra.Command{
+	var o cloud.EmulateOptions
+	cmd := &cobra.Command{
 		Use:   "emulate",
 		Short: "Run the cloud emulators alone and print an accounts: snippet that points at them",
 		Args:  cobra.NoArgs,
@@ -18,7 +21,10 @@ func (a *app) emulateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			emulators, err := startEmulators(a.clouds, log)
+			if o.Devices < 0 || o.Accounts < 0 || o.Port < 0 || o.Port > 65535 {
+				return fmt.Errorf("emulate: --devices, --accounts and --port must be positive (--port at most 65535)")
+			}
+			emulators, err := startEmulators(a.clouds, log, o)
 			defer emulators.Close()
 			if err != nil {
 				return err
@@ -33,6 +39,10 @@ func (a *app) emulateCommand() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().IntVar(&o.Devices, "devices", 0, "generated devices per account instead of the demo home (0: the demo home)")
+	cmd.Flags().IntVar(&o.Accounts, "accounts", 1, "accounts (homes) per cloud")
+	cmd.Flags().IntVar(&o.Port, "port", 0, fmt.Sprintf("first fixed port: each cloud takes %d per account from here, in name order (0: random ports)", cloud.EmulatorPorts))
+	return cmd
 }
 
 // snippet is a ready-to-use accounts: block for the emulators, every

@@ -22,6 +22,7 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	tuneMemory()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -79,7 +80,7 @@ func newRootCommand(stdout, stderr io.Writer, registry *cloud.Registry) *cobra.C
 	pf.String("base-topic", "", "MQTT base topic (mqtt.base_topic)")
 	pf.String("log-level", "", "debug, info, warn or error (log_level)")
 	pf.String("state-dir", "", "where tokens are kept (state_dir)")
-	root.AddCommand(a.runCommand(), a.demoCommand(), a.emulateCommand(), a.devicesCommand(), a.authCommand(), a.healthCommand(), a.versionCommand())
+	root.AddCommand(a.runCommand(), a.demoCommand(), a.emulateCommand(), a.benchCommand(), a.devicesCommand(), a.authCommand(), a.healthCommand(), a.versionCommand())
 	return root
 }
 

@@ -2,6 +2,7 @@ package homeytest
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 )
@@ -184,4 +185,34 @@ func (s *Server) Animate(ctx context.Context, every time.Duration) {
 // capValue reads a capability value from a device object.
 func capValue(d map[string]any, capability string) any {
 	return asMap(asMap(d["capabilitiesObj"])[capability])["value"]
+}
+
+// FurnishGenerated adds n available devices of four classes in turn (light
+// with dimming, metered socket, sensor with motion, temperature and
+// battery, lock with battery) in the root zone, named "<prefix> device
+// <i>". Each is one device.create event: furnishing n devices is O(n).
+// It is the large home of benchmarks.
+func (s *Server) FurnishGenerated(n int, prefix string) {
+	at := time.Now().Add(-10 * time.Minute)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range n {
+		d := map[string]any{"id": fmt.Sprintf("0b1e0000-0000-4000-8000-%012d", i),
+			"name": fmt.Sprintf("%s device %d", prefix, i), "zone": RootZoneID}
+		switch i % 4 {
+		case 0:
+			d["class"], d["capabilities"] = "light", []any{"onoff", "dim"}
+			d["capabilitiesObj"] = caps(true, at, "onoff", v(i%8 == 0), "dim", v(0.5))
+		case 1:
+			d["class"], d["capabilities"] = "socket", []any{"onoff", "measure_power"}
+			d["capabilitiesObj"] = caps(true, at, "onoff", v(true), "measure_power", v(3.5))
+		case 2:
+			d["class"], d["capabilities"] = "sensor", []any{"alarm_motion", "measure_temperature", "measure_battery"}
+			d["capabilitiesObj"] = caps(true, at, "alarm_motion", v(false), "measure_temperature", v(21.5), "measure_battery", v(90))
+		default:
+			d["class"], d["capabilities"] = "lock", []any{"locked", "measure_battery"}
+			d["capabilitiesObj"] = caps(true, at, "locked", v(true), "measure_battery", v(80))
+		}
+		s.addDeviceLocked(asMap(normalize(d)))
+	}
 }

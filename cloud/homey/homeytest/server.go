@@ -64,6 +64,9 @@ import (
 
 // Options configures a Server. The zero value is usable.
 type Options struct {
+	// CloudAddr and HomeyAddr are the host:port the Athom cloud and the
+	// Homey listen on; empty: 127.0.0.1 with a random port.
+	CloudAddr, HomeyAddr string
 	// ClientID and ClientSecret identify the one athom OAuth client the
 	// cloud knows. Defaults: "homeytest-client" and "homeytest-secret".
 	ClientID, ClientSecret string
@@ -156,10 +159,20 @@ type Server struct {
 }
 
 // NewServer starts the athom cloud and the Homey on 127.0.0.1 with random
-// ports. It panics if it cannot listen, like httptest.NewServer. The Homey
+// ports (or Options.CloudAddr and HomeyAddr). It panics if it cannot
+// listen, like httptest.NewServer. The Homey
 // starts with its root zone "Home" and no devices; call Furnish for a demo
 // home. Call Close when done.
 func NewServer(opts Options) *Server {
+	s, err := Start(opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// Start is NewServer returning an error when it cannot listen.
+func Start(opts Options) (*Server, error) {
 	opts = withDefaults(opts)
 	log := opts.Logger
 	if log == nil {
@@ -186,8 +199,15 @@ func NewServer(opts Options) *Server {
 	s.hub = newHub(s)
 	s.addZoneLocked(map[string]any{"id": RootZoneID, "name": "Home", "parent": nil, "icon": "home"})
 
-	cloudLn := listen()
-	homeyLn := listen()
+	cloudLn, err := listen(opts.CloudAddr)
+	if err != nil {
+		return nil, err
+	}
+	homeyLn, err := listen(opts.HomeyAddr)
+	if err != nil {
+		cloudLn.Close()
+		return nil, err
+	}
 	s.CloudURL = "http://" + cloudLn.Addr().String()
 	s.HomeyURL = "http://" + homeyLn.Addr().String()
 
@@ -195,7 +215,7 @@ func NewServer(opts Options) *Server {
 	s.homeySrv = &http.Server{Handler: s.homeyHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.cloudSrv.Serve(cloudLn) }()
 	go func() { _ = s.homeySrv.Serve(homeyLn) }()
-	return s
+	return s, nil
 }
 
 func withDefaults(o Options) Options {
@@ -238,12 +258,15 @@ func withDefaults(o Options) Options {
 	return o
 }
 
-func listen() net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("homeytest: failed to listen on a port: %v", err))
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
-	return ln
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("homeytest: listen on %s: %w (choose another port)", addr, err)
+	}
+	return ln, nil
 }
 
 // Close closes every realtime socket and stops both servers. It is safe to

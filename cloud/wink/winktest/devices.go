@@ -136,6 +136,30 @@ func fillReadingStamps(lr map[string]any, now float64) {
 // the user channel and returns "<object_type>-<object_id>", or "" when
 // object_type is missing or the object cannot be encoded as JSON.
 func (s *Server) AddDevice(obj map[string]any) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := s.addDeviceLocked(obj)
+	if key != "" {
+		s.pushListLocked()
+	}
+	return key
+}
+
+// AddDevices adds many objects as AddDevice does, pushing the device list
+// once at the end instead of once per device, and returns their keys.
+func (s *Server) AddDevices(objs ...map[string]any) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(objs))
+	for _, o := range objs {
+		keys = append(keys, s.addDeviceLocked(o))
+	}
+	s.pushListLocked()
+	return keys
+}
+
+// addDeviceLocked adds one object without pushing. s.mu must be held.
+func (s *Server) addDeviceLocked(obj map[string]any) string {
 	n, err := normalize(obj)
 	if err != nil {
 		s.log.Warn("winktest: add device: object is not JSON-encodable", "err", err)
@@ -148,8 +172,6 @@ func (s *Server) AddDevice(obj map[string]any) string {
 		return ""
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	id := str(o["object_id"])
 	if id == "" {
 		s.nextID++
@@ -233,7 +255,6 @@ func (s *Server) AddDevice(obj map[string]any) string {
 	}
 	o["subscription"] = map[string]any{"pubnub": map[string]any{"subscribe_key": s.SubscribeKey, "channel": channel}}
 	s.devices[key] = &device{obj: o, seq: map[string]uint64{}}
-	s.pushListLocked()
 	return key
 }
 

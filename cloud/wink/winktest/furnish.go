@@ -2,7 +2,9 @@ package winktest
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -40,9 +42,37 @@ func sensorCaps(f ...map[string]any) map[string]any {
 // with realistic fields and capabilities, all connected and attached to
 // the hub (hub_id HubID). Calling it twice replaces the same devices.
 func (s *Server) Furnish() {
-	for _, d := range s.demoHome() {
-		s.AddDevice(d)
+	s.AddDevices(s.demoHome()...)
+}
+
+// FurnishGenerated adds n connected devices of four kinds in turn (light
+// bulb, binary switch, sensor pod with motion, temperature and battery,
+// lock), named "<prefix> device <i>" with object ids from 100000, pushing
+// the device list once. It is the large home of benchmarks.
+func (s *Server) FurnishGenerated(n int, prefix string) {
+	objs := make([]map[string]any, 0, n)
+	for i := range n {
+		id := strconv.Itoa(100000 + i)
+		name := fmt.Sprintf("%s device %d", prefix, i)
+		var obj map[string]any
+		switch i % 4 {
+		case 0:
+			obj = map[string]any{"object_type": "light_bulb", "object_id": id, "name": name,
+				"last_reading": map[string]any{"connection": true, "powered": i%8 == 0, "brightness": 0.5}}
+		case 1:
+			obj = map[string]any{"object_type": "binary_switch", "object_id": id, "name": name,
+				"last_reading": map[string]any{"connection": true, "powered": true}}
+		case 2:
+			obj = map[string]any{"object_type": "sensor_pod", "object_id": id, "name": name,
+				"capabilities": sensorCaps(ro("motion", "boolean"), ro("temperature", "float"), ro("battery", "percentage")),
+				"last_reading": map[string]any{"connection": true, "motion": false, "temperature": 21.5, "battery": 0.9}}
+		default:
+			obj = map[string]any{"object_type": "lock", "object_id": id, "name": name,
+				"last_reading": map[string]any{"connection": true, "locked": true, "battery": 0.8}}
+		}
+		objs = append(objs, obj)
 	}
+	s.AddDevices(objs...)
 }
 
 func (s *Server) demoHome() []map[string]any {

@@ -47,6 +47,9 @@ const (
 
 // Options configures a Server. The zero value is usable.
 type Options struct {
+	// RESTAddr and PubNubAddr are the host:port the REST and PubNub
+	// servers listen on; empty: 127.0.0.1 with a random port.
+	RESTAddr, PubNubAddr string
 	// ClientID and ClientSecret identify the one OAuth client the server
 	// knows. Defaults: "winktest-client" and "winktest-secret".
 	ClientID, ClientSecret string
@@ -167,9 +170,18 @@ type Server struct {
 }
 
 // NewServer starts the REST and PubNub servers on 127.0.0.1 with random
-// ports. It panics if it cannot listen, like httptest.NewServer. Call Close
-// when done.
+// ports (or Options.RESTAddr and PubNubAddr). It panics if it cannot
+// listen, like httptest.NewServer. Call Close when done.
 func NewServer(opts Options) *Server {
+	s, err := Start(opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// Start is NewServer returning an error when it cannot listen.
+func Start(opts Options) (*Server, error) {
 	opts = withDefaults(opts)
 	log := opts.Logger
 	if log == nil {
@@ -195,8 +207,15 @@ func NewServer(opts Options) *Server {
 	s.userChannel = randomHex(20) + "|user-" + s.UserID
 	s.hub = newPubNubHub(s.SubscribeKey, opts.HoldPoll, s.done)
 
-	restLn := listen()
-	pnLn := listen()
+	restLn, err := listen(opts.RESTAddr)
+	if err != nil {
+		return nil, err
+	}
+	pnLn, err := listen(opts.PubNubAddr)
+	if err != nil {
+		restLn.Close()
+		return nil, err
+	}
 	s.URL = "http://" + restLn.Addr().String()
 	s.PubNubOrigin = "http://" + pnLn.Addr().String()
 
@@ -204,7 +223,7 @@ func NewServer(opts Options) *Server {
 	s.pnSrv = &http.Server{Handler: s.hub.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.restSrv.Serve(restLn) }()
 	go func() { _ = s.pnSrv.Serve(pnLn) }()
-	return s
+	return s, nil
 }
 
 func withDefaults(o Options) Options {
@@ -235,12 +254,15 @@ func withDefaults(o Options) Options {
 	return o
 }
 
-func listen() net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("winktest: failed to listen on a port: %v", err))
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
-	return ln
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("winktest: listen on %s: %w (choose another port)", addr, err)
+	}
+	return ln, nil
 }
 
 // Close stops both servers, ends held long-polls and pending device

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt/broker"
+)
+
+// benchOptions are the bench command's flags.
+type benchOptions struct {
+	url       string
+	sizes     []int
+	accounts  int
+	samples   int
+	bridgeBin string
+	keep      bool
+	sink      string // hidden: run as the CPU baseline's receiver
+	sinkCount int
+}
+
+func (a *app) benchCommand() *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the bridge against a bare MQTT client on the same broker, and print both with their ratio",
+		Long: `bench measures, in one run and against one broker: the broker's own publish → delivery
+round trip and a bare paho client publishing the cold-start messages (the baselines), then
+the bridge (started as its own process with emulated clouds): /set → cloud PUT and cloud push
+→ retained state for Wink and Homey, CPU per command beside a bare client receiving the same
+messages, and cold starts of --devices devices in --accounts Wink accounts with the bridge's
+resident memory. Without --mqtt-url it starts the embedded broker.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.sink != "" {
+				return runSink(cmd.Context(), o.url, o.sink, o.sinkCount)
+			}
+			if o.accounts < 1 || o.samples < 1 {
+				return fmt.Errorf("bench: --accounts and --samples must be at least 1")
+			}
+			for _, n := range o.sizes {
+				if n < o.accounts {
+					return fmt.Errorf("bench: --devices %d: each size needs at least one device per account (--accounts %d)", n, o.accounts)
+				}
+			}
+			if o.bridgeBin == "" {
+				self, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+				o.bridgeBin = self
+			}
+			return runBench(cmd.Context(), a.stdout, a.clouds, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.url, "mqtt-url", "", "broker to measure against (default: start the embedded broker)")
+	f.IntSliceVar(&o.sizes, "devices", []int{100, 1000, 10000}, "cold-start sizes, in devices")
+	f.IntVar(&o.accounts, "accounts", 10, "Wink accounts the cold-start devices are spread over")
+	f.IntVar(&o.samples, "samples", 500, "messages per latency and CPU figure")
+	f.StringVar(&o.bridgeBin, "bridge-bin", "", "cloud2mqtt binary to measure (default: this one), e.g. an older build")
+	f.BoolVar(&o.keep, "keep", false, "keep the working directory (configurations and logs)")
+	f.StringVar(&o.sink, "sink", "", "")
+	f.IntVar(&o.sinkCount, "sink-count", 0, "")
+	_ = f.MarkHidden("sink")
+	_ = f.MarkHidden("sink-count")
+	return cmd
+}
+
+// benchReport prints the figures as a table, one row as each is measured.
+type benchReport struct {
+	w io.Writer
+}
+
+const benchRow = "%-34s %12s %12s %8s  %s\n"
+
+func newBenchReport(w io.Writer) *benchReport {
+	r := &benchReport{w: w}
+	fmt.Fprintf(w, benchRow, "figure", "bridge", "baseline", "ratio", "goal")
+	return r
+}
+
+// row prints one figure beside its baseline (when base > 0) and the ratio.
+func (r *benchReport) row(name string, v, base float64, unit, goal string) {
+	bs, ratio := "", ""
+	if base > 0 {
+		bs = formatFigure(base, unit)
+		ratio = fmt.Sprintf("%.2f×", v/base)
+	}
+	fmt.Fprintf(r.w, benchRow, name, formatFigure(v, unit), bs, ratio, goal)
+}
+
+// note prints a line of its own.
+func (r *benchReport) note(format string, args ...any) {
+	fmt.Fprintf(r.w, "# "+format+"\n", args...)
+}
+
+func formatFigure(v float64, unit string) string {
+	switch unit {
+	case "ms":
+		return fmt.Sprintf("%.2f ms", v)
+	case "s":
+		return fmt.Sprintf("%.2f s", v)
+	case "MiB":
+		return fmt.Sprintf("%.1f MiB", v)
+	case "µs":
+		return fmt.Sprintf("%.0f µs", v)
+	default:
+		return strconv.FormatFloat(v, 'f', 0, 64) + " " + unit
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func runBench(ctx context.Context, stdout io.Writer, clouds *cloud.Registry, o benchOptions) error {
+	dir, err := os.MkdirTemp("", "cloud2mqtt-bench-")
+	if err != nil {
+		return fmt.Errorf("bench: working directory: %w", err)
+	}
+	if o.keep {
+		fmt.Fprintln(stdout, "# working directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	if o.url == "" {
+		b, err := broker.Start("127.0.0.1:0", discardLogger())
+		if err != nil {
+			return fmt.Errorf("bench: start the embedded broker: %w", err)
+		}
+		defer b.Close()
+		o.url = b.URL()
+	}
+	r := newBenchReport(stdout)
+	r.note("broker %s, bridge %s", o.url, o.bridgeBin)
+
+	rt, err := brokerRoundTrip(ctx, o.url, "c2m-bench-"+randomSuffix()+"/rt", o.samples)
+	if err != nil {
+		return err
+	}
+	r.row("broker publish → delivery p50", ms(rt.pct(0.5)), 0, "ms", "")
+	r.row("broker publish → delivery p99", ms(rt.pct(0.99)), 0, "ms", "")
+	if err := benchPaths(ctx, r, clouds, o, dir, rt); err != nil {
+		return err
+	}
+	for _, n := range o.sizes {
+		if err := benchColdStart(ctx, r, clouds, o, dir, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchColdStart starts a bridge over n generated Wink devices and measures
+// from its first message (its birth, once connected to the broker) until
+// every device's discovery, state and availability reached a subscriber;
+// then a bare paho client publishes the same messages.
+func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry, o benchOptions, dir string, n int) error {
+	emulators, err := benchEmulators(clouds, "wink", cloud.EmulateOptions{Accounts: o.accounts, Devices: n / o.accounts})
+	defer emulators.Close()
+	if err != nil {
+		return err
+	}
+	want := n / o.accounts * o.accounts
+	base := "c2m-bench-" + randomSuffix()
+	cfg, err := benchConfig(dir, o.url, base, emulatorAccounts(emulators))
+	if err != nil {
+		return err
+	}
+	sub, err := pahoConnect(o.url, "c2m-bench-sub-"+randomSuffix())
+	if err != nil {
+		return err
+	}
+	defer sub.Disconnect(100)
+	col := newCollector()
+	if err := subscribe(sub, col.add, base+"/#", base+"-ha/#"); err != nil {
+		return err
+	}
+	start := time.Now()
+	child, err := startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg)
+	if err != nil {
+		return err
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			child.stop()
+		}
+	}
+	defer stop()
+	states, avail, disc := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	var elapsed time.Duration
+	var connected time.Time // the bridge's first message: its birth on bridge/state
+	err = col.wait(ctx, 3*time.Minute, func(m benchMessage) bool {
+		if connected.IsZero() {
+			connected = time.Now()
+		}
+		if len(m.payload) == 0 {
+			return false
+		}
+		switch rest, ok := strings.CutPrefix(m.topic, base+"/"); {
+		case !ok:
+			if strings.HasSuffix(m.topic, "/config") {
+				disc[m.topic] = true
+			}
+		case strings.HasPrefix(rest, "bridge/"):
+		case strings.HasSuffix(rest, "/availability"):
+			avail[rest] = true
+		default:
+			states[rest] = true
+		}
+		elapsed = time.Since(connected)
+		return len(states) >= want && len(avail) >= want && len(disc) >= want
+	})
+	if err != nil {
+		if e := child.exited(); e != nil {
+			return e
+		}
+		return fmt.Errorf("bench: cold start of %d devices: %d states, %d availabilities, %d discovery configs: %w",
+			want, len(states), len(avail), len(disc), err)
+	}
+	total := time.Since(start)
+	msgs := col.messages()
+	var bytes int
+	for _, m := range msgs {
+		bytes += len(m.topic) + len(m.payload)
+	}
+	// Idle: what the bridge holds once everything is published.
+	waitIdle(ctx, col, 2*time.Second)
+	rss, peak, err := child.rssMiB()
+	if err != nil {
+		return err
+	}
+	stop()
+
+	retained := func(topic string) bool { return !strings.HasSuffix(topic, "/bridge/event") }
+	basePrefix := "c2m-bench-" + randomSuffix()
+	baseline, err := publishAllBaseline(ctx, o.url, basePrefix, msgs, retained)
+	if err != nil {
+		return err
+	}
+	label := fmt.Sprintf("cold start, %d devices", want)
+	goal := "≤ 1.3×"
+	if want >= 10000 {
+		goal = "≤ 1.3×, < 3 s"
+	}
+	r.row(label, elapsed.Seconds(), baseline.Seconds(), "s", goal)
+	r.note("%d devices: %d messages, %.1f MB, %.0f msg/s; %.2f s from the process start",
+		want, len(msgs), float64(bytes)/1e6, float64(len(msgs))/elapsed.Seconds(), total.Seconds())
+	rssGoal := ""
+	switch {
+	case want <= 100:
+		rssGoal = "< 20 MiB"
+	case want >= 10000:
+		rssGoal = "< 100 MiB"
+	}
+	r.row(fmt.Sprintf("RSS idle, %d devices", want), rss, 0, "MiB", rssGoal)
+	r.row(fmt.Sprintf("RSS peak, %d devices", want), peak, 0, "MiB", "")
+
+	// Leave the broker as it was: no retained messages of the bench.
+	topics := retainedTopics(col)
+	for _, t := range slices.Clone(topics) {
+		topics = append(topics, basePrefix+"/"+t)
+	}
+	return clearRetained(o.url, topics)
+}
+
+// retainedTopics are the topics of the retained messages a bench
+// subscriber received (all but bridge/event), once each.
+func retainedTopics(col *collector) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range col.messages() {
+		if !seen[m.topic] && !strings.HasSuffix(m.topic, "/bridge/event") {
+			seen[m.topic] = true
+			out = append(out, m.topic)
+		}
+	}
+	return out
+}
+
+// waitIdle returns once no message arrived for quiet (or after 15s).
+func waitIdle(ctx context.Context, col *collector, quiet time.Duration) {
+	deadline := time.Now().Add(15 * time.Second)
+	last := len(col.messages())
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(quiet)
+		n := len(col.messages())
+		if n == last {
+			return
+		}
+		last = n
+	}
+}
+
+// randomSuffix makes topics and client ids of one run unique.
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

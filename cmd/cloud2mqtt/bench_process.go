@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+)
+
+// benchChild is a process the bench started and measures.
+type benchChild struct {
+	cmd  *exec.Cmd
+	logs string // where its output goes
+	done chan error
+}
+
+// childEnv is the environment without cloud2mqtt settings, which would
+// override the bench's configuration file.
+func childEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "CLOUD2MQTT_") && !strings.HasPrefix(kv, "CLOUD2MQTT_TEST_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// startChild starts bin with args, its output in logPath.
+func startChild(bin, logPath string, args ...string) (*benchChild, error) {
+	logs, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr, cmd.Env = logs, logs, childEnv()
+	if err := cmd.Start(); err != nil {
+		logs.Close()
+		return nil, fmt.Errorf("bench: start %s: %w", bin, err)
+	}
+	c := &benchChild{cmd: cmd, logs: logPath, done: make(chan error, 1)}
+	go func() { c.done <- cmd.Wait(); logs.Close() }()
+	return c, nil
+}
+
+// stop interrupts the process and waits for it to end.
+func (c *benchChild) stop() {
+	_ = c.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// exited reports an early end of the process, naming its log.
+func (c *benchChild) exited() error {
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return fmt.Errorf("bench: %s ended early (%v); its output is in %s", filepath.Base(c.cmd.Path), err, c.logs)
+	default:
+		return nil
+	}
+}
+
+// procStatus reads a field of /proc/<pid>/status in KiB (VmRSS, VmHWM).
+func (c *benchChild) procStatus(field string) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("bench: memory of the bridge: %w (the bench reads /proc, so it runs on Linux)", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+		}
+	}
+	return 0, fmt.Errorf("bench: no %s in /proc/%d/status", field, c.cmd.Process.Pid)
+}
+
+// rssMiB is the resident memory now and at its peak.
+func (c *benchChild) rssMiB() (now, peak float64, err error) {
+	n, err := c.procStatus("VmRSS")
+	if err != nil {
+		return 0, 0, err
+	}
+	p, err := c.procStatus("VmHWM")
+	return n / 1024, p / 1024, err
+}
+
+// cpu is the process's CPU time so far, summed over its threads from
+// /proc/<pid>/task/*/schedstat (nanoseconds, where /proc/<pid>/stat counts
+// 10 ms ticks).
+func (c *benchChild) cpu() (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", c.cmd.Process.Pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("bench: CPU time of %s: no /proc/%d/task (the bench reads /proc, so it runs on Linux)",
+			filepath.Base(c.cmd.Path), c.cmd.Process.Pid)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread ended
+		}
+		fields := strings.Fields(string(data))
+		if len(fields) == 0 {
+			continue
+		}
+		ns, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			return 0, errors.New("bench: unexpected " + t)
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
+}
+
+// emulatorAccounts are the emulators' main accounts as configuration
+// entries.
+func emulatorAccounts(emulators runningEmulators) []map[string]any {
+	var accounts []map[string]any
+	for _, n := range emulators.names() {
+		for _, ea := range emulators[n].Accounts() {
+			if ea.ExtraOnly {
+				continue
+			}
+			acc := map[string]any{"name": ea.Name, "cloud": n}
+			for _, kv := range ea.Keys {
+				acc[kv.Key] = kv.Value
+			}
+			accounts = append(accounts, acc)
+		}
+	}
+	return accounts
+}
+
+// benchConfig writes the configuration of a bridge under test: the broker,
+// topics of its own, no status page, and the accounts.
+func benchConfig(dir, url, base string, accounts []map[string]any) (string, error) {
+	cfg := map[string]any{
+		"mqtt":      map[string]any{"url": url, "base_topic": base, "discovery_prefix": base + "-ha"},
+		"web":       map[string]any{"listen": "off"},
+		"state_dir": filepath.Join(dir, base+"-state"),
+		"log_level": "warn",
+		"accounts":  accounts,
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("bench: write the configuration: %w", err)
+	}
+	path := filepath.Join(dir, base+".yaml")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		return "", fmt.Errorf("bench: write the configuration: %w", err)
+	}
+	return path, nil
+}
+
+// runSink is the hidden `bench --sink` mode: a bare paho client that
+// receives count messages on filter, the baseline of the bridge's CPU per
+// command. It prints "ready" once subscribed and "done" after the last
+// message.
+func runSink(ctx context.Context, url, filter string, count int) error {
+	c, err := pahoConnect(url, "c2m-bench-sink-"+randomSuffix())
+	if err != nil {
+		return err
+	}
+	defer c.Disconnect(100)
+	got := make(chan struct{}, 1024)
+	tok := c.Subscribe(filter, 1, func(paho.Client, paho.Message) { got <- struct{}{} })
+	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
+		return fmt.Errorf("bench: sink: subscribe to %s: %v", filter, tokenError(tok))
+	}
+	fmt.Println("ready")
+	for range count {
+		select {
+		case <-got:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	fmt.Println("done")
+	<-ctx.Done()
+	return nil
+}
+
+// sink is a running `bench --sink` process.
+type sink struct {
+	*benchChild
+	lines *bufio.Scanner
+}
+
+// startSink starts a sink for count messages on filter and waits until it
+// is subscribed.
+func startSink(url, filter string, count int, logDir string) (*sink, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	cmd := exec.Command(self, "bench", "--sink", filter, "--sink-count", strconv.Itoa(count), "--mqtt-url", url)
+	cmd.Env = childEnv()
+	logs, err := os.Create(filepath.Join(logDir, "sink.log"))
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	cmd.Stderr = logs
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start the sink: %w", err)
+	}
+	c := &benchChild{cmd: cmd, logs: logs.Name(), done: make(chan error, 1)}
+	s := &sink{benchChild: c, lines: bufio.NewScanner(out)}
+	if !s.expect("ready") {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logs.Close()
+		return nil, fmt.Errorf("bench: the sink did not subscribe; see %s", logs.Name())
+	}
+	go func() { c.done <- cmd.Wait(); logs.Close() }()
+	return s, nil
+}
+
+// expect reads the sink's next line and tells whether it is want.
+func (s *sink) expect(want string) bool {
+	return s.lines.Scan() && s.lines.Text() == want
+}
+
+// emulate starts the clouds' emulators for the bench.
+func benchEmulators(clouds *cloud.Registry, only string, o cloud.EmulateOptions) (runningEmulators, error) {
+	r := cloud.NewRegistry()
+	for _, reg := range clouds.Registrations() {
+		if only == "" || reg.Name == only {
+			r.Register(reg)
+		}
+	}
+	return startEmulators(r, discardLogger(), o)
+}
