@@ -430,8 +430,24 @@ func (b *builder) setWritable(name string, w bool) {
 }
 
 // skipKey tells last_reading keys that are metadata, not readings.
+// plainKey tells whether k can name a field: snake_case letters and
+// digits, as Wink's keys are. Anything else (an empty key, spaces, '/',
+// '#', quotes) would not survive an MQTT topic or a Home Assistant
+// template, and is left out.
+func plainKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
+}
+
 func skipKey(k string) bool {
-	return strings.HasSuffix(k, "_updated_at") || strings.HasSuffix(k, "_changed_at") ||
+	return !plainKey(k) || strings.HasSuffix(k, "_updated_at") || strings.HasSuffix(k, "_changed_at") ||
 		strings.HasPrefix(k, "desired_") || strings.HasSuffix(k, "_true") ||
 		k == "connection" || k == "agent_session_id" || k == "firmware_version" ||
 		strings.HasPrefix(k, "firmware_")
