@@ -12,7 +12,10 @@
 package cloudtest
 
 import (
+	"io"
 	"math"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,3 +133,14 @@ func (f Faults) StopAnswering(*testing.T) { f.Emulator.FailNext(math.MaxInt32, 5
 
 // Answer implements Harness.
 func (f Faults) Answer(*testing.T) { f.Emulator.FailNext(0, 0) }
+
+// NotFound is an http.RoundTripper that answers every request 404 at once,
+// with no network: for tests (fuzzing a client's handling of pushes, say)
+// in which a cloud call must fail without delay.
+type NotFound struct{}
+
+// RoundTrip implements http.RoundTripper.
+func (NotFound) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusNotFound, Status: "404 Not Found",
+		Body: io.NopCloser(strings.NewReader(`{"error":"not found","errors":["not found"]}`)), Header: http.Header{}, Request: r}, nil
+}

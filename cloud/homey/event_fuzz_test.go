@@ -3,25 +3,15 @@ package homey
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/cloudtest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 )
-
-// notFound answers every request 404 at once, so that fuzzed events that
-// make the watcher call the Homey meet it without delay.
-type notFound struct{}
-
-func (notFound) RoundTrip(r *http.Request) (*http.Response, error) {
-	return &http.Response{StatusCode: http.StatusNotFound, Body: io.NopCloser(strings.NewReader(`{"error":"not found"}`)),
-		Header: http.Header{}, Request: r}, nil
-}
 
 // FuzzSocketEvent feeds realtime socket events (the uri, event name and
 // data of a "42/realtime,…" frame) to the watcher: no panic, and every
@@ -43,7 +33,7 @@ func FuzzSocketEvent(f *testing.F) {
 	}
 	f.Add("homey:manager:devices", "device.delete", []byte(`{"id":"x"}`))
 	f.Add(devicePrefix+"x", "capability", []byte(`{"capabilityId":"dim","value":"-0"}`))
-	c, err := New(Config{Account: "fuzz", Address: "http://192.0.2.1", APIKey: "k", HTTPClient: &http.Client{Transport: notFound{}}})
+	c, err := New(Config{Account: "fuzz", Address: "http://192.0.2.1", APIKey: "k", HTTPClient: &http.Client{Transport: cloudtest.NotFound{}}})
 	if err != nil {
 		f.Fatal(err)
 	}

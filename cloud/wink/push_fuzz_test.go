@@ -3,27 +3,17 @@ package wink
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	pubnub "github.com/pubnub/go/v7"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/cloudtest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 )
-
-// notFound answers every request 404 at once: the fuzzed pushes that make
-// the watcher call Wink (a pull_url, a resync) meet a cloud without delay.
-type notFound struct{}
-
-func (notFound) RoundTrip(r *http.Request) (*http.Response, error) {
-	return &http.Response{StatusCode: http.StatusNotFound, Body: io.NopCloser(strings.NewReader(`{"errors":["not found"]}`)),
-		Header: http.Header{}, Request: r}, nil
-}
 
 // FuzzPushPayload feeds PubNub messages (as the SDK hands them over: a
 // JSON text or a decoded object) to the watcher: no panic, and every
@@ -40,7 +30,7 @@ func FuzzPushPayload(f *testing.F) {
 	f.Add([]byte(`{"pull_url":"https://api.wink.com/light_bulbs/1"}`), false, "light_bulb-1")
 	f.Add([]byte(`{"data":[1,2]}`), false, "user-1")
 	c, err := New(Config{Account: "fuzz", ClientID: "c", ClientSecret: "s", RefreshToken: "r",
-		APIURL: "https://api.wink.com", HTTPClient: &http.Client{Transport: notFound{}}})
+		APIURL: "https://api.wink.com", HTTPClient: &http.Client{Transport: cloudtest.NotFound{}}})
 	if err != nil {
 		f.Fatal(err)
 	}
