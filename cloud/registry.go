@@ -106,6 +106,54 @@ type Emulator struct {
 	Close func()
 }
 
+// EmulatedHome is one account's emulator server.
+type EmulatedHome interface {
+	// Animate changes sensors every interval until ctx ends.
+	Animate(ctx context.Context, every time.Duration)
+	// Close stops the server.
+	Close()
+}
+
+// StartHomes starts one emulator server per account of o with start(n)
+// (n from 0); on an error it closes those already started.
+func StartHomes[H EmulatedHome](o EmulateOptions, start func(n int) (H, error)) ([]H, error) {
+	homes := make([]H, 0, o.AccountCount())
+	for n := range o.AccountCount() {
+		h, err := start(n)
+		if err != nil {
+			for _, started := range homes {
+				started.Close()
+			}
+			return nil, err
+		}
+		homes = append(homes, h)
+	}
+	return homes, nil
+}
+
+// HomesEmulator is the Emulator of homes (from StartHomes): accounts lists
+// their configuration entries, describe says where the first listens.
+func HomesEmulator[H EmulatedHome](homes []H, describe string, accounts func() []EmulatedAccount) *Emulator {
+	if len(homes) > 1 {
+		describe += fmt.Sprintf(" (and %d more accounts)", len(homes)-1)
+	}
+	return &Emulator{
+		Accounts: accounts,
+		Describe: describe,
+		Animate: func(ctx context.Context, every time.Duration) {
+			for _, h := range homes[1:] {
+				go h.Animate(ctx, every)
+			}
+			homes[0].Animate(ctx, every)
+		},
+		Close: func() {
+			for _, h := range homes {
+				h.Close()
+			}
+		},
+	}
+}
+
 // EmulatedAccount is one accounts: entry for an emulator, as config.yaml
 // would hold it.
 type EmulatedAccount struct {

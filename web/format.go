@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
 // field is one state value as the page shows it.
@@ -56,8 +58,8 @@ func formatValue(key string, v any, unit string) (string, template.CSS) {
 		}
 		return "no", ""
 	case map[string]any:
-		h, hok := number(x["h"])
-		s, sok := number(x["s"])
+		h, hok := cloud.Number(x["h"])
+		s, sok := cloud.Number(x["s"])
 		if hok && sok {
 			h, s = math.Mod(math.Max(h, 0), 360), math.Min(math.Max(s, 0), 100)
 			return fmt.Sprintf("h %s°, s %s %%", num(h), num(s)),
@@ -65,7 +67,7 @@ func formatValue(key string, v any, unit string) (string, template.CSS) {
 		}
 		return fmt.Sprint(x), ""
 	}
-	n, ok := number(v)
+	n, ok := cloud.Number(v)
 	if !ok {
 		return fmt.Sprint(v), ""
 	}
@@ -80,23 +82,6 @@ func formatValue(key string, v any, unit string) (string, template.CSS) {
 		return num(n) + " " + unit, ""
 	}
 	return num(n), ""
-}
-
-// number reads a JSON-like number.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	}
-	return 0, false
 }
 
 // num writes n without needless digits: 20.8, 64, 0.6.

@@ -1,9 +1,7 @@
 package homey
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
@@ -30,57 +28,40 @@ func Register(r *cloud.Registry) {
 // is the Homey through the Athom cloud and, beside it, the same Homey by its
 // local API key.
 func emulate(o cloud.EmulateOptions) (*cloud.Emulator, error) {
-	var srvs []*homeytest.Server
-	closeAll := func() {
-		for _, srv := range srvs {
-			srv.Close()
-		}
-	}
-	for n := range o.AccountCount() {
+	srvs, err := cloud.StartHomes(o, func(n int) (*homeytest.Server, error) {
 		srv, err := homeytest.Start(homeytest.Options{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Logger: o.Logger,
 			CloudAddr: o.Addr(n, 0), HomeyAddr: o.Addr(n, 1)})
 		if err != nil {
-			closeAll()
 			return nil, fmt.Errorf("homey emulator: %w", err)
 		}
-		srvs = append(srvs, srv)
 		if o.Devices > 0 {
 			srv.FurnishGenerated(o.Devices, o.AccountName(CloudName, n))
 		} else {
 			srv.Furnish()
 		}
+		return srv, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	more := ""
-	if len(srvs) > 1 {
-		more = fmt.Sprintf(" and %d more accounts", len(srvs)-1)
-	}
-	return &cloud.Emulator{
-		Accounts: func() []cloud.EmulatedAccount {
-			var out []cloud.EmulatedAccount
-			for n, srv := range srvs {
-				_, refresh := srv.IssueTokens()
-				name := o.AccountName(CloudName, n)
-				out = append(out,
-					cloud.EmulatedAccount{Name: name, Keys: []cloud.KeyValue{
-						{Key: "client_id", Value: o.ClientID},
-						{Key: "client_secret", Value: o.ClientSecret},
-						{Key: "refresh_token", Value: refresh},
-						{Key: "cloud_url", Value: srv.CloudURL},
-					}},
-					cloud.EmulatedAccount{Name: name + "-local", ExtraOnly: true, Keys: []cloud.KeyValue{
-						{Key: "address", Value: srv.HomeyURL},
-						{Key: "api_key", Value: srv.NewAPIKey("homey")},
-					}})
-			}
-			return out
-		},
-		Describe: fmt.Sprintf("Athom cloud at %s, a Homey at %s%s", srvs[0].CloudURL, srvs[0].HomeyURL, more),
-		Animate: func(ctx context.Context, every time.Duration) {
-			for _, srv := range srvs[1:] {
-				go srv.Animate(ctx, every)
-			}
-			srvs[0].Animate(ctx, every)
-		},
-		Close: closeAll,
-	}, nil
+	describe := fmt.Sprintf("Athom cloud at %s, a Homey at %s", srvs[0].CloudURL, srvs[0].HomeyURL)
+	return cloud.HomesEmulator(srvs, describe, func() []cloud.EmulatedAccount {
+		var out []cloud.EmulatedAccount
+		for n, srv := range srvs {
+			_, refresh := srv.IssueTokens()
+			name := o.AccountName(CloudName, n)
+			out = append(out,
+				cloud.EmulatedAccount{Name: name, Keys: []cloud.KeyValue{
+					{Key: "client_id", Value: o.ClientID},
+					{Key: "client_secret", Value: o.ClientSecret},
+					{Key: "refresh_token", Value: refresh},
+					{Key: "cloud_url", Value: srv.CloudURL},
+				}},
+				cloud.EmulatedAccount{Name: name + "-local", ExtraOnly: true, Keys: []cloud.KeyValue{
+					{Key: "address", Value: srv.HomeyURL},
+					{Key: "api_key", Value: srv.NewAPIKey("homey")},
+				}})
+		}
+		return out
+	}), nil
 }

@@ -1,9 +1,7 @@
 package wink
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
@@ -28,53 +26,36 @@ func Register(r *cloud.Registry) {
 // emulate starts the Wink emulator: one server per account, furnished with
 // the demo home or generated devices.
 func emulate(o cloud.EmulateOptions) (*cloud.Emulator, error) {
-	var srvs []*winktest.Server
-	closeAll := func() {
-		for _, srv := range srvs {
-			srv.Close()
-		}
-	}
-	for n := range o.AccountCount() {
+	srvs, err := cloud.StartHomes(o, func(n int) (*winktest.Server, error) {
 		srv, err := winktest.Start(winktest.Options{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Logger: o.Logger,
 			RESTAddr: o.Addr(n, 0), PubNubAddr: o.Addr(n, 1)})
 		if err != nil {
-			closeAll()
 			return nil, fmt.Errorf("wink emulator: %w", err)
 		}
-		srvs = append(srvs, srv)
 		if o.Devices > 0 {
 			srv.FurnishGenerated(o.Devices, o.AccountName(CloudName, n))
 		} else {
 			srv.Furnish()
 		}
+		return srv, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	more := ""
-	if len(srvs) > 1 {
-		more = fmt.Sprintf(" and %d more accounts", len(srvs)-1)
-	}
-	return &cloud.Emulator{
-		Accounts: func() []cloud.EmulatedAccount {
-			out := make([]cloud.EmulatedAccount, 0, len(srvs))
-			for n, srv := range srvs {
-				_, refresh := srv.IssueTokens()
-				out = append(out, cloud.EmulatedAccount{Name: o.AccountName(CloudName, n), Keys: []cloud.KeyValue{
-					{Key: "client_id", Value: o.ClientID},
-					{Key: "client_secret", Value: o.ClientSecret},
-					{Key: "refresh_token", Value: refresh},
-					{Key: "api_url", Value: srv.URL},
-					{Key: "pubnub_origin", Value: srv.PubNubOrigin},
-				}})
-			}
-			return out
-		},
-		Describe: fmt.Sprintf("Wink REST/OAuth at %s, PubNub at %s%s (the password grant also takes %s / %s)",
-			srvs[0].URL, srvs[0].PubNubOrigin, more, winktest.DefaultEmail, winktest.DefaultPassword),
-		Animate: func(ctx context.Context, every time.Duration) {
-			for _, srv := range srvs[1:] {
-				go srv.Animate(ctx, every)
-			}
-			srvs[0].Animate(ctx, every)
-		},
-		Close: closeAll,
-	}, nil
+	describe := fmt.Sprintf("Wink REST/OAuth at %s, PubNub at %s; the password grant also takes %s / %s",
+		srvs[0].URL, srvs[0].PubNubOrigin, winktest.DefaultEmail, winktest.DefaultPassword)
+	return cloud.HomesEmulator(srvs, describe, func() []cloud.EmulatedAccount {
+		out := make([]cloud.EmulatedAccount, 0, len(srvs))
+		for n, srv := range srvs {
+			_, refresh := srv.IssueTokens()
+			out = append(out, cloud.EmulatedAccount{Name: o.AccountName(CloudName, n), Keys: []cloud.KeyValue{
+				{Key: "client_id", Value: o.ClientID},
+				{Key: "client_secret", Value: o.ClientSecret},
+				{Key: "refresh_token", Value: refresh},
+				{Key: "api_url", Value: srv.URL},
+				{Key: "pubnub_origin", Value: srv.PubNubOrigin},
+			}})
+		}
+		return out
+	}), nil
 }
