@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,21 @@ type NotFound struct{}
 func (NotFound) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: http.StatusNotFound, Status: "404 Not Found",
 		Body: io.NopCloser(strings.NewReader(`{"error":"not found","errors":["not found"]}`)), Header: http.Header{}, Request: r}, nil
+}
+
+// Authorize opens an emulator's authorization page as a browser would and
+// returns the code its redirect carries.
+func Authorize(t *testing.T, authURL string) string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("the authorization page answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query().Get("code")
 }

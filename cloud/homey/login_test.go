@@ -1,11 +1,11 @@
 package homey
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/cloudtest"
 	"golang.org/x/oauth2"
 )
 
@@ -15,30 +15,16 @@ func TestLoginUsesPKCE(t *testing.T) {
 	const redirect = "http://127.0.0.1:9/callback"
 	srv := newServer(t)
 	c := checkCloudClient(t, srv, openStore(t), func(c *Config) { c.RefreshToken = "" })
-	authorize := func(authURL string) string {
-		t.Helper()
-		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Get(authURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		loc, err := url.Parse(resp.Header.Get("Location"))
-		if err != nil || loc.Query().Get("code") == "" {
-			t.Fatalf("authorise answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-		}
-		return loc.Query().Get("code")
-	}
 	verifier := oauth2.GenerateVerifier()
 	authURL := c.AuthCodeURL("st", redirect, verifier)
 	u, _ := url.Parse(authURL)
 	if q := u.Query(); q.Get("code_challenge") != oauth2.S256ChallengeFromVerifier(verifier) || q.Get("code_challenge_method") != "S256" {
 		t.Fatalf("authorization URL %s lacks the S256 challenge", authURL)
 	}
-	if err := c.Exchange(testCtx(t), authorize(authURL), redirect, oauth2.GenerateVerifier()); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+	if err := c.Exchange(testCtx(t), cloudtest.Authorize(t, authURL), redirect, oauth2.GenerateVerifier()); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
 		t.Errorf("exchange with another verifier: %v, want invalid_grant", err)
 	}
-	if err := c.Exchange(testCtx(t), authorize(c.AuthCodeURL("st", redirect, verifier)), redirect, verifier); err != nil {
+	if err := c.Exchange(testCtx(t), cloudtest.Authorize(t, c.AuthCodeURL("st", redirect, verifier)), redirect, verifier); err != nil {
 		t.Fatalf("exchange with the verifier: %v", err)
 	}
 }

@@ -1,31 +1,15 @@
 package wink
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
 
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/cloudtest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 )
-
-// authorize follows the authorization page's redirect and returns the code.
-func authorize(t *testing.T, authURL string) string {
-	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	return loc.Query().Get("code")
-}
 
 // The browser login sends a PKCE S256 challenge and proves it with the
 // verifier; a code issued for a challenge is refused without its verifier.
@@ -39,11 +23,11 @@ func TestLoginUsesPKCE(t *testing.T) {
 	if q := u.Query(); q.Get("code_challenge") != oauth2.S256ChallengeFromVerifier(verifier) || q.Get("code_challenge_method") != "S256" {
 		t.Fatalf("authorization URL %s lacks the S256 challenge", authURL)
 	}
-	if err := c.Exchange(testCtx(t), authorize(t, authURL), redirect, oauth2.GenerateVerifier()); err == nil ||
+	if err := c.Exchange(testCtx(t), cloudtest.Authorize(t, authURL), redirect, oauth2.GenerateVerifier()); err == nil ||
 		!strings.Contains(err.Error(), "PKCE") {
 		t.Errorf("exchange with another verifier: %v, want a PKCE refusal", err)
 	}
-	if err := c.Exchange(testCtx(t), authorize(t, c.AuthCodeURL("st", redirect, verifier)), redirect, verifier); err != nil {
+	if err := c.Exchange(testCtx(t), cloudtest.Authorize(t, c.AuthCodeURL("st", redirect, verifier)), redirect, verifier); err != nil {
 		t.Fatalf("exchange with the verifier: %v", err)
 	}
 	if _, _, err := c.tokens.Token(testCtx(t)); err != nil {
