@@ -18,13 +18,22 @@ import (
 // wildcard address: loopback, this machine's addresses and host name) and
 // web.public_url's host. Other Host headers are refused, so that a web
 // site cannot reach the page through a name of its own (DNS rebinding).
+//
+// On a wildcard address any IP literal is answered too: a page reached as
+// http://192.168.1.10:8099 through a container's published port names an
+// address the container does not have, and DNS rebinding needs a name, not
+// an address.
 type hostNames map[string]bool
+
+// anyIP marks hostNames that answer every IP literal.
+const anyIP = "*"
 
 func newHostNames(listen, publicURL string) hostNames {
 	h := hostNames{}
 	host, _, _ := net.SplitHostPort(listen)
 	switch host {
 	case "", "0.0.0.0", "::":
+		h[anyIP] = true
 		for _, n := range []string{"localhost", "127.0.0.1", "::1"} {
 			h[n] = true
 		}
@@ -58,6 +67,9 @@ func (h hostNames) allows(hostport string) bool {
 		host = hh
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if h[anyIP] && net.ParseIP(host) != nil {
+		return true
+	}
 	return h[strings.ToLower(host)]
 }
 

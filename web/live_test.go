@@ -258,6 +258,24 @@ func TestOtherHostNamesAreRefused(t *testing.T) {
 	}
 }
 
+// Listening on every address, the page answers any IP literal (a
+// container's published port) but still only its own names.
+func TestWildcardListenAnswersAddressesButNotOtherNames(t *testing.T) {
+	s, err := web.New(web.Options{Listen: "0.0.0.0:8099", Password: pagePassword, Source: testSource})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, refused := range map[string]bool{"192.168.1.9:8099": false, "[fd00::9]:8099": false, "rebound.attacker.example:8099": true} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if got := rec.Code == http.StatusMisdirectedRequest; got != refused {
+			t.Errorf("Host %s: status %d, refused %v, want refused %v", host, rec.Code, got, refused)
+		}
+	}
+}
+
 func TestFormsFromOtherSitesAreRefused(t *testing.T) {
 	e := newEnv(t, "")
 	_, page := e.get(t, "/")
