@@ -228,7 +228,10 @@ func components(e *entry) map[string]component {
 			}
 			cover(cloud.FieldFanMode)
 		}
+		climatePresets(d, t, c, cover)
 		cmps["climate"] = c
+	case cloud.ClassWaterHeater:
+		cmps["water_heater"] = waterHeaterComponent(e, uid("water_heater"), cover)
 	}
 
 	for _, k := range e.keys {
@@ -261,6 +264,8 @@ func fieldComponent(e *entry, k stateKey) component {
 	}
 	writable := k.write != nil && f.Writable
 	switch {
+	case f.Kind == cloud.KindEvent:
+		return eventComponent(c, k)
 	case f.Kind == cloud.KindBool && !writable:
 		c["p"] = "binary_sensor"
 		c["payload_on"], c["payload_off"] = true, false
@@ -312,6 +317,8 @@ func fieldComponent(e *entry, k stateKey) component {
 			if m.category != "" {
 				c["entity_category"] = m.category
 			}
+		} else if m, ok := unitClasses[f.Unit]; ok && f.Kind == cloud.KindNumber {
+			c["device_class"], c["unit_of_measurement"], c["state_class"] = m.deviceClass, m.unit, m.stateClass
 		} else if f.Kind == cloud.KindNumber {
 			if f.Unit != "" {
 				c["unit_of_measurement"] = f.Unit
@@ -338,7 +345,7 @@ func mainType(e *entry, cmps map[string]component) string {
 	if e.device.Class == cloud.ClassHub {
 		return "hub"
 	}
-	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren"} {
+	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren", "water_heater"} {
 		if _, ok := cmps[p]; ok {
 			return p
 		}
@@ -354,7 +361,7 @@ func mainType(e *entry, cmps map[string]component) string {
 // platformsWithStateTopic are the platforms that read the shared
 // state_topic; in per-component discovery it is copied into their config.
 var platformsWithStateTopic = map[string]bool{"light": true, "switch": true, "lock": true, "fan": true,
-	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true}
+	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true, "event": true}
 
 // discoveryMessages is every discovery config of a device: topic → payload.
 func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {

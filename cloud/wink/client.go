@@ -194,10 +194,46 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 			l.devices = append(l.devices, d.dev.Clone())
 		}
 	}
+	for _, list := range ownLists {
+		if err := c.listOwn(ctx, list, l, known); err != nil {
+			return nil, err
+		}
+	}
 	c.mu.Lock()
 	c.known = known
 	c.mu.Unlock()
 	return l, nil
+}
+
+// ownLists are the /users/me lists of objects that /users/me/wink_devices
+// does not hold.
+var ownLists = []string{"robots"}
+
+// listOwn adds the objects of GET /users/me/{list} to l and known.
+func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map[string]decoded) error {
+	env, err := c.call(ctx, http.MethodGet, "/users/me/"+list, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", list, err)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(env.Data, &raw); err != nil {
+		return fmt.Errorf("%s list: %w", list, err)
+	}
+	for _, r := range raw {
+		ds, err := decodeAll(r)
+		if err != nil {
+			c.log.Warn("skipping an undecodable object", "list", list, "err", err)
+			continue
+		}
+		var m map[string]any
+		_ = json.Unmarshal(r, &m)
+		l.objects = append(l.objects, m)
+		for _, d := range ds {
+			known[d.dev.ID] = d
+			l.devices = append(l.devices, d.dev.Clone())
+		}
+	}
+	return nil
 }
 
 // remember stores decoded devices for later Set and Device calls.
@@ -304,13 +340,22 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 			return cloud.Device{}, err
 		}
 	}
-	desired, err := toDesired(d, ch)
+	desired, top, err := toDesired(d, ch)
 	if err != nil {
 		return cloud.Device{}, err
 	}
 	var path string
 	var body any
-	if d.outlet != nil {
+	switch {
+	case len(top) > 0:
+		// Keys of the object itself go to the object, with any
+		// desired_state beside them.
+		if len(desired) > 0 {
+			top["desired_state"] = desired
+		}
+		path = "/" + plural(typ) + "/" + url.PathEscape(oid)
+		body = top
+	case d.outlet != nil:
 		outlets := make([]map[string]any, d.outlet.count)
 		for i := range outlets {
 			outlets[i] = map[string]any{}
@@ -318,7 +363,7 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 		outlets[d.outlet.index] = map[string]any{"desired_state": desired}
 		path = "/powerstrips/" + url.PathEscape(d.outlet.stripID)
 		body = map[string]any{"outlets": outlets}
-	} else {
+	default:
 		path = "/" + plural(typ) + "/" + url.PathEscape(oid) + "/desired_state"
 		body = map[string]any{"desired_state": desired}
 	}

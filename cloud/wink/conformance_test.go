@@ -65,6 +65,7 @@ func (h *conformanceHarness) Writes() []cloudtest.Write {
 		{Device: "light_bulb-2194253", Field: cloud.FieldOn},
 		{Device: "light_bulb-2194253", Field: cloud.FieldBrightness},
 		{Device: "fan-27001", Field: cloud.FieldSpeed},
+		{Device: "piggy_bank-4410", Field: "nose_color"},
 	}
 }
 

@@ -51,10 +51,11 @@ func TestDecodeFixtures(t *testing.T) {
 			state:     map[string]any{"on": true, "brightness": 0.5, "hue": 0.25, "saturation": 0.8, "color_temp": 2700.0},
 			colorMode: cloud.ColorModeHS,
 			writable:  []string{"on", "brightness", "hue", "saturation", "color_temp"}},
-		"ge_in_wall_fan": {id: "light_bulb-502", class: cloud.ClassLight, available: true, state: map[string]any{"on": true, "brightness": 0.66}},
+		"ge_in_wall_fan": {id: "light_bulb-502", class: cloud.ClassFan, available: true, state: map[string]any{"on": true, "speed": "medium"},
+			writable: []string{"on", "speed"}, absent: []string{"brightness"}},
 		"go_control_door_window_sensor": {id: "sensor_pod-198184", class: cloud.ClassSensor, available: true,
 			state:    map[string]any{"contact": true, "battery": 100.0},
-			readOnly: []string{"contact", "battery", "tamper"}, absent: []string{"tamper_detected_true", "agent_session_id"}},
+			readOnly: []string{"contact", "battery"}, absent: []string{"tamper", "tamper_detected_true", "agent_session_id"}},
 		"binary_switch": {id: "binary_switch-601", class: cloud.ClassSwitch, available: true, state: map[string]any{"on": true},
 			writable: []string{"on"}, readOnly: []string{"powering_mode"}},
 		"valve": {id: "binary_switch-602", class: cloud.ClassSwitch, available: true, state: map[string]any{"on": false}, writable: []string{"on"}},
@@ -185,8 +186,11 @@ func TestDecodeDetails(t *testing.T) {
 
 	d, _ = Decode(fixture(t, "thermostat"))
 	mode, _ := d.Field("mode")
-	if !reflect.DeepEqual(mode.Choices, []string{"off", "heat", "cool", "heat_cool", "aux"}) {
+	if !reflect.DeepEqual(mode.Choices, []string{"off", "heat", "cool", "heat_cool"}) {
 		t.Errorf("thermostat modes %v", mode.Choices)
+	}
+	if preset, _ := d.Field(cloud.FieldPresetMode); !reflect.DeepEqual(preset.Choices, []string{"none", "aux"}) || !preset.Writable {
+		t.Errorf("thermostat presets %v (aux is no HVAC mode)", preset.Choices)
 	}
 	lo, _ := d.Field("target_temp_low")
 	hi, _ := d.Field("target_temp_high")

@@ -36,7 +36,7 @@ func TestToDesired(t *testing.T) {
 	}
 	for _, tc := range tests {
 		d := decodeFixture(t, tc.fixture)[0]
-		got, err := toDesired(d, tc.change)
+		got, _, err := toDesired(d, tc.change)
 		if err != nil {
 			t.Errorf("%s %v: %v", tc.fixture, tc.change, err)
 			continue
@@ -63,7 +63,7 @@ func TestToDesiredRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		d := decodeFixture(t, tc.fixture)[0]
-		_, err := toDesired(d, tc.change)
+		_, _, err := toDesired(d, tc.change)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s %v: error %v, want %q", tc.fixture, tc.change, err, tc.msg)
 		}

@@ -43,7 +43,10 @@ func typeWritable(objectType string) (fields []string, ok bool) {
 		return []string{"mode", "private", "capturing_video", "capturing_audio"}, true
 	case "sprinkler":
 		return []string{"powered"}, true
-	case "sensor_pod", "smoke_detector", "remote", "button", "powerstrip", "eggtray", "propane_tank", "door_bell", "key", "gang":
+	case "robot":
+		return []string{"enabled", "fired_limit"}, true
+	case "sensor_pod", "smoke_detector", "remote", "button", "powerstrip", "eggtray", "propane_tank", "door_bell", "key", "gang",
+		"piggy_bank", "cloud_clock":
 		return nil, true
 	}
 	return nil, false

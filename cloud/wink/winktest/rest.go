@@ -178,9 +178,13 @@ func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleEmptyList(w http.ResponseWriter, r *http.Request) {
-	switch r.PathValue("list") {
+	switch l := r.PathValue("list"); l {
 	case "groups", "scenes", "robots":
-		writeJSON(w, http.StatusOK, envelope([]any{}, map[string]any{"count": 0}))
+		want := strings.TrimSuffix(l, "s")
+		s.mu.Lock()
+		list := s.listLocked(func(objectType string) bool { return objectType == want })
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, envelope(list, map[string]any{"count": len(list)}))
 	default:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("not found: %s %s", r.Method, r.URL.Path))
 	}
