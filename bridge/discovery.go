@@ -232,6 +232,8 @@ func components(e *entry) map[string]component {
 		cmps["climate"] = c
 	case cloud.ClassWaterHeater:
 		cmps["water_heater"] = waterHeaterComponent(e, uid("water_heater"), cover)
+	case cloud.ClassScene:
+		cmps["scene"] = sceneComponent(e, uid("scene"), cover)
 	}
 
 	for _, k := range e.keys {
@@ -345,7 +347,7 @@ func mainType(e *entry, cmps map[string]component) string {
 	if e.device.Class == cloud.ClassHub {
 		return "hub"
 	}
-	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren", "water_heater"} {
+	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren", "water_heater", "scene"} {
 		if _, ok := cmps[p]; ok {
 			return p
 		}

@@ -97,3 +97,11 @@ var eventClasses = map[string]string{"press": "button", "long_press": "button", 
 var unitClasses = map[string]sensorMeta{
 	"°C": {deviceClass: "temperature", unit: "°C", stateClass: "measurement"},
 }
+
+// sceneComponent is the Home Assistant scene of a ClassScene device:
+// activating it writes true to cloud.FieldActivate.
+func sceneComponent(e *entry, uid string, cover func(keys ...string)) component {
+	cover(cloud.FieldActivate)
+	return component{"p": "scene", "name": nil, "unique_id": uid,
+		"command_topic": e.topic + "/set/" + cloud.FieldActivate, "payload_on": "true"}
+}

@@ -123,18 +123,25 @@ func TestWinkCatalogue(t *testing.T) {
 // `after` such requests.
 func waitPUTAfter(t *testing.T, srv *winktest.Server, path string, after int) winktest.Request {
 	t.Helper()
+	return waitRequestAfter(t, srv, "PUT", path, after)
+}
+
+// waitRequestAfter waits for the first request of method to exactly path
+// after the first `after` such requests.
+func waitRequestAfter(t *testing.T, srv *winktest.Server, method, path string, after int) winktest.Request {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	seen := 0
 	r, err := srv.WaitRequest(ctx, func(r winktest.Request) bool {
-		if r.Method != "PUT" || strings.TrimRight(r.Path, "/") != path {
+		if r.Method != method || strings.TrimRight(r.Path, "/") != path {
 			return false
 		}
 		seen++
 		return seen > after
 	})
 	if err != nil {
-		t.Fatalf("no PUT %s: %v", path, err)
+		t.Fatalf("no %s %s: %v", method, path, err)
 	}
 	return r
 }

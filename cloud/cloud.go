@@ -45,6 +45,9 @@ const (
 	// ClassWaterHeater is a water heater: FieldMode (Home Assistant's
 	// water heater modes, "off" included), FieldTargetTemp and FieldOn.
 	ClassWaterHeater Class = "water_heater"
+	// ClassScene is a scene (a Wink shortcut): writing true to
+	// FieldActivate runs it.
+	ClassScene Class = "scene"
 )
 
 // Kind is the type of a field's value.
@@ -77,6 +80,7 @@ const (
 	FieldMode           = "mode"            // enum: thermostat or siren mode
 	FieldFanMode        = "fan_mode"        // enum: thermostat fan mode
 	FieldPresetMode     = "preset_mode"     // enum: climate preset (aux, eco, …); PresetNone when none
+	FieldActivate       = "activate"        // bool, write-only: true runs a scene
 	FieldTargetTemp     = "target_temp"     // number °C: single set point
 	FieldTargetTempLow  = "target_temp_low" // number °C: heat set point
 	FieldTargetTempHigh = "target_temp_high"

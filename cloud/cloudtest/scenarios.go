@@ -37,7 +37,7 @@ func find(ds []cloud.Device, id string) (cloud.Device, bool) {
 }
 
 var classes = []cloud.Class{cloud.ClassLight, cloud.ClassSwitch, cloud.ClassLock, cloud.ClassFan, cloud.ClassClimate,
-	cloud.ClassCover, cloud.ClassSiren, cloud.ClassSensor, cloud.ClassButton, cloud.ClassHub, cloud.ClassWaterHeater}
+	cloud.ClassCover, cloud.ClassSiren, cloud.ClassSensor, cloud.ClassButton, cloud.ClassHub, cloud.ClassWaterHeater, cloud.ClassScene}
 
 var kinds = []cloud.Kind{cloud.KindBool, cloud.KindNumber, cloud.KindEnum, cloud.KindString, cloud.KindEvent}
 

@@ -207,7 +207,7 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 
 // ownLists are the /users/me lists of objects that /users/me/wink_devices
 // does not hold.
-var ownLists = []string{"robots"}
+var ownLists = []string{"robots", "groups", "scenes"}
 
 // listOwn adds the objects of GET /users/me/{list} to l and known.
 func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map[string]decoded) error {
@@ -347,6 +347,14 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	var path string
 	var body any
 	switch {
+	case typ == "scene":
+		if ch[cloud.FieldActivate] != true {
+			return cloud.Device{}, fmt.Errorf("field %s: send true to run the scene", cloud.FieldActivate)
+		}
+		path = "/scenes/" + url.PathEscape(oid) + "/activate"
+	case typ == "group":
+		path = "/groups/" + url.PathEscape(oid) + "/activate"
+		body = map[string]any{"desired_state": desired}
 	case len(top) > 0:
 		// Keys of the object itself go to the object, with any
 		// desired_state beside them.
@@ -367,7 +375,11 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 		path = "/" + plural(typ) + "/" + url.PathEscape(oid) + "/desired_state"
 		body = map[string]any{"desired_state": desired}
 	}
-	env, err := c.call(ctx, http.MethodPut, path, body)
+	method := http.MethodPut
+	if typ == "scene" || typ == "group" {
+		method = http.MethodPost
+	}
+	env, err := c.call(ctx, method, path, body)
 	if err != nil {
 		return cloud.Device{}, err
 	}

@@ -112,9 +112,22 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 	if typ == "" || id == "" {
 		return nil, fmt.Errorf("wink: decode device: object_type or object_id missing")
 	}
+	switch typ {
+	case "group":
+		if !publishedGroup(m) {
+			return nil, nil
+		}
+		m["last_reading"] = groupReading(m)
+	case "scene":
+		m["last_reading"] = map[string]any{}
+	}
 	b := newBuilder(m, typ, id)
 	var extra []decoded
 	switch {
+	case typ == "group":
+		b.group()
+	case typ == "scene":
+		b.scene()
 	case str(m["manufacturer_device_model"]) == "ge_jasco_in_wall_fan":
 		b.geFan()
 	case typ == "binary_switch" && !drivesLoad(b.lr):

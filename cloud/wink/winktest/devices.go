@@ -300,6 +300,9 @@ func (s *Server) Device(objectType, objectID string) (map[string]any, bool) {
 	if !ok {
 		return nil, false
 	}
+	if objectType == "group" {
+		s.aggregateLocked(d.obj)
+	}
 	return deepCopy(d.obj).(map[string]any), true
 }
 
@@ -331,6 +334,9 @@ func (s *Server) listLocked(keep func(objectType string) bool) []any {
 	for _, k := range s.order {
 		obj := s.devices[k].obj
 		if keep(str(obj["object_type"])) {
+			if str(obj["object_type"]) == "group" {
+				s.aggregateLocked(obj)
+			}
 			out = append(out, deepCopy(obj))
 		}
 	}

@@ -48,6 +48,7 @@ func (s *Server) Furnish() {
 		}
 		home = append(home, d)
 	}
+	home = append(home, groupsAndScenes()...)
 	s.AddDevices(home)
 }
 

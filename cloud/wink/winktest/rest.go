@@ -61,6 +61,8 @@ func (s *Server) restHandler() http.Handler {
 	mux.HandleFunc("GET /users/me/wink_devices", s.authed(s.handleListDevices))
 	mux.HandleFunc("GET /users/me/{list}", s.authed(s.handleEmptyList))
 	mux.HandleFunc("POST /users/me/session", s.authed(s.handleSession))
+	mux.HandleFunc("POST /groups/{id}/activate", s.authed(s.activate("group")))
+	mux.HandleFunc("POST /scenes/{id}/activate", s.authed(s.activate("scene")))
 	mux.HandleFunc("GET /{plural}/{id}", s.authed(s.handleGetDevice))
 	mux.HandleFunc("PUT /{plural}/{id}", s.authed(s.handlePutDevice))
 	mux.HandleFunc("PUT /{plural}/{id}/desired_state", s.authed(s.handlePutDesiredState))
