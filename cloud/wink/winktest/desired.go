@@ -422,7 +422,11 @@ func (s *Server) settle(key string, changes []pending, apply bool) {
 			target = asMap(outlets[c.outlet])
 		}
 		lr := subMap(target, "last_reading")
-		delete(subMap(target, "desired_state"), c.field)
+		if apply && s.opts.KeepDesired {
+			subMap(target, "desired_state")[c.field] = c.value
+		} else {
+			delete(subMap(target, "desired_state"), c.field)
+		}
 		lr[c.field+"_updated_at"] = now
 		if apply {
 			old, had := lr[c.field]

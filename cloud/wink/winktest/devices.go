@@ -266,7 +266,7 @@ func (s *Server) addLocked(o map[string]any) string {
 	} else {
 		s.order = append(s.order, key)
 	}
-	o["subscription"] = map[string]any{"pubnub": map[string]any{"subscribe_key": s.SubscribeKey, "channel": channel}}
+	o["subscription"] = s.subscriptionFor(channel)
 	s.devices[key] = &device{obj: o, seq: map[string]uint64{}}
 	return key
 }
@@ -414,6 +414,11 @@ func (s *Server) pushListLocked() {
 }
 
 func (s *Server) publishLocked(channel string, obj map[string]any, pullURL string) {
+	if s.pushesStoppedLocked() {
+		s.quirkDrops++
+		s.log.Debug("winktest: push swallowed: no app-like /users/me call lately", "channel", channel)
+		return
+	}
 	var payload any
 	switch s.pushForm {
 	case PushObject:

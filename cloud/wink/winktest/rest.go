@@ -63,6 +63,10 @@ func (s *Server) restHandler() http.Handler {
 	mux.HandleFunc("POST /users/me/session", s.authed(s.handleSession))
 	mux.HandleFunc("POST /groups/{id}/activate", s.authed(s.activate("group")))
 	mux.HandleFunc("POST /scenes/{id}/activate", s.authed(s.activate("scene")))
+	mux.HandleFunc("POST /hubs/{id}/update_firmware", s.authed(s.handleUpdateFirmware))
+	mux.HandleFunc("POST /locks/{id}/keys", s.authed(s.handleNewKey))
+	mux.HandleFunc("POST /cloud_clocks/{id}/alarms", s.authed(s.handleNewAlarm))
+	mux.HandleFunc("POST /piggy_banks/{id}/deposits", s.authed(s.handleDeposit))
 	mux.HandleFunc("GET /{plural}/{id}", s.authed(s.handleGetDevice))
 	mux.HandleFunc("PUT /{plural}/{id}", s.authed(s.handlePutDevice))
 	mux.HandleFunc("PUT /{plural}/{id}/desired_state", s.authed(s.handlePutDesiredState))
@@ -148,6 +152,11 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
+	if appLike(r.Header.Get("User-Agent")) {
+		s.mu.Lock()
+		s.lastAppCall = now
+		s.mu.Unlock()
+	}
 	user := map[string]any{
 		"object_type":   "user",
 		"object_id":     s.UserID,
@@ -169,7 +178,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) userSubscription() map[string]any {
-	return map[string]any{"pubnub": map[string]any{"subscribe_key": s.SubscribeKey, "channel": s.userChannel}}
+	return s.subscriptionFor(s.userChannel)
 }
 
 func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {

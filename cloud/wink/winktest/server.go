@@ -80,6 +80,20 @@ type Options struct {
 	// VerifyDisabled marks the client as not set up for the Wink Login
 	// verify-client endpoint (POST /api/verify-client).
 	VerifyDisabled bool
+	// PushesStopAfter, when positive, emulates Wink's keep-alive quirk:
+	// pushes stop once this long has passed since the last GET /users/me
+	// made with an app-like User-Agent (absent, or digits only as the
+	// Wink app and Home Assistant's keep-alive sent) or since the server
+	// started. Zero keeps pushes flowing.
+	PushesStopAfter time.Duration
+	// KeepDesired keeps an applied change in desired_state, equal to
+	// last_reading, as many recorded devices show; by default applied
+	// fields are cleared from desired_state.
+	KeepDesired bool
+	// NoOrigin leaves subscription.pubnub.origin out of objects (Wink
+	// before 2019); by default every subscription names the emulator's
+	// PubNub origin.
+	NoOrigin bool
 	// Logger receives debug logs of requests (never tokens or secrets).
 	// Nil discards.
 	Logger *slog.Logger
@@ -164,6 +178,8 @@ type Server struct {
 	throttleFor time.Duration
 	failN       int
 	failStatus  int
+	lastAppCall time.Time // the last app-like GET /users/me (PushesStopAfter)
+	quirkDrops  int       // pushes the keep-alive quirk swallowed
 }
 
 // NewServer starts the REST and PubNub servers on 127.0.0.1 with random
@@ -193,6 +209,7 @@ func NewServer(opts Options) *Server {
 		reqs:         requestlog.New(requestlog.DefaultMax),
 	}
 	s.userChannel = randomHex(20) + "|user-" + s.UserID
+	s.lastAppCall = time.Now()
 	s.hub = newPubNubHub(s.SubscribeKey, opts.HoldPoll, s.done)
 
 	restLn := listen()
