@@ -39,7 +39,13 @@ type Config struct {
 	RefreshToken string // seed refresh token, used when the store has none
 	Email        string // legacy password grant, used without any refresh token
 	Password     string // legacy password grant
-	APIURL       string // default DefaultAPIURL
+	// TokenURL is a token service taking email and password (no client
+	// credentials needed).
+	TokenURL string
+	// AccessToken is a bare access token, used while the store holds no
+	// usable token, until it expires.
+	AccessToken string
+	APIURL      string // default DefaultAPIURL
 	// PubNubOrigin overrides the PubNub host: "" takes the origin from the
 	// devices' subscription blocks (or the SDK default), "host:port" uses TLS
 	// and "http://host:port" plain HTTP.
@@ -75,11 +81,16 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Account == "" {
 		return nil, errors.New("wink: accounts[].name is empty: give the account a name")
 	}
-	if cfg.ClientID == "" {
-		return nil, fmt.Errorf("wink: account %s: accounts[].client_id is empty: set the client id from developer.wink.com", cfg.Account)
+	noClient := cfg.TokenURL != "" || cfg.AccessToken != ""
+	if cfg.ClientID == "" && !noClient {
+		return nil, fmt.Errorf("wink: account %s: accounts[].client_id is empty: set client_id and client_secret from developer.wink.com, "+
+			"or, without them, accounts[].token_url with email and password (a token service), or accounts[].access_token", cfg.Account)
 	}
-	if cfg.ClientSecret == "" {
+	if cfg.ClientSecret == "" && cfg.ClientID != "" && !noClient {
 		return nil, fmt.Errorf("wink: account %s: accounts[].client_secret is empty: set the client secret from developer.wink.com", cfg.Account)
+	}
+	if cfg.TokenURL != "" && (cfg.Email == "" || cfg.Password == "") {
+		return nil, fmt.Errorf("wink: account %s: accounts[].token_url needs accounts[].email and accounts[].password", cfg.Account)
 	}
 	if (cfg.Email == "") != (cfg.Password == "") {
 		return nil, fmt.Errorf("wink: account %s: accounts[].email and accounts[].password must be set together", cfg.Account)
@@ -119,6 +130,7 @@ func New(cfg Config) (*Client, error) {
 		known: map[string]decoded{},
 	}
 	c.tokens = newTokens(c)
+	c.seedAccessToken()
 	return c, nil
 }
 

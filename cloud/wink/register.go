@@ -38,8 +38,8 @@ func emulate(o cloud.EmulateOptions) (*cloud.Emulator, error) {
 				{Key: "pubnub_origin", Value: srv.PubNubOrigin},
 			}}}
 		},
-		Describe: fmt.Sprintf("Wink REST/OAuth at %s, PubNub at %s (the password grant also takes %s / %s)",
-			srv.URL, srv.PubNubOrigin, winktest.DefaultEmail, winktest.DefaultPassword),
+		Describe: fmt.Sprintf("Wink REST/OAuth at %s, PubNub at %s (the password grant and the token service at %s take %s / %s)",
+			srv.URL, srv.PubNubOrigin, srv.URL+winktest.TokenServicePath, winktest.DefaultEmail, winktest.DefaultPassword),
 		Animate: srv.Animate,
 		Close:   srv.Close,
 	}, nil

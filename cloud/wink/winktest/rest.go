@@ -57,6 +57,7 @@ func (s *Server) restHandler() http.Handler {
 	mux.HandleFunc("POST /oauth2/token", s.handleToken)
 	mux.HandleFunc("GET /oauth2/authorize", s.handleAuthorize)
 	mux.HandleFunc("POST "+VerifyPath, s.handleVerify)
+	mux.HandleFunc("POST "+TokenServicePath, s.handleTokenService)
 	mux.HandleFunc("GET /users/me", s.authed(s.handleMe))
 	mux.HandleFunc("GET /users/me/wink_devices", s.authed(s.handleListDevices))
 	mux.HandleFunc("GET /users/me/{list}", s.authed(s.handleEmptyList))

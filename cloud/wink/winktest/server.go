@@ -94,6 +94,9 @@ type Options struct {
 	// before 2019); by default every subscription names the emulator's
 	// PubNub origin.
 	NoOrigin bool
+	// TokenServiceRefresh makes the token service (TokenServicePath)
+	// answer a refresh token beside the access token.
+	TokenServiceRefresh bool
 	// Logger receives debug logs of requests (never tokens or secrets).
 	// Nil discards.
 	Logger *slog.Logger
