@@ -183,6 +183,9 @@ func components(e *entry) map[string]component {
 	case cloud.ClassClimate:
 		c := component{"p": "climate", "name": nil, "unique_id": uid("climate"),
 			"temperature_unit": "C", "precision": 0.1, "temp_step": 0.5}
+		if fahrenheit(d) {
+			c["temperature_unit"], c["temp_step"] = "F", 1
+		}
 		if f, ok := d.Field(cloud.FieldMode); ok {
 			c["modes"] = f.Choices
 			c["mode_state_topic"] = t
@@ -314,6 +317,9 @@ func fieldComponent(e *entry, k stateKey) component {
 		if m, ok := sensorMetas[f.Name]; ok {
 			c["device_class"] = m.deviceClass
 			c["unit_of_measurement"] = m.unit
+			if m.deviceClass == "temperature" && f.Unit != "" {
+				c["unit_of_measurement"] = f.Unit // °F where the device speaks it
+			}
 			c["state_class"] = m.stateClass
 			c["name"] = nil
 			if m.category != "" {

@@ -96,6 +96,18 @@ var eventClasses = map[string]string{"press": "button", "long_press": "button", 
 // device class its unit implies.
 var unitClasses = map[string]sensorMeta{
 	"°C": {deviceClass: "temperature", unit: "°C", stateClass: "measurement"},
+	"°F": {deviceClass: "temperature", unit: "°F", stateClass: "measurement"},
+}
+
+// fahrenheit tells whether a climate device's set points are in °F (the
+// unit its owner sees), so that Home Assistant gets whole degrees of it.
+func fahrenheit(d *cloud.Device) bool {
+	for _, name := range []string{cloud.FieldTargetTemp, cloud.FieldTargetTempLow, cloud.FieldTargetTempHigh} {
+		if f, ok := d.Field(name); ok {
+			return f.Unit == "°F"
+		}
+	}
+	return false
 }
 
 // sceneComponent is the Home Assistant scene of a ClassScene device:

@@ -82,6 +82,8 @@ func TestWinkCatalogue(t *testing.T) {
 		{"thermostat-180437", "hallway_thermostat", map[string]string{"climate": "climate", "on": "switch"}, []command{
 			{"set/mode", "cool", "/thermostats/180437/desired_state", ds("powered", true, "mode", "cool_only")},
 			{"set/mode", "off", "/thermostats/180437/desired_state", ds("powered", false)},
+			// The owner sees °F: set points come and go in whole °F, Wink gets °C.
+			{"set/target_temp_low", "68", "/thermostats/180437/desired_state", ds("min_set_point", 20.0)},
 		}},
 	}
 	for _, c := range cases {

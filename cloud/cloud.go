@@ -10,7 +10,9 @@
 //   - levels (brightness, position, hue, saturation, fan speed as a number)
 //     are fractions from 0.0 to 1.0;
 //   - colour temperature is in kelvin;
-//   - temperatures are in degrees Celsius;
+//   - temperatures are in degrees Celsius, except in a field whose Unit is
+//     "°F" (a device whose owner sees °F: its set points then come in
+//     whole degrees of that unit);
 //   - humidity and battery are percentages from 0 to 100;
 //   - power is in watts, energy in kilowatt-hours;
 //   - thermostat modes use Home Assistant's words (off, heat, cool, auto,

@@ -18,13 +18,14 @@ import (
 type conv int
 
 const (
-	convSame     conv = iota // same value and unit
-	convPercent              // wire 0..1 → common 0..100 %
-	convHumidity             // wire 0..1 or 0..100 → common %
-	convMode                 // mode with off = powered false: powered + mode ↔ HA words (wireField.modes)
-	convPreset               // thermostat preset: a mode HA has no HVAC mode for (aux, eco)
-	convSpeed3               // enum low/medium/high ↔ wire 0.33/0.66/1.0
-	convLevel                // wire 0..1 number, common 0..1 (clamped)
+	convSame       conv = iota // same value and unit
+	convPercent                // wire 0..1 → common 0..100 %
+	convHumidity               // wire 0..1 or 0..100 → common %
+	convMode                   // mode with off = powered false: powered + mode ↔ HA words (wireField.modes)
+	convPreset                 // thermostat preset: a mode HA has no HVAC mode for (aux, eco)
+	convSpeed3                 // enum low/medium/high ↔ wire 0.33/0.66/1.0
+	convFahrenheit             // wire °C, common °F: a device whose owner sees °F
+	convLevel                  // wire 0..1 number, common 0..1 (clamped)
 )
 
 // wireField ties a common field to the Wink last_reading / desired_state key.
@@ -378,6 +379,8 @@ func convert(v any, c conv, k cloud.Kind) (any, bool) {
 			n = round(n, 1)
 		case convLevel:
 			n = math.Max(0, math.Min(1, n))
+		case convFahrenheit:
+			n = round(toFahrenheit(n), 1)
 		}
 		return n, true
 	default:
@@ -625,8 +628,12 @@ func (b *builder) thermostat() {
 	b.setPoint("min_set_point", cloud.FieldTargetTempLow, "min_min_set_point", "max_min_set_point")
 	b.setPoint("max_set_point", cloud.FieldTargetTempHigh, "min_max_set_point", "max_max_set_point")
 	b.add(spec{key: "fan_mode", name: cloud.FieldFanMode, kind: cloud.KindEnum, rw: true, choices: b.choicesOr("fan_mode", []string{"on", "auto"})})
-	b.add(spec{key: "temperature", name: cloud.FieldTemperature, kind: cloud.KindNumber, unit: "°C"})
-	b.add(spec{key: "external_temperature", name: "external_temperature", kind: cloud.KindNumber, unit: "°C"})
+	unit, conv := "°C", convSame
+	if b.fahrenheit() {
+		unit, conv = "°F", convFahrenheit
+	}
+	b.add(spec{key: "temperature", name: cloud.FieldTemperature, kind: cloud.KindNumber, unit: unit, conv: conv})
+	b.add(spec{key: "external_temperature", name: "external_temperature", kind: cloud.KindNumber, unit: unit, conv: conv})
 	b.add(spec{key: "last_error", name: "last_error", kind: cloud.KindString, category: "diagnostic"})
 	b.add(spec{key: "humidity", name: cloud.FieldHumidity, kind: cloud.KindNumber, conv: convHumidity})
 	b.add(spec{key: "users_away", name: "users_away", kind: cloud.KindBool, rw: true, category: "config"})
@@ -645,7 +652,7 @@ func (b *builder) thermostat() {
 }
 
 func (b *builder) setPoint(key, name, minKey, maxKey string) {
-	if !b.has(key) {
+	if b.lr[key] == nil {
 		return
 	}
 	s := spec{key: key, name: name, kind: cloud.KindNumber, rw: true, unit: "°C", step: 0.5, always: true}
@@ -653,6 +660,11 @@ func (b *builder) setPoint(key, name, minKey, maxKey string) {
 	hi, okHi := cloud.Number(b.lr[maxKey])
 	if l, h, ok := capRange(b.caps[key]); ok {
 		lo, hi, okLo, okHi = l, h, true, true
+	}
+	if b.fahrenheit() {
+		// Whole degrees of the owner's unit: 40..90 °F, not 4.44..32.22 °C.
+		s.unit, s.step = "°F", 1
+		lo, hi = math.Ceil(round(toFahrenheit(lo), 6)), math.Floor(round(toFahrenheit(hi), 6))
 	}
 	if okLo {
 		s.min = cloud.Range(lo)
@@ -663,6 +675,9 @@ func (b *builder) setPoint(key, name, minKey, maxKey string) {
 	// Ranges come from the limits above, not from capabilities' range
 	// handling in add.
 	s.conv = convSame
+	if s.unit == "°F" {
+		s.conv = convFahrenheit
+	}
 	b.add(s)
 	if okLo || okHi {
 		for i := range b.dev.Fields {
@@ -827,3 +842,24 @@ func strs(v any) []string {
 	}
 	return out
 }
+
+// fahrenheit tells whether the device's owner sees °F: Wink keeps °C on
+// the wire and says in units (a hash, or sensi's bare string) what the
+// app shows.
+func (b *builder) fahrenheit() bool {
+	for _, u := range []any{b.lr["units"], b.obj["units"]} {
+		switch x := u.(type) {
+		case string:
+			if strings.EqualFold(x, "f") {
+				return true
+			}
+		case map[string]any:
+			if t, _ := x["temperature"].(string); strings.EqualFold(t, "f") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func toFahrenheit(c float64) float64 { return c*9/5 + 32 }

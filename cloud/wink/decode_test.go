@@ -67,8 +67,8 @@ func TestDecodeFixtures(t *testing.T) {
 			state:    map[string]any{"on": true, "speed": "medium", "direction": "forward", "timer": 0.0},
 			writable: []string{"on", "speed", "direction", "timer"}},
 		"thermostat": {id: "thermostat-901", class: cloud.ClassClimate, available: true,
-			state: map[string]any{"mode": "heat_cool", "target_temp_low": 20.0, "target_temp_high": 24.5,
-				"fan_mode": "auto", "temperature": 21.5, "humidity": 40.0},
+			state: map[string]any{"mode": "heat_cool", "target_temp_low": 68.0, "target_temp_high": 76.1,
+				"fan_mode": "auto", "temperature": 70.7, "humidity": 40.0},
 			writable: []string{"mode", "target_temp_low", "target_temp_high", "fan_mode"},
 			readOnly: []string{"temperature", "humidity", "heat_active"}},
 		"thermostat_off": {id: "thermostat-902", class: cloud.ClassClimate, available: false,
@@ -194,8 +194,10 @@ func TestDecodeDetails(t *testing.T) {
 	}
 	lo, _ := d.Field("target_temp_low")
 	hi, _ := d.Field("target_temp_high")
-	if *lo.Min != 4.4 || *lo.Max != 32.2 || *hi.Min != 7.2 || *hi.Max != 35 || lo.Unit != "°C" {
-		t.Errorf("set point ranges %v..%v, %v..%v", *lo.Min, *lo.Max, *hi.Min, *hi.Max)
+	// The owner sees °F (units.temperature "f"): whole degrees of it, the
+	// °C limits 4.4..32.2 and 7.2..35 rounded inwards.
+	if *lo.Min != 40 || *lo.Max != 89 || *hi.Min != 45 || *hi.Max != 95 || lo.Unit != "°F" || lo.Step != 1 {
+		t.Errorf("set point ranges %v..%v, %v..%v %s step %v", *lo.Min, *lo.Max, *hi.Min, *hi.Max, lo.Unit, lo.Step)
 	}
 
 	d, _ = Decode(fixture(t, "color_bulb"))

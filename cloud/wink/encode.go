@@ -59,6 +59,8 @@ func toDesired(d decoded, ch cloud.Change) (out, top map[string]any, err error) 
 			out["mode"] = m
 		case w.conv == convSpeed3:
 			out[w.key] = speed3Levels[val.(string)]
+		case w.conv == convFahrenheit:
+			out[w.key] = round((val.(float64)-32)*5/9, 4)
 		case w.conv == convPercent:
 			out[w.key] = val.(float64) / 100
 		case w.conv == convHumidity:
