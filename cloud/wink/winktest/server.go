@@ -181,6 +181,7 @@ type Server struct {
 	throttleFor time.Duration
 	failN       int
 	failStatus  int
+	local       localAPI  // the hub's local API, started by HubLocalURL
 	lastAppCall time.Time // the last app-like GET /users/me (PushesStopAfter)
 	quirkDrops  int       // pushes the keep-alive quirk swallowed
 }
@@ -278,6 +279,7 @@ func (s *Server) Close() {
 		_ = s.pnSrv.Shutdown(ctx)
 		_ = s.restSrv.Close()
 		_ = s.pnSrv.Close()
+		s.closeLocal()
 		s.timers.Wait()
 	})
 }
