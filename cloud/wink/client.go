@@ -56,6 +56,15 @@ type Config struct {
 	HTTPClient *http.Client      // default: a client with a 15 s timeout
 	Logger     *slog.Logger      // nil discards logs
 
+	// LocalControl is LocalAuto, LocalOff or LocalOnly: whether commands
+	// go to the hub on the LAN first. "" is LocalOff here; the account
+	// settings default to LocalAuto.
+	LocalControl string
+	// LocalURL overrides a hub's local address https://<ip_address>:8888.
+	LocalURL     string
+	LocalTimeout time.Duration // a local command's limit before the cloud takes it, default 2s
+	LocalRetry   time.Duration // after a local failure, the cloud only for this long, default 30s
+
 	ResyncInterval    time.Duration // full re-read while watching, default 10m
 	KeepAliveInterval time.Duration // keep-alive calls that keep pushes flowing, default 1h
 	SubscribeTimeout  time.Duration // PubNub long-poll timeout, default 310s
@@ -72,6 +81,8 @@ type Client struct {
 
 	mu    sync.Mutex
 	known map[string]decoded // last decoded state per device id
+
+	local localState // hubs that take local commands
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -107,6 +118,13 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("wink: account %s: accounts[].pubnub_origin %q must be host:port or http://host:port", cfg.Account, o)
 		}
 	}
+	switch cfg.LocalControl {
+	case "":
+		cfg.LocalControl = LocalOff
+	case LocalAuto, LocalOff, LocalOnly:
+	default:
+		return nil, fmt.Errorf("wink: account %s: accounts[].local_control %q: use auto, off or only", cfg.Account, cfg.LocalControl)
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -122,6 +140,8 @@ func New(cfg Config) (*Client, error) {
 	def(&cfg.KeepAliveInterval, time.Hour)
 	def(&cfg.SubscribeTimeout, 310*time.Second)
 	def(&cfg.PollInterval, time.Minute)
+	def(&cfg.LocalTimeout, 2*time.Second)
+	def(&cfg.LocalRetry, 30*time.Second)
 	c := &Client{
 		cfg:   cfg,
 		api:   u,
@@ -192,6 +212,7 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	}
 	l := &listing{user: env.Subscription}
 	known := map[string]decoded{}
+	var ids [][]string // the device ids of each object
 	for _, r := range raw {
 		ds, err := decodeAll(r)
 		if err != nil {
@@ -201,11 +222,15 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 		var m map[string]any
 		_ = json.Unmarshal(r, &m)
 		l.objects = append(l.objects, m)
+		var these []string
 		for _, d := range ds {
 			known[d.dev.ID] = d
 			l.devices = append(l.devices, d.dev.Clone())
+			these = append(these, d.dev.ID)
 		}
+		ids = append(ids, these)
 	}
+	c.rememberLocal(l.objects, ids)
 	for _, list := range ownLists {
 		if err := c.listOwn(ctx, list, l, known); err != nil {
 			return nil, err
@@ -355,6 +380,25 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	desired, top, err := toDesired(d, ch)
 	if err != nil {
 		return cloud.Device{}, err
+	}
+	if h, lpath, raw := c.localTarget(d, typ, top); h != nil && raw != nil {
+		ans, err := c.setLocal(ctx, h, lpath, raw, id, desired)
+		switch {
+		case err == nil:
+			c.remember(ans.ds)
+			c.local.mu.Lock()
+			c.local.raw[id] = ans.raw
+			c.local.mu.Unlock()
+			for _, x := range ans.ds {
+				if x.dev.ID == id {
+					return x.dev.Clone(), nil
+				}
+			}
+		case c.cfg.LocalControl == LocalOnly:
+			return cloud.Device{}, fmt.Errorf("local control (accounts[].local_control: only): %w", err)
+		case !errors.Is(err, errLocalResting):
+			c.log.Info("the hub did not take the command; sending it through the cloud", "hub", "hub-"+h.objectID, "err", err)
+		}
 	}
 	var path string
 	var body any

@@ -12,6 +12,7 @@ var (
 	_ cloud.Loginer           = (*Client)(nil)
 	_ cloud.CredentialChecker = (*Client)(nil)
 	_ cloud.CredentialExpirer = (*Client)(nil)
+	_ cloud.LocalReporter     = (*Client)(nil)
 )
 
 // AuthCodeURL returns Wink's authorization page for state and redirectURI

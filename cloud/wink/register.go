@@ -36,6 +36,7 @@ func emulate(o cloud.EmulateOptions) (*cloud.Emulator, error) {
 				{Key: "refresh_token", Value: refresh},
 				{Key: "api_url", Value: srv.URL},
 				{Key: "pubnub_origin", Value: srv.PubNubOrigin},
+				{Key: "local_url", Value: srv.HubLocalURL()},
 			}}}
 		},
 		Describe: fmt.Sprintf("Wink REST/OAuth at %s, PubNub at %s (the password grant and the token service at %s take %s / %s)",

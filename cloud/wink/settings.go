@@ -35,6 +35,11 @@ type Settings struct {
 	PubNubOrigin string `mapstructure:"pubnub_origin"`
 	// VerifyURL is Wink Login's verify-client endpoint, used by auth check.
 	VerifyURL string `mapstructure:"verify_url"`
+	// LocalControl is auto (the hub on the LAN first, the cloud when it
+	// fails; the default), off or only.
+	LocalControl string `mapstructure:"local_control"`
+	// LocalURL overrides the hubs' local address https://<ip_address>:8888.
+	LocalURL string `mapstructure:"local_url"`
 }
 
 // secretKeys are the Settings keys never shown.
@@ -62,6 +67,16 @@ func (s *Settings) Validate(p, account string) error {
 	}
 	if s.VerifyURL != "" {
 		errs = append(errs, cloud.CheckSecretURL(p+".verify_url", s.VerifyURL))
+	}
+	switch s.LocalControl {
+	case "", LocalAuto, LocalOff, LocalOnly:
+	default:
+		add("%s.local_control: %q is not a mode: use auto (the hub first, then the cloud), off or only", p, s.LocalControl)
+	}
+	if s.LocalURL != "" {
+		if u, err := url.Parse(s.LocalURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			add("%s.local_url: %q must be https://host:port (the hub's local API)", p, cloud.RedactURL(s.LocalURL))
+		}
 	}
 	if s.PubNubOrigin != "" {
 		if err := checkOrigin(s.PubNubOrigin); err != nil {
@@ -99,7 +114,16 @@ func (s *Settings) config(env cloud.Env) Config {
 		Account: env.Account, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
 		RefreshToken: s.RefreshToken, Email: s.Email, Password: s.Password,
 		TokenURL: s.TokenURL, AccessToken: s.AccessToken,
+		LocalControl: s.localControl(), LocalURL: s.LocalURL,
 		APIURL: s.APIURL, PubNubOrigin: s.PubNubOrigin, VerifyURL: s.VerifyURL,
 		Tokens: env.Tokens, Logger: env.Logger, HTTPClient: env.HTTPClient,
 	}
+}
+
+// localControl is the account's local control mode, auto when unset.
+func (s *Settings) localControl() string {
+	if s.LocalControl == "" {
+		return LocalAuto
+	}
+	return s.LocalControl
 }

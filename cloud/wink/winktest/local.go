@@ -23,6 +23,7 @@ type localAPI struct {
 	once   sync.Once
 	srv    *httptest.Server
 	tokens map[string]string // local token → hub device key (under Server.mu)
+	down   bool              // the API drops connections (under Server.mu)
 }
 
 // HubLocalURL starts (once) and returns the furnished hub's local API on
@@ -84,7 +85,28 @@ func (s *Server) localGrantLocked(id string) (token string, ok bool) {
 	return "", false
 }
 
+// SetHubLocalDown makes the hub's local API stop answering (connections
+// are dropped) or answer again.
+func (s *Server) SetHubLocalDown(down bool) {
+	s.mu.Lock()
+	s.local.down = down
+	s.mu.Unlock()
+}
+
 func (s *Server) handleLocal(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	down := s.local.down
+	s.mu.Unlock()
+	if down {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		writeError(w, http.StatusServiceUnavailable, "the hub does not answer")
+		return
+	}
 	s.record(r)
 	if r.Method != http.MethodPut {
 		writeError(w, http.StatusMethodNotAllowed, "the local API takes PUT /{plural}/{local_id}")
