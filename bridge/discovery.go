@@ -183,6 +183,9 @@ func components(e *entry) map[string]component {
 	case cloud.ClassClimate:
 		c := component{"p": "climate", "name": nil, "unique_id": uid("climate"),
 			"temperature_unit": "C", "precision": 0.1, "temp_step": 0.5}
+		if fahrenheit(d) {
+			c["temperature_unit"], c["temp_step"] = "F", 1
+		}
 		if f, ok := d.Field(cloud.FieldMode); ok {
 			c["modes"] = f.Choices
 			c["mode_state_topic"] = t
@@ -228,7 +231,12 @@ func components(e *entry) map[string]component {
 			}
 			cover(cloud.FieldFanMode)
 		}
+		climatePresets(d, t, c, cover)
 		cmps["climate"] = c
+	case cloud.ClassWaterHeater:
+		cmps["water_heater"] = waterHeaterComponent(e, uid("water_heater"), cover)
+	case cloud.ClassScene:
+		cmps["scene"] = sceneComponent(e, uid("scene"), cover)
 	}
 
 	for _, k := range e.keys {
@@ -261,6 +269,8 @@ func fieldComponent(e *entry, k stateKey) component {
 	}
 	writable := k.write != nil && f.Writable
 	switch {
+	case f.Kind == cloud.KindEvent:
+		return eventComponent(c, k)
 	case f.Kind == cloud.KindBool && !writable:
 		c["p"] = "binary_sensor"
 		c["payload_on"], c["payload_off"] = true, false
@@ -307,11 +317,16 @@ func fieldComponent(e *entry, k stateKey) component {
 		if m, ok := sensorMetas[f.Name]; ok {
 			c["device_class"] = m.deviceClass
 			c["unit_of_measurement"] = m.unit
+			if m.deviceClass == "temperature" && f.Unit != "" {
+				c["unit_of_measurement"] = f.Unit // °F where the device speaks it
+			}
 			c["state_class"] = m.stateClass
 			c["name"] = nil
 			if m.category != "" {
 				c["entity_category"] = m.category
 			}
+		} else if m, ok := unitClasses[f.Unit]; ok && f.Kind == cloud.KindNumber {
+			c["device_class"], c["unit_of_measurement"], c["state_class"] = m.deviceClass, m.unit, m.stateClass
 		} else if f.Kind == cloud.KindNumber {
 			if f.Unit != "" {
 				c["unit_of_measurement"] = f.Unit
@@ -338,7 +353,7 @@ func mainType(e *entry, cmps map[string]component) string {
 	if e.device.Class == cloud.ClassHub {
 		return "hub"
 	}
-	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren"} {
+	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren", "water_heater", "scene"} {
 		if _, ok := cmps[p]; ok {
 			return p
 		}
@@ -354,7 +369,7 @@ func mainType(e *entry, cmps map[string]component) string {
 // platformsWithStateTopic are the platforms that read the shared
 // state_topic; in per-component discovery it is copied into their config.
 var platformsWithStateTopic = map[string]bool{"light": true, "switch": true, "lock": true, "fan": true,
-	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true}
+	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true, "event": true}
 
 // discoveryMessages is every discovery config of a device: topic → payload.
 func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {

@@ -3,6 +3,8 @@ package bridge
 import (
 	"context"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
 // accountInfo describes an account. Call with b.mu held.
@@ -11,9 +13,29 @@ func accountInfo(name string, a *account) AccountInfo {
 		Push: shownPush(a), Error: a.problem, Devices: len(a.devices)}
 }
 
+// localHubs is an account's hubs' local control, for providers that have it.
+func (b *Bridge) localHubs(name string) []cloud.LocalHub {
+	b.mu.RLock()
+	a, ok := b.accounts[name]
+	b.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	if lr, ok := a.provider.(cloud.LocalReporter); ok {
+		return lr.LocalHubs()
+	}
+	return nil
+}
+
 // publishInfo publishes the retained bridge/info.
 func (b *Bridge) publishInfo(ctx context.Context) {
 	accounts := b.Accounts()
+	local := map[string][]cloud.LocalHub{}
+	for _, a := range accounts {
+		if hubs := b.localHubs(a.Name); len(hubs) > 0 {
+			local[a.Name] = hubs
+		}
+	}
 	if b.opts.TokenExpiry != nil {
 		for i := range accounts {
 			accounts[i].TokenExpiry = b.opts.TokenExpiry(accounts[i].Name)
@@ -23,6 +45,9 @@ func (b *Bridge) publishInfo(ctx context.Context) {
 		"base_topic": b.topics.Base, "discovery_prefix": b.topics.DiscoveryPrefix}
 	if b.opts.Config != nil {
 		info["config"] = b.opts.Config
+	}
+	if len(local) > 0 {
+		info["local_hubs"] = local // account → its hubs' local control
 	}
 	b.publishJSON(ctx, b.topics.BridgeInfo(), info, true)
 }

@@ -58,3 +58,18 @@ type CredentialReport struct {
 	Expiry         time.Time // when the access token expires; zero if unknown
 	Details        []string  // further facts, one line each
 }
+
+// LocalReporter is a provider that sends commands to hubs on the local
+// network before the cloud: it reports each hub's local control for
+// bridge/info.
+type LocalReporter interface {
+	LocalHubs() []LocalHub
+}
+
+// LocalHub is one hub's local control as bridge/info shows it.
+type LocalHub struct {
+	Hub       string  `json:"hub"`                  // the hub's device id
+	State     string  `json:"local"`                // ok, failing or off
+	Reason    string  `json:"reason,omitempty"`     // why it is failing
+	LatencyMS float64 `json:"latency_ms,omitempty"` // the last local command's round trip
+}

@@ -10,7 +10,9 @@
 //   - levels (brightness, position, hue, saturation, fan speed as a number)
 //     are fractions from 0.0 to 1.0;
 //   - colour temperature is in kelvin;
-//   - temperatures are in degrees Celsius;
+//   - temperatures are in degrees Celsius, except in a field whose Unit is
+//     "°F" (a device whose owner sees °F: its set points then come in
+//     whole degrees of that unit);
 //   - humidity and battery are percentages from 0 to 100;
 //   - power is in watts, energy in kilowatt-hours;
 //   - thermostat modes use Home Assistant's words (off, heat, cool, auto,
@@ -42,6 +44,12 @@ const (
 	ClassSensor  Class = "sensor"
 	ClassButton  Class = "button"
 	ClassHub     Class = "hub"
+	// ClassWaterHeater is a water heater: FieldMode (Home Assistant's
+	// water heater modes, "off" included), FieldTargetTemp and FieldOn.
+	ClassWaterHeater Class = "water_heater"
+	// ClassScene is a scene (a Wink shortcut): writing true to
+	// FieldActivate runs it.
+	ClassScene Class = "scene"
 )
 
 // Kind is the type of a field's value.
@@ -53,6 +61,10 @@ const (
 	KindNumber Kind = "number" // float64
 	KindEnum   Kind = "enum"   // one of Field.Choices
 	KindString Kind = "string" // free text
+	// KindEvent is a bool that is true while the device reports an event
+	// (a button press, a key used); Choices[0] names the event type.
+	// Events are read-only.
+	KindEvent Kind = "event"
 )
 
 // Well-known field names. Providers map their own fields onto these where the
@@ -69,6 +81,8 @@ const (
 	FieldSpeed          = "speed"           // enum (ordered slowest first) or number 0..1
 	FieldMode           = "mode"            // enum: thermostat or siren mode
 	FieldFanMode        = "fan_mode"        // enum: thermostat fan mode
+	FieldPresetMode     = "preset_mode"     // enum: climate preset (aux, eco, …); PresetNone when none
+	FieldActivate       = "activate"        // bool, write-only: true runs a scene
 	FieldTargetTemp     = "target_temp"     // number °C: single set point
 	FieldTargetTempLow  = "target_temp_low" // number °C: heat set point
 	FieldTargetTempHigh = "target_temp_high"
@@ -89,6 +103,10 @@ const (
 	FieldPressed        = "pressed"     // bool: a button's last press
 	FieldDirection      = "direction"   // enum DirectionForward / DirectionReverse: a fan's direction
 )
+
+// PresetNone is the FieldPresetMode value of a climate device that runs no
+// preset, as Home Assistant names it.
+const PresetNone = "none"
 
 // Fan directions, the values of FieldDirection.
 const (

@@ -37,9 +37,9 @@ func find(ds []cloud.Device, id string) (cloud.Device, bool) {
 }
 
 var classes = []cloud.Class{cloud.ClassLight, cloud.ClassSwitch, cloud.ClassLock, cloud.ClassFan, cloud.ClassClimate,
-	cloud.ClassCover, cloud.ClassSiren, cloud.ClassSensor, cloud.ClassButton, cloud.ClassHub}
+	cloud.ClassCover, cloud.ClassSiren, cloud.ClassSensor, cloud.ClassButton, cloud.ClassHub, cloud.ClassWaterHeater, cloud.ClassScene}
 
-var kinds = []cloud.Kind{cloud.KindBool, cloud.KindNumber, cloud.KindEnum, cloud.KindString}
+var kinds = []cloud.Kind{cloud.KindBool, cloud.KindNumber, cloud.KindEnum, cloud.KindString, cloud.KindEvent}
 
 // testList: every furnished device is listed once, with a name, a known
 // class and well-formed fields.
@@ -60,6 +60,8 @@ func testList(t *testing.T, h Harness) {
 				t.Errorf("device %s field %s: kind %q", d.ID, f.Name, f.Kind)
 			case f.Kind == cloud.KindEnum && len(f.Choices) == 0:
 				t.Errorf("device %s field %s: an enum without choices", d.ID, f.Name)
+			case f.Kind == cloud.KindEvent && (len(f.Choices) == 0 || f.Writable):
+				t.Errorf("device %s field %s: an event needs its event type in choices and is read-only", d.ID, f.Name)
 			case f.Min != nil && f.Max != nil && *f.Min > *f.Max:
 				t.Errorf("device %s field %s: min %v above max %v", d.ID, f.Name, *f.Min, *f.Max)
 			}

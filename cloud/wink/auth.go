@@ -22,7 +22,9 @@ import (
 const passwordGrantRefused = "not permitted to use the password grant type"
 
 // newTokens returns the account's token source: the stored token, the
-// configured refresh token, then the legacy password grant.
+// configured refresh token, then the token service (accounts[].token_url)
+// or the legacy password grant. A bare accounts[].access_token is seeded
+// by seedAccessToken.
 func newTokens(c *Client) *tokensource.Source {
 	o := tokensource.Options{
 		Cloud: CloudName, Account: c.cfg.Account, Store: c.cfg.Tokens, Configured: c.cfg.RefreshToken,
@@ -34,7 +36,16 @@ func newTokens(c *Client) *tokensource.Source {
 		},
 		Logger: c.log,
 	}
-	if c.cfg.Email != "" {
+	switch {
+	case c.cfg.TokenURL != "":
+		o.FirstLogin = c.tokenService
+		if c.cfg.ClientID == "" {
+			// Without client credentials nothing but the service renews.
+			o.Refresh = func(ctx context.Context, _ string) (*oauth2.Token, error) { return c.tokenService(ctx) }
+		}
+	case c.cfg.AccessToken != "" && c.cfg.RefreshToken == "" && c.cfg.Email == "":
+		o.ExpiredFix = accessTokenFix(c.cfg.Account)
+	case c.cfg.Email != "":
 		o.FirstLogin = func(ctx context.Context) (*oauth2.Token, error) {
 			return c.postToken(ctx, map[string]string{
 				"client_id": c.cfg.ClientID, "client_secret": c.cfg.ClientSecret,
@@ -60,7 +71,12 @@ type tokenResponse struct {
 
 // postToken POSTs a JSON token request and parses the answer.
 func (c *Client) postToken(ctx context.Context, body map[string]string) (*oauth2.Token, error) {
-	grant := body["grant_type"]
+	return c.postTokenAt(ctx, c.api.String()+"/oauth2/token", body["grant_type"], body)
+}
+
+// postTokenAt POSTs a JSON token request to endpoint; grant names the
+// sign-in in errors.
+func (c *Client) postTokenAt(ctx context.Context, endpoint, grant string, body map[string]string) (*oauth2.Token, error) {
 	// A refresh token is single-use: once sent, the answer must be read even
 	// if the caller gives up, or the new token would be lost. The HTTP
 	// client's timeout still bounds the call.
@@ -69,7 +85,7 @@ func (c *Client) postToken(ctx context.Context, body map[string]string) (*oauth2
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api.String()+"/oauth2/token", bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}

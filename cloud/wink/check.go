@@ -34,6 +34,8 @@ func (c *Client) check(ctx context.Context, verifyURL string) authn.Report {
 		r.Details = append(r.Details, "token: found in the token store")
 	case c.cfg.RefreshToken != "":
 		r.Details = append(r.Details, "token: accounts[].refresh_token from the configuration")
+	case c.cfg.TokenURL != "":
+		r.Details = append(r.Details, "token: none yet; asking the token service at accounts[].token_url with accounts[].email")
 	case c.cfg.Email != "":
 		r.Details = append(r.Details, "token: none yet; trying the password grant with accounts[].email")
 	default:
@@ -63,6 +65,12 @@ func (c *Client) check(ctx context.Context, verifyURL string) authn.Report {
 		switch {
 		case err != nil:
 			return failed(r, err)
+		case ok && c.cfg.TokenURL != "" && c.cfg.ClientID == "":
+			tok = renewed.AccessToken
+			if !renewed.Expiry.IsZero() {
+				r.Expiry = renewed.Expiry
+			}
+			r.Details = append(r.Details, "token service: accepted accounts[].email and password (the new token is saved)")
 		case ok:
 			tok = renewed.AccessToken
 			if !renewed.Expiry.IsZero() {
@@ -99,6 +107,13 @@ func (c *Client) check(ctx context.Context, verifyURL string) authn.Report {
 		r.Expiry = c.tokens.Expiry()
 	}
 	r.Details = append(r.Details, "GET /users/me answered with the account's profile")
+	if c.bareToken() {
+		until := "until Wink refuses it (its expiry is unknown)"
+		if !r.Expiry.IsZero() {
+			until = "until " + r.Expiry.UTC().Format(time.RFC3339)
+		}
+		r.Details = append(r.Details, "accounts[].access_token: nothing renews it; it works "+until+"; then "+accessTokenFix(c.cfg.Account))
+	}
 	r.OK = true
 	return r
 }
@@ -122,12 +137,14 @@ func (c *Client) claims(r authn.Report, tok string) authn.Report {
 	if strings.Contains(r.Username, "@") {
 		r.Username = authn.MaskEmail(r.Username)
 	}
-	if cl.AuthorizedParty != "" && cl.AuthorizedParty != c.cfg.ClientID {
+	// Without accounts[].client_id (a token service, a bare token) there
+	// is no client to compare with.
+	if cl.AuthorizedParty != "" && c.cfg.ClientID != "" && cl.AuthorizedParty != c.cfg.ClientID {
 		r.Cause = fmt.Sprintf("token issued to another client: its azp is %q but accounts[].client_id is %q", cl.AuthorizedParty, c.cfg.ClientID)
 		r.Fix = fmt.Sprintf("log in again with this client: cloud2mqtt auth login %s (or set accounts[].client_id to the client that issued the token, with its secret)", c.cfg.Account)
 		return r
 	}
-	if cl.AuthorizedParty != "" {
+	if cl.AuthorizedParty != "" && c.cfg.ClientID != "" {
 		r.Details = append(r.Details, "access token: JWT issued to this client (azp matches client_id)")
 	}
 	if !cl.Expiry.IsZero() && time.Now().After(cl.Expiry) {

@@ -39,7 +39,13 @@ type Config struct {
 	RefreshToken string // seed refresh token, used when the store has none
 	Email        string // legacy password grant, used without any refresh token
 	Password     string // legacy password grant
-	APIURL       string // default DefaultAPIURL
+	// TokenURL is a token service taking email and password (no client
+	// credentials needed).
+	TokenURL string
+	// AccessToken is a bare access token, used while the store holds no
+	// usable token, until it expires.
+	AccessToken string
+	APIURL      string // default DefaultAPIURL
 	// PubNubOrigin overrides the PubNub host: "" takes the origin from the
 	// devices' subscription blocks (or the SDK default), "host:port" uses TLS
 	// and "http://host:port" plain HTTP.
@@ -49,6 +55,15 @@ type Config struct {
 	Tokens     *tokenstore.Store // may be nil: tokens are kept in memory only
 	HTTPClient *http.Client      // default: a client with a 15 s timeout
 	Logger     *slog.Logger      // nil discards logs
+
+	// LocalControl is LocalAuto, LocalOff or LocalOnly: whether commands
+	// go to the hub on the LAN first. "" is LocalOff here; the account
+	// settings default to LocalAuto.
+	LocalControl string
+	// LocalURL overrides a hub's local address https://<ip_address>:8888.
+	LocalURL     string
+	LocalTimeout time.Duration // a local command's limit before the cloud takes it, default 2s
+	LocalRetry   time.Duration // after a local failure, the cloud only for this long, default 30s
 
 	ResyncInterval    time.Duration // full re-read while watching, default 10m
 	KeepAliveInterval time.Duration // keep-alive calls that keep pushes flowing, default 1h
@@ -66,6 +81,8 @@ type Client struct {
 
 	mu    sync.Mutex
 	known map[string]decoded // last decoded state per device id
+
+	local localState // hubs that take local commands
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -75,11 +92,16 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Account == "" {
 		return nil, errors.New("wink: accounts[].name is empty: give the account a name")
 	}
-	if cfg.ClientID == "" {
-		return nil, fmt.Errorf("wink: account %s: accounts[].client_id is empty: set the client id from developer.wink.com", cfg.Account)
+	noClient := cfg.TokenURL != "" || cfg.AccessToken != ""
+	if cfg.ClientID == "" && !noClient {
+		return nil, fmt.Errorf("wink: account %s: accounts[].client_id is empty: set client_id and client_secret from developer.wink.com, "+
+			"or, without them, accounts[].token_url with email and password (a token service), or accounts[].access_token", cfg.Account)
 	}
-	if cfg.ClientSecret == "" {
+	if cfg.ClientSecret == "" && cfg.ClientID != "" && !noClient {
 		return nil, fmt.Errorf("wink: account %s: accounts[].client_secret is empty: set the client secret from developer.wink.com", cfg.Account)
+	}
+	if cfg.TokenURL != "" && (cfg.Email == "" || cfg.Password == "") {
+		return nil, fmt.Errorf("wink: account %s: accounts[].token_url needs accounts[].email and accounts[].password", cfg.Account)
 	}
 	if (cfg.Email == "") != (cfg.Password == "") {
 		return nil, fmt.Errorf("wink: account %s: accounts[].email and accounts[].password must be set together", cfg.Account)
@@ -96,6 +118,13 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("wink: account %s: accounts[].pubnub_origin %q must be host:port or http://host:port", cfg.Account, o)
 		}
 	}
+	switch cfg.LocalControl {
+	case "":
+		cfg.LocalControl = LocalOff
+	case LocalAuto, LocalOff, LocalOnly:
+	default:
+		return nil, fmt.Errorf("wink: account %s: accounts[].local_control %q: use auto, off or only", cfg.Account, cfg.LocalControl)
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -111,6 +140,8 @@ func New(cfg Config) (*Client, error) {
 	def(&cfg.KeepAliveInterval, time.Hour)
 	def(&cfg.SubscribeTimeout, 310*time.Second)
 	def(&cfg.PollInterval, time.Minute)
+	def(&cfg.LocalTimeout, 2*time.Second)
+	def(&cfg.LocalRetry, 30*time.Second)
 	c := &Client{
 		cfg:   cfg,
 		api:   u,
@@ -119,6 +150,7 @@ func New(cfg Config) (*Client, error) {
 		known: map[string]decoded{},
 	}
 	c.tokens = newTokens(c)
+	c.seedAccessToken()
 	return c, nil
 }
 
@@ -180,10 +212,54 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	}
 	l := &listing{user: env.Subscription}
 	known := map[string]decoded{}
+	var ids [][]string // the device ids of each object
 	for _, r := range raw {
 		ds, err := decodeAll(r)
 		if err != nil {
 			c.log.Warn("skipping an undecodable device", "err", err)
+			continue
+		}
+		var m map[string]any
+		_ = json.Unmarshal(r, &m)
+		l.objects = append(l.objects, m)
+		var these []string
+		for _, d := range ds {
+			known[d.dev.ID] = d
+			l.devices = append(l.devices, d.dev.Clone())
+			these = append(these, d.dev.ID)
+		}
+		ids = append(ids, these)
+	}
+	c.rememberLocal(l.objects, ids)
+	for _, list := range ownLists {
+		if err := c.listOwn(ctx, list, l, known); err != nil {
+			return nil, err
+		}
+	}
+	c.mu.Lock()
+	c.known = known
+	c.mu.Unlock()
+	return l, nil
+}
+
+// ownLists are the /users/me lists of objects that /users/me/wink_devices
+// does not hold.
+var ownLists = []string{"robots", "groups", "scenes"}
+
+// listOwn adds the objects of GET /users/me/{list} to l and known.
+func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map[string]decoded) error {
+	env, err := c.call(ctx, http.MethodGet, "/users/me/"+list, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", list, err)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(env.Data, &raw); err != nil {
+		return fmt.Errorf("%s list: %w", list, err)
+	}
+	for _, r := range raw {
+		ds, err := decodeAll(r)
+		if err != nil {
+			c.log.Warn("skipping an undecodable object", "list", list, "err", err)
 			continue
 		}
 		var m map[string]any
@@ -194,10 +270,7 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 			l.devices = append(l.devices, d.dev.Clone())
 		}
 	}
-	c.mu.Lock()
-	c.known = known
-	c.mu.Unlock()
-	return l, nil
+	return nil
 }
 
 // remember stores decoded devices for later Set and Device calls.
@@ -304,13 +377,49 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 			return cloud.Device{}, err
 		}
 	}
-	desired, err := toDesired(d, ch)
+	desired, top, err := toDesired(d, ch)
 	if err != nil {
 		return cloud.Device{}, err
 	}
+	if h, lpath, raw := c.localTarget(d, typ, top); h != nil && raw != nil {
+		ans, err := c.setLocal(ctx, h, lpath, raw, id, desired)
+		switch {
+		case err == nil:
+			c.remember(ans.ds)
+			c.local.mu.Lock()
+			c.local.raw[id] = ans.raw
+			c.local.mu.Unlock()
+			for _, x := range ans.ds {
+				if x.dev.ID == id {
+					return x.dev.Clone(), nil
+				}
+			}
+		case c.cfg.LocalControl == LocalOnly:
+			return cloud.Device{}, fmt.Errorf("local control (accounts[].local_control: only): %w", err)
+		case !errors.Is(err, errLocalResting):
+			c.log.Info("the hub did not take the command; sending it through the cloud", "hub", "hub-"+h.objectID, "err", err)
+		}
+	}
 	var path string
 	var body any
-	if d.outlet != nil {
+	switch {
+	case typ == "scene":
+		if ch[cloud.FieldActivate] != true {
+			return cloud.Device{}, fmt.Errorf("field %s: send true to run the scene", cloud.FieldActivate)
+		}
+		path = "/scenes/" + url.PathEscape(oid) + "/activate"
+	case typ == "group":
+		path = "/groups/" + url.PathEscape(oid) + "/activate"
+		body = map[string]any{"desired_state": desired}
+	case len(top) > 0:
+		// Keys of the object itself go to the object, with any
+		// desired_state beside them.
+		if len(desired) > 0 {
+			top["desired_state"] = desired
+		}
+		path = "/" + plural(typ) + "/" + url.PathEscape(oid)
+		body = top
+	case d.outlet != nil:
 		outlets := make([]map[string]any, d.outlet.count)
 		for i := range outlets {
 			outlets[i] = map[string]any{}
@@ -318,11 +427,15 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 		outlets[d.outlet.index] = map[string]any{"desired_state": desired}
 		path = "/powerstrips/" + url.PathEscape(d.outlet.stripID)
 		body = map[string]any{"outlets": outlets}
-	} else {
+	default:
 		path = "/" + plural(typ) + "/" + url.PathEscape(oid) + "/desired_state"
 		body = map[string]any{"desired_state": desired}
 	}
-	env, err := c.call(ctx, http.MethodPut, path, body)
+	method := http.MethodPut
+	if typ == "scene" || typ == "group" {
+		method = http.MethodPost
+	}
+	env, err := c.call(ctx, method, path, body)
 	if err != nil {
 		return cloud.Device{}, err
 	}

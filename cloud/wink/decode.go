@@ -2,6 +2,7 @@ package wink
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -17,17 +18,22 @@ import (
 type conv int
 
 const (
-	convSame     conv = iota // same value and unit
-	convPercent              // wire 0..1 → common 0..100 %
-	convHumidity             // wire 0..1 or 0..100 → common %
-	convThermo               // thermostat mode: powered + mode ↔ HA words
-	convLevel                // wire 0..1 number, common 0..1 (clamped)
+	convSame       conv = iota // same value and unit
+	convPercent                // wire 0..1 → common 0..100 %
+	convHumidity               // wire 0..1 or 0..100 → common %
+	convMode                   // mode with off = powered false: powered + mode ↔ HA words (wireField.modes)
+	convPreset                 // thermostat preset: a mode HA has no HVAC mode for (aux, eco)
+	convSpeed3                 // enum low/medium/high ↔ wire 0.33/0.66/1.0
+	convFahrenheit             // wire °C, common °F: a device whose owner sees °F
+	convLevel                  // wire 0..1 number, common 0..1 (clamped)
 )
 
 // wireField ties a common field to the Wink last_reading / desired_state key.
 type wireField struct {
-	key  string
-	conv conv
+	key   string
+	conv  conv
+	top   bool              // a key of the object itself, not of desired_state
+	modes map[string]string // convMode, convPreset: Wink mode → common word
 }
 
 // outletRef locates a powerstrip outlet: the strip and the outlet's place in
@@ -69,7 +75,8 @@ type spec struct {
 	step     float64
 	choices  []string
 	category string
-	always   bool // declare even when absent from last_reading and capabilities
+	always   bool // declare even when last_reading has no value for it
+	top      bool // read from and written to the object itself (nose_color, tare)
 }
 
 // Decode translates one Wink object (as in the data of GET /{plural}/{id})
@@ -81,11 +88,18 @@ func Decode(obj json.RawMessage) (cloud.Device, error) {
 	if err != nil {
 		return cloud.Device{}, err
 	}
+	if len(ds) == 0 {
+		return cloud.Device{}, errNoLoad
+	}
 	return ds[0].dev, nil
 }
 
+// errNoLoad is Decode's answer for a relay button that switches no load.
+var errNoLoad = errors.New("wink: decode device: a relay switch whose powering_mode is not dumb controls nothing and is not published")
+
 // decodeAll decodes one Wink object into one or more devices (a powerstrip
-// yields itself followed by its outlets).
+// yields itself followed by its outlets); none for a relay button that
+// switches no load.
 func decodeAll(obj json.RawMessage) ([]decoded, error) {
 	var m map[string]any
 	if err := json.Unmarshal(obj, &m); err != nil {
@@ -99,8 +113,49 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 	if typ == "" || id == "" {
 		return nil, fmt.Errorf("wink: decode device: object_type or object_id missing")
 	}
+	switch typ {
+	case "group":
+		if !publishedGroup(m) {
+			return nil, nil
+		}
+		m["last_reading"] = groupReading(m)
+	case "scene":
+		m["last_reading"] = map[string]any{}
+	}
 	b := newBuilder(m, typ, id)
 	var extra []decoded
+	switch {
+	case typ == "group":
+		b.group()
+	case typ == "scene":
+		b.scene()
+	case str(m["manufacturer_device_model"]) == "ge_jasco_in_wall_fan":
+		b.geFan()
+	case typ == "binary_switch" && !drivesLoad(b.lr):
+		return nil, nil
+	default:
+		if !b.decodeType(typ) {
+			b.class(cloud.ClassSensor)
+			b.generic(false)
+		}
+	}
+	if typ == "powerstrip" {
+		extra = b.outlets()
+	}
+	return append([]decoded{{dev: b.dev, wire: b.wire}}, extra...), nil
+}
+
+// drivesLoad tells whether a binary switch controls a load: a Wink Relay's
+// buttons report powering_mode and only a "dumb" one switches something, as
+// python-wink decided.
+func drivesLoad(lr map[string]any) bool {
+	mode, ok := lr["powering_mode"].(string)
+	return !ok || mode == "dumb"
+}
+
+// decodeType fills b for a known object type and reports whether it knew
+// the type.
+func (b *builder) decodeType(typ string) bool {
 	switch typ {
 	case "light_bulb":
 		b.light()
@@ -128,27 +183,10 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 		b.hub()
 	case "powerstrip":
 		b.class(cloud.ClassHub)
-		extra = b.outlets()
-	case "remote":
-		b.class(cloud.ClassSensor)
-		for _, k := range []string{"button_on_pressed", "button_off_pressed", "button_up_pressed", "button_down_pressed"} {
-			b.add(spec{key: k, name: k, kind: cloud.KindBool})
-		}
-		b.generic(false)
-	case "button":
-		b.class(cloud.ClassSensor)
-		b.add(spec{key: "pressed", name: cloud.FieldPressed, kind: cloud.KindBool})
-		b.add(spec{key: "long_pressed", name: "long_pressed", kind: cloud.KindBool})
-		b.generic(false)
-	case "sprinkler":
-		b.class(cloud.ClassSwitch)
-		b.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true})
-		b.generic(false)
 	default:
-		b.class(cloud.ClassSensor)
-		b.generic(true)
+		return b.decodeMoreType(typ)
 	}
-	return append([]decoded{{dev: b.dev, wire: b.wire}}, extra...), nil
+	return true
 }
 
 // builder accumulates one device.
@@ -233,10 +271,21 @@ func (b *builder) has(key string) bool {
 	return b.caps[key].present
 }
 
-// add declares a field from s when the device has it (or s.always) and sets
-// its state from last_reading. It reports whether the field was added.
+// valueOf is the wire value of s: from last_reading, or from the object
+// itself for s.top.
+func (b *builder) valueOf(s spec) any {
+	if s.top {
+		return b.obj[s.key]
+	}
+	return b.lr[s.key]
+}
+
+// add declares a field from s when the device has a value for it (or
+// s.always) and sets its state from that value. A field without a value is
+// not declared: it is added when a reading brings one. It reports whether
+// the field was added.
 func (b *builder) add(s spec) bool {
-	if !s.always && !b.has(s.key) {
+	if !s.always && b.valueOf(s) == nil {
 		return false
 	}
 	if _, dup := b.wire[s.name]; dup {
@@ -271,7 +320,7 @@ func (b *builder) add(s spec) bool {
 			f.Min, f.Max = cloud.Range(lo), cloud.Range(hi)
 		}
 	}
-	v := b.lr[s.key]
+	v := b.valueOf(s)
 	if f.Kind == "" {
 		f.Kind = kindOfValue(v)
 	}
@@ -286,7 +335,7 @@ func (b *builder) add(s spec) bool {
 		f.Min, f.Max = cloud.Range(0), cloud.Range(100)
 	}
 	b.dev.Fields = append(b.dev.Fields, f)
-	b.wire[s.name] = wireField{key: s.key, conv: s.conv}
+	b.wire[s.name] = wireField{key: s.key, conv: s.conv, top: s.top}
 	b.used[s.key] = true
 	if cv, ok := convert(v, s.conv, f.Kind); ok {
 		b.dev.State[s.name] = cv
@@ -300,9 +349,21 @@ func convert(v any, c conv, k cloud.Kind) (any, bool) {
 		return nil, false
 	}
 	switch k {
-	case cloud.KindBool:
+	case cloud.KindBool, cloud.KindEvent:
 		bv, ok := v.(bool)
 		return bv, ok
+	case cloud.KindEnum:
+		if c == convSpeed3 {
+			n, ok := cloud.Number(v)
+			if !ok {
+				return nil, false
+			}
+			return speed3(n), true
+		}
+		if t, ok := cloud.Text(v); ok {
+			return t, true
+		}
+		return nil, false
 	case cloud.KindNumber:
 		n, ok := cloud.Number(v)
 		if !ok {
@@ -318,6 +379,8 @@ func convert(v any, c conv, k cloud.Kind) (any, bool) {
 			n = round(n, 1)
 		case convLevel:
 			n = math.Max(0, math.Min(1, n))
+		case convFahrenheit:
+			n = round(toFahrenheit(n), 1)
 		}
 		return n, true
 	default:
@@ -388,8 +451,8 @@ func (b *builder) generic(allowWrite bool) {
 		}
 		v := b.lr[k]
 		c := b.caps[k]
-		if !c.present && kindOfValue(v) == "" {
-			continue // null or nested value without a declared type
+		if kindOfValue(v) == "" {
+			continue // no value yet, or a nested one
 		}
 		if c.present && c.Type == "nested_hash" {
 			continue
@@ -535,21 +598,16 @@ func (b *builder) fan() {
 	b.generic(false)
 }
 
-// thermoModes maps Wink thermostat modes to Home Assistant words.
-var thermoModes = map[string]string{"heat_only": "heat", "cool_only": "cool", "auto": "heat_cool", "aux": "aux"}
-
-func thermoToWink(m string) (string, bool) {
-	for k, v := range thermoModes {
-		if v == m {
-			return k, true
-		}
-	}
-	return "", false
-}
+// thermostatHVAC maps Wink thermostat modes to Home Assistant HVAC modes;
+// thermostatPresets are the Wink modes HA has no HVAC mode for, offered as
+// presets, with the HVAC mode they show as.
+var (
+	thermostatHVAC    = map[string]string{"heat_only": "heat", "cool_only": "cool", "auto": "heat_cool"}
+	thermostatPresets = map[string]string{"aux": "heat", "eco": "heat_cool"}
+)
 
 func (b *builder) thermostat() {
 	b.class(cloud.ClassClimate)
-	choices := []string{"off"}
 	winkModes := b.caps["mode"].choiceStrs
 	if len(winkModes) == 0 {
 		winkModes = strs(b.lr["modes_allowed"])
@@ -557,30 +615,42 @@ func (b *builder) thermostat() {
 	if len(winkModes) == 0 {
 		winkModes = []string{"heat_only", "cool_only", "auto"}
 	}
-	for _, m := range []string{"heat_only", "cool_only", "auto", "aux"} {
+	b.poweredMode(cloud.FieldMode, []string{"heat_only", "cool_only", "auto"}, winkModes, thermostatHVAC, thermostatPresets)
+	var presets []string
+	for _, m := range []string{"aux", "eco"} {
 		if slices.Contains(winkModes, m) {
-			choices = append(choices, thermoModes[m])
+			presets = append(presets, m)
 		}
 	}
-	f := cloud.Field{Name: cloud.FieldMode, Kind: cloud.KindEnum, Writable: true, Choices: choices}
-	b.dev.Fields = append(b.dev.Fields, f)
-	b.wire[cloud.FieldMode] = wireField{key: "mode", conv: convThermo}
-	b.used["mode"] = true
-	if p, ok := b.lr["powered"].(bool); ok && !p {
-		b.dev.State[cloud.FieldMode] = "off"
-	} else if m, ok := b.lr["mode"].(string); ok {
-		if hm, ok := thermoModes[m]; ok {
-			b.dev.State[cloud.FieldMode] = hm
-		} else {
-			b.dev.State[cloud.FieldMode] = m
+	if len(presets) > 0 {
+		f := cloud.Field{Name: cloud.FieldPresetMode, Kind: cloud.KindEnum, Writable: true, Choices: append([]string{cloud.PresetNone}, presets...)}
+		b.dev.Fields = append(b.dev.Fields, f)
+		modes := map[string]string{}
+		for k, v := range thermostatHVAC {
+			if slices.Contains(winkModes, k) {
+				modes[k] = v
+			}
+		}
+		b.wire[f.Name] = wireField{key: "mode", conv: convPreset, modes: modes}
+		if m, ok := b.lr["mode"].(string); ok {
+			if slices.Contains(presets, m) {
+				b.dev.State[f.Name] = m
+			} else {
+				b.dev.State[f.Name] = cloud.PresetNone
+			}
 		}
 	}
 	b.add(spec{key: "powered", name: cloud.FieldOn, kind: cloud.KindBool, rw: true, always: true, category: "config"})
 	b.setPoint("min_set_point", cloud.FieldTargetTempLow, "min_min_set_point", "max_min_set_point")
 	b.setPoint("max_set_point", cloud.FieldTargetTempHigh, "min_max_set_point", "max_max_set_point")
 	b.add(spec{key: "fan_mode", name: cloud.FieldFanMode, kind: cloud.KindEnum, rw: true, choices: b.choicesOr("fan_mode", []string{"on", "auto"})})
-	b.add(spec{key: "temperature", name: cloud.FieldTemperature, kind: cloud.KindNumber, unit: "°C"})
-	b.add(spec{key: "external_temperature", name: "external_temperature", kind: cloud.KindNumber, unit: "°C"})
+	unit, conv := "°C", convSame
+	if b.fahrenheit() {
+		unit, conv = "°F", convFahrenheit
+	}
+	b.add(spec{key: "temperature", name: cloud.FieldTemperature, kind: cloud.KindNumber, unit: unit, conv: conv})
+	b.add(spec{key: "external_temperature", name: "external_temperature", kind: cloud.KindNumber, unit: unit, conv: conv})
+	b.add(spec{key: "last_error", name: "last_error", kind: cloud.KindString, category: "diagnostic"})
 	b.add(spec{key: "humidity", name: cloud.FieldHumidity, kind: cloud.KindNumber, conv: convHumidity})
 	b.add(spec{key: "users_away", name: "users_away", kind: cloud.KindBool, rw: true, category: "config"})
 	b.add(spec{key: "profile", name: "profile", kind: cloud.KindEnum, rw: true, choices: b.choicesOr("profile", []string{"home", "away"}), category: "config"})
@@ -598,7 +668,7 @@ func (b *builder) thermostat() {
 }
 
 func (b *builder) setPoint(key, name, minKey, maxKey string) {
-	if !b.has(key) {
+	if b.lr[key] == nil {
 		return
 	}
 	s := spec{key: key, name: name, kind: cloud.KindNumber, rw: true, unit: "°C", step: 0.5, always: true}
@@ -606,6 +676,11 @@ func (b *builder) setPoint(key, name, minKey, maxKey string) {
 	hi, okHi := cloud.Number(b.lr[maxKey])
 	if l, h, ok := capRange(b.caps[key]); ok {
 		lo, hi, okLo, okHi = l, h, true, true
+	}
+	if b.fahrenheit() {
+		// Whole degrees of the owner's unit: 40..90 °F, not 4.44..32.22 °C.
+		s.unit, s.step = "°F", 1
+		lo, hi = math.Ceil(round(toFahrenheit(lo), 6)), math.Floor(round(toFahrenheit(hi), 6))
 	}
 	if okLo {
 		s.min = cloud.Range(lo)
@@ -616,6 +691,9 @@ func (b *builder) setPoint(key, name, minKey, maxKey string) {
 	// Ranges come from the limits above, not from capabilities' range
 	// handling in add.
 	s.conv = convSame
+	if s.unit == "°F" {
+		s.conv = convFahrenheit
+	}
 	b.add(s)
 	if okLo || okHi {
 		for i := range b.dev.Fields {
@@ -780,3 +858,24 @@ func strs(v any) []string {
 	}
 	return out
 }
+
+// fahrenheit tells whether the device's owner sees °F: Wink keeps °C on
+// the wire and says in units (a hash, or sensi's bare string) what the
+// app shows.
+func (b *builder) fahrenheit() bool {
+	for _, u := range []any{b.lr["units"], b.obj["units"]} {
+		switch x := u.(type) {
+		case string:
+			if strings.EqualFold(x, "f") {
+				return true
+			}
+		case map[string]any:
+			if t, _ := x["temperature"].(string); strings.EqualFold(t, "f") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func toFahrenheit(c float64) float64 { return c*9/5 + 32 }

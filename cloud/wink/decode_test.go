@@ -51,10 +51,11 @@ func TestDecodeFixtures(t *testing.T) {
 			state:     map[string]any{"on": true, "brightness": 0.5, "hue": 0.25, "saturation": 0.8, "color_temp": 2700.0},
 			colorMode: cloud.ColorModeHS,
 			writable:  []string{"on", "brightness", "hue", "saturation", "color_temp"}},
-		"ge_in_wall_fan": {id: "light_bulb-502", class: cloud.ClassLight, available: true, state: map[string]any{"on": true, "brightness": 0.66}},
+		"ge_in_wall_fan": {id: "light_bulb-502", class: cloud.ClassFan, available: true, state: map[string]any{"on": true, "speed": "medium"},
+			writable: []string{"on", "speed"}, absent: []string{"brightness"}},
 		"go_control_door_window_sensor": {id: "sensor_pod-198184", class: cloud.ClassSensor, available: true,
 			state:    map[string]any{"contact": true, "battery": 100.0},
-			readOnly: []string{"contact", "battery", "tamper"}, absent: []string{"tamper_detected_true", "agent_session_id"}},
+			readOnly: []string{"contact", "battery"}, absent: []string{"tamper", "tamper_detected_true", "agent_session_id"}},
 		"binary_switch": {id: "binary_switch-601", class: cloud.ClassSwitch, available: true, state: map[string]any{"on": true},
 			writable: []string{"on"}, readOnly: []string{"powering_mode"}},
 		"valve": {id: "binary_switch-602", class: cloud.ClassSwitch, available: true, state: map[string]any{"on": false}, writable: []string{"on"}},
@@ -66,8 +67,8 @@ func TestDecodeFixtures(t *testing.T) {
 			state:    map[string]any{"on": true, "speed": "medium", "direction": "forward", "timer": 0.0},
 			writable: []string{"on", "speed", "direction", "timer"}},
 		"thermostat": {id: "thermostat-901", class: cloud.ClassClimate, available: true,
-			state: map[string]any{"mode": "heat_cool", "target_temp_low": 20.0, "target_temp_high": 24.5,
-				"fan_mode": "auto", "temperature": 21.5, "humidity": 40.0},
+			state: map[string]any{"mode": "heat_cool", "target_temp_low": 68.0, "target_temp_high": 76.1,
+				"fan_mode": "auto", "temperature": 70.7, "humidity": 40.0},
 			writable: []string{"mode", "target_temp_low", "target_temp_high", "fan_mode"},
 			readOnly: []string{"temperature", "humidity", "heat_active"}},
 		"thermostat_off": {id: "thermostat-902", class: cloud.ClassClimate, available: false,
@@ -185,13 +186,18 @@ func TestDecodeDetails(t *testing.T) {
 
 	d, _ = Decode(fixture(t, "thermostat"))
 	mode, _ := d.Field("mode")
-	if !reflect.DeepEqual(mode.Choices, []string{"off", "heat", "cool", "heat_cool", "aux"}) {
+	if !reflect.DeepEqual(mode.Choices, []string{"off", "heat", "cool", "heat_cool"}) {
 		t.Errorf("thermostat modes %v", mode.Choices)
+	}
+	if preset, _ := d.Field(cloud.FieldPresetMode); !reflect.DeepEqual(preset.Choices, []string{"none", "aux"}) || !preset.Writable {
+		t.Errorf("thermostat presets %v (aux is no HVAC mode)", preset.Choices)
 	}
 	lo, _ := d.Field("target_temp_low")
 	hi, _ := d.Field("target_temp_high")
-	if *lo.Min != 4.4 || *lo.Max != 32.2 || *hi.Min != 7.2 || *hi.Max != 35 || lo.Unit != "°C" {
-		t.Errorf("set point ranges %v..%v, %v..%v", *lo.Min, *lo.Max, *hi.Min, *hi.Max)
+	// The owner sees °F (units.temperature "f"): whole degrees of it, the
+	// °C limits 4.4..32.2 and 7.2..35 rounded inwards.
+	if *lo.Min != 40 || *lo.Max != 89 || *hi.Min != 45 || *hi.Max != 95 || lo.Unit != "°F" || lo.Step != 1 {
+		t.Errorf("set point ranges %v..%v, %v..%v %s step %v", *lo.Min, *lo.Max, *hi.Min, *hi.Max, lo.Unit, lo.Step)
 	}
 
 	d, _ = Decode(fixture(t, "color_bulb"))

@@ -9,9 +9,11 @@ import (
 )
 
 // toDesired translates a change in common names and units into a Wink
-// desired_state for device d.
-func toDesired(d decoded, ch cloud.Change) (map[string]any, error) {
-	out := map[string]any{}
+// desired_state for device d, and the keys of the object itself it sets
+// (top; a piggy bank's nose_color, a propane tank's tare).
+func toDesired(d decoded, ch cloud.Change) (out, top map[string]any, err error) {
+	out = map[string]any{}
+	top = map[string]any{}
 	names := make([]string, 0, len(ch))
 	for k := range ch {
 		names = append(names, k)
@@ -21,28 +23,44 @@ func toDesired(d decoded, ch cloud.Change) (map[string]any, error) {
 		v := ch[name]
 		f, ok := d.dev.Field(name)
 		if !ok {
-			return nil, fmt.Errorf("field %s: %s has no such field", name, d.dev.ID)
+			return nil, nil, fmt.Errorf("field %s: %s has no such field", name, d.dev.ID)
 		}
 		if !f.Writable {
-			return nil, fmt.Errorf("field %s is read-only", name)
+			return nil, nil, fmt.Errorf("field %s is read-only", name)
 		}
 		w := d.wire[name]
 		val, err := toWire(f, v)
 		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", name, err)
+			return nil, nil, fmt.Errorf("field %s: %w", name, err)
 		}
 		switch {
-		case w.conv == convThermo:
+		case w.top:
+			top[w.key] = val
+		case w.conv == convMode:
 			if val == "off" {
 				out["powered"] = false
 				continue
 			}
-			m, ok := thermoToWink(val.(string))
+			m, ok := wireMode(w.modes, val.(string))
 			if !ok {
-				return nil, fmt.Errorf("field %s: unknown mode %q", name, val)
+				return nil, nil, fmt.Errorf("field %s: unknown mode %q", name, val)
 			}
 			out["powered"] = true
 			out["mode"] = m
+		case w.conv == convPreset:
+			m := val.(string)
+			if m == cloud.PresetNone {
+				var ok bool
+				if m, ok = presetOff(d, w.modes); !ok {
+					return nil, nil, fmt.Errorf("field %s: no mode to return to", name)
+				}
+			}
+			out["powered"] = true
+			out["mode"] = m
+		case w.conv == convSpeed3:
+			out[w.key] = speed3Levels[val.(string)]
+		case w.conv == convFahrenheit:
+			out[w.key] = round((val.(float64)-32)*5/9, 4)
 		case w.conv == convPercent:
 			out[w.key] = val.(float64) / 100
 		case w.conv == convHumidity:
@@ -74,12 +92,47 @@ func toDesired(d decoded, ch cloud.Change) (map[string]any, error) {
 				out["powered"] = true
 			}
 		}
-	case "garage_door":
+	}
+	if d.dev.Class == cloud.ClassFan && d.wire[cloud.FieldSpeed].conv == convSpeed3 {
+		// A GE in-wall fan control: a speed turns it on, as python-wink did.
+		if _, ok := out["brightness"]; ok {
+			if _, on := out["powered"]; !on {
+				out["powered"] = true
+			}
+		}
+	}
+	if d.dev.Type == "garage_door" {
 		if p, ok := out["position"].(float64); ok {
 			out["position"] = math.Round(p)
 		}
 	}
-	return out, nil
+	return out, top, nil
+}
+
+// wireMode is the Wink mode for a common mode word.
+func wireMode(modes map[string]string, word string) (string, bool) {
+	for k, v := range modes {
+		if v == word {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// presetOff is the Wink mode a thermostat returns to when its preset is
+// cleared: the HVAC mode it shows, else heating.
+func presetOff(d decoded, modes map[string]string) (string, bool) {
+	if cur, ok := d.dev.State[cloud.FieldMode].(string); ok {
+		if m, ok := wireMode(modes, cur); ok {
+			return m, true
+		}
+	}
+	for _, m := range []string{"heat_only", "auto", "cool_only"} {
+		if _, ok := modes[m]; ok {
+			return m, true
+		}
+	}
+	return "", false
 }
 
 func stateOr(d decoded, name string, def float64) float64 {

@@ -18,7 +18,7 @@ func TestToDesired(t *testing.T) {
 		{"thermostat", cloud.Change{"mode": "off"}, map[string]any{"powered": false}},
 		{"thermostat", cloud.Change{"mode": "heat"}, map[string]any{"powered": true, "mode": "heat_only"}},
 		{"thermostat", cloud.Change{"mode": "heat_cool"}, map[string]any{"powered": true, "mode": "auto"}},
-		{"thermostat", cloud.Change{"target_temp_low": 19.5, "target_temp_high": 25.0}, map[string]any{"min_set_point": 19.5, "max_set_point": 25.0}},
+		{"thermostat", cloud.Change{"target_temp_low": 67.0, "target_temp_high": 77.0}, map[string]any{"min_set_point": 19.4444, "max_set_point": 25.0}},
 		{"thermostat", cloud.Change{"fan_mode": "on"}, map[string]any{"fan_mode": "on"}},
 		{"color_bulb", cloud.Change{"color_temp": 2700.0}, map[string]any{"color_model": "color_temperature", "color_temperature": 2700.0}},
 		{"color_bulb", cloud.Change{"hue": 0.5, "saturation": 1.0}, map[string]any{"color_model": "hsb", "hue": 0.5, "saturation": 1.0}},
@@ -36,7 +36,7 @@ func TestToDesired(t *testing.T) {
 	}
 	for _, tc := range tests {
 		d := decodeFixture(t, tc.fixture)[0]
-		got, err := toDesired(d, tc.change)
+		got, _, err := toDesired(d, tc.change)
 		if err != nil {
 			t.Errorf("%s %v: %v", tc.fixture, tc.change, err)
 			continue
@@ -59,11 +59,11 @@ func TestToDesiredRejects(t *testing.T) {
 		{"ge_link_bulb", cloud.Change{"brightness": 1.5}, "out of range"},
 		{"ge_link_bulb", cloud.Change{"on": "yes"}, "true or false"},
 		{"thermostat", cloud.Change{"mode": "dry"}, "want one of"},
-		{"thermostat", cloud.Change{"target_temp_low": 50.0}, "out of range"},
+		{"thermostat", cloud.Change{"target_temp_low": 95.0}, "out of range"},
 	}
 	for _, tc := range tests {
 		d := decodeFixture(t, tc.fixture)[0]
-		_, err := toDesired(d, tc.change)
+		_, _, err := toDesired(d, tc.change)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s %v: error %v, want %q", tc.fixture, tc.change, err, tc.msg)
 		}

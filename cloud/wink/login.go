@@ -14,6 +14,7 @@ var (
 	_ cloud.CredentialChecker = (*Client)(nil)
 	_ cloud.CredentialExpirer = (*Client)(nil)
 	_ cloud.CredentialNoter   = (*Client)(nil)
+	_ cloud.LocalReporter     = (*Client)(nil)
 )
 
 // AuthCodeURL returns Wink's authorization page for state and redirectURI

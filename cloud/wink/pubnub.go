@@ -66,13 +66,17 @@ func (w *watcher) setupPubNub(l *listing) {
 func (w *watcher) startPubNub() {
 	cfg := pubnub.NewConfigWithUserId(pubnub.UserId(pubnub.GenerateUUID()))
 	cfg.SubscribeKey = w.subKey
-	switch o := w.c.cfg.PubNubOrigin; {
+	// The configured origin wins; else the one Wink names in the objects'
+	// subscription blocks.
+	o := w.c.cfg.PubNubOrigin
+	if o == "" {
+		o = w.origin
+	}
+	switch {
 	case strings.HasPrefix(o, "http://"):
 		cfg.Origin, cfg.Secure = strings.TrimPrefix(o, "http://"), false
 	case o != "":
-		cfg.Origin, cfg.Secure = o, true
-	case w.origin != "":
-		cfg.Origin, cfg.Secure = w.origin, true
+		cfg.Origin, cfg.Secure = strings.TrimPrefix(o, "https://"), true
 	}
 	secs := int((w.c.cfg.SubscribeTimeout + time.Second - 1) / time.Second)
 	cfg.SubscribeRequestTimeout = max(secs, 1)

@@ -42,8 +42,8 @@ func emulate(o cloud.EmulateOptions) (*cloud.Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	describe := fmt.Sprintf("Wink REST/OAuth at %s, PubNub at %s; the password grant also takes %s / %s",
-		srvs[0].URL, srvs[0].PubNubOrigin, winktest.DefaultEmail, winktest.DefaultPassword)
+	describe := fmt.Sprintf("Wink REST/OAuth at %s, PubNub at %s; the password grant and the token service at %s take %s / %s",
+		srvs[0].URL, srvs[0].PubNubOrigin, srvs[0].URL+winktest.TokenServicePath, winktest.DefaultEmail, winktest.DefaultPassword)
 	return cloud.HomesEmulator(srvs, describe, func() []cloud.EmulatedAccount {
 		out := make([]cloud.EmulatedAccount, 0, len(srvs))
 		for n, srv := range srvs {
@@ -54,6 +54,7 @@ func emulate(o cloud.EmulateOptions) (*cloud.Emulator, error) {
 				{Key: "refresh_token", Value: refresh},
 				{Key: "api_url", Value: srv.URL},
 				{Key: "pubnub_origin", Value: srv.PubNubOrigin},
+				{Key: "local_url", Value: srv.HubLocalURL()},
 			}})
 		}
 		return out

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 	pubnub "github.com/pubnub/go/v7"
 )
@@ -262,4 +263,77 @@ func TestOlderPushIgnored(t *testing.T) {
 	if len(got) != 2 || got[0] != 0.8 || got[1] != 0.5 {
 		t.Errorf("reported brightness %v, want [0.8 0.5]", got)
 	}
+}
+
+func TestWatchUsesTheOriginOfTheSubscription(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PubNubOrigin = "" })
+	rec := startWatch(t, e.client)
+	_, i := rec.wait(t, 0, "push live", isPush(cloud.PushLive))
+	if err := e.srv.Update("light_bulb", "2194253", map[string]any{"brightness": 0.4}); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait(t, i, "a push through the subscription's origin", pushedState(lampID, "brightness", 0.4))
+}
+
+// TestPushesSurviveTheKeepAliveQuirkThroughKeepAliveCalls: with Wink's
+// quirk (pushes stop unless /users/me is called as the app does), pushes
+// keep coming only because of the client's keep-alive calls.
+func TestPushesSurviveTheKeepAliveQuirkThroughKeepAliveCalls(t *testing.T) {
+	const stopAfter = 400 * time.Millisecond
+	quirky := func(t *testing.T, keepAlive time.Duration) *env {
+		srv := winktest.NewServer(winktest.Options{HoldPoll: 300 * time.Millisecond, ApplyDelay: 10 * time.Millisecond, PushesStopAfter: stopAfter})
+		t.Cleanup(srv.Close)
+		srv.Furnish()
+		_, refresh := srv.IssueTokens()
+		store, err := tokenstore.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(Config{Account: "wink", ClientID: "winktest-client", ClientSecret: "winktest-secret", RefreshToken: refresh,
+			APIURL: srv.URL, PubNubOrigin: srv.PubNubOrigin, Tokens: store, SubscribeTimeout: 3 * time.Second,
+			ResyncInterval: time.Hour, PollInterval: time.Hour, KeepAliveInterval: keepAlive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &env{srv: srv, client: c, store: store, seed: refresh}
+	}
+
+	t.Run("with keep-alive calls", func(t *testing.T) {
+		e := quirky(t, 100*time.Millisecond)
+		rec := startWatch(t, e.client)
+		_, i := rec.wait(t, 0, "push live", isPush(cloud.PushLive))
+		// Wait until well past the quirk's limit, counted in keep-alive calls.
+		ctx := testCtx(t)
+		calls := 0
+		if _, err := e.srv.WaitRequest(ctx, func(r winktest.Request) bool {
+			if r.Method == http.MethodGet && r.Path == "/users/me" {
+				calls++
+			}
+			return calls >= int(3*stopAfter/(100*time.Millisecond))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.srv.Update("light_bulb", "2194253", map[string]any{"brightness": 0.45}); err != nil {
+			t.Fatal(err)
+		}
+		rec.wait(t, i, "a push long after the quirk's limit", pushedState(lampID, "brightness", 0.45))
+		if n := e.srv.QuirkDrops(); n != 0 {
+			t.Errorf("%d pushes swallowed despite the keep-alive calls", n)
+		}
+	})
+
+	t.Run("without", func(t *testing.T) {
+		e := quirky(t, time.Hour)
+		rec := startWatch(t, e.client)
+		rec.wait(t, 0, "push live", isPush(cloud.PushLive))
+		if err := e.srv.WaitPushesStopped(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.srv.Update("light_bulb", "2194253", map[string]any{"brightness": 0.45}); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.srv.QuirkDrops(); n != 1 {
+			t.Errorf("%d pushes swallowed without keep-alive calls, want the update's", n)
+		}
+	})
 }

@@ -35,6 +35,9 @@ type Options struct {
 	// FirstLogin, when set, obtains a token with nothing to refresh (a
 	// password grant); without it such an account needs a login.
 	FirstLogin func(ctx context.Context) (*oauth2.Token, error)
+	// ExpiredFix, when set, is the fix named when the access token expired
+	// and nothing renews it (a bare configured access token).
+	ExpiredFix string
 	Logger     *slog.Logger // nil discards
 }
 
@@ -82,11 +85,13 @@ func (s *Source) Refresh(ctx context.Context, gen int) error {
 	if gen != s.gen && s.tok != nil {
 		return nil
 	}
-	refresh := ""
+	refresh, access := "", ""
 	if s.tok != nil {
-		refresh = s.tok.RefreshToken
+		refresh, access = s.tok.RefreshToken, s.tok.AccessToken
 	}
-	s.tok = &oauth2.Token{RefreshToken: refresh, Expiry: time.Unix(1, 0)}
+	// The refused token is kept, expired, so that an account with nothing
+	// to renew it learns that its access token ended.
+	s.tok = &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: time.Unix(1, 0)}
 	return s.obtainLocked(ctx)
 }
 
@@ -209,7 +214,12 @@ func (s *Source) obtainLocked(ctx context.Context) error {
 	case s.o.FirstLogin != nil:
 		t, err = s.o.FirstLogin(ctx)
 	case s.tok.AccessToken != "":
-		err = s.authError(cloud.CodeNoRefreshToken, "the access token expired and there is no refresh token")
+		ae := &cloud.AuthError{Cloud: s.o.Cloud, Account: s.o.Account, Code: cloud.CodeNoRefreshToken,
+			Reason: "the access token expired and there is no refresh token"}
+		if s.o.ExpiredFix != "" {
+			ae.Cause, ae.Fix = "the access token expired and nothing can renew it", s.o.ExpiredFix
+		}
+		err = ae
 	default:
 		err = s.authError(cloud.CodeNoCredentials, "no stored token and no accounts[].refresh_token")
 	}

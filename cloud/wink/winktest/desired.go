@@ -43,7 +43,10 @@ func typeWritable(objectType string) (fields []string, ok bool) {
 		return []string{"mode", "private", "capturing_video", "capturing_audio"}, true
 	case "sprinkler":
 		return []string{"powered"}, true
-	case "sensor_pod", "smoke_detector", "remote", "button", "powerstrip", "eggtray", "propane_tank", "door_bell", "key", "gang":
+	case "robot":
+		return []string{"enabled", "fired_limit"}, true
+	case "sensor_pod", "smoke_detector", "remote", "button", "powerstrip", "eggtray", "propane_tank", "door_bell", "key", "gang",
+		"piggy_bank", "cloud_clock":
 		return nil, true
 	}
 	return nil, false
@@ -419,7 +422,11 @@ func (s *Server) settle(key string, changes []pending, apply bool) {
 			target = asMap(outlets[c.outlet])
 		}
 		lr := subMap(target, "last_reading")
-		delete(subMap(target, "desired_state"), c.field)
+		if apply && s.opts.KeepDesired {
+			subMap(target, "desired_state")[c.field] = c.value
+		} else {
+			delete(subMap(target, "desired_state"), c.field)
+		}
 		lr[c.field+"_updated_at"] = now
 		if apply {
 			old, had := lr[c.field]

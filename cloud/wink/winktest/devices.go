@@ -136,42 +136,55 @@ func fillReadingStamps(lr map[string]any, now float64) {
 // the user channel and returns "<object_type>-<object_id>", or "" when
 // object_type is missing or the object cannot be encoded as JSON.
 func (s *Server) AddDevice(obj map[string]any) string {
+	o := s.prepare(obj)
+	if o == nil {
+		return ""
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := s.addDeviceLocked(obj)
-	if key != "" {
-		s.pushListLocked()
-	}
+	key := s.addLocked(o)
+	s.pushListLocked()
 	return key
 }
 
-// AddDevices adds many objects as AddDevice does, pushing the device list
-// once at the end instead of once per device, and returns their keys.
-func (s *Server) AddDevices(objs ...map[string]any) []string {
+// AddDevices adds several devices as AddDevice does, with one device-list
+// push for all of them.
+func (s *Server) AddDevices(objs []map[string]any) []string {
+	prepared := make([]map[string]any, 0, len(objs))
+	for _, obj := range objs {
+		if o := s.prepare(obj); o != nil {
+			prepared = append(prepared, o)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]string, 0, len(objs))
-	for _, o := range objs {
-		keys = append(keys, s.addDeviceLocked(o))
+	keys := make([]string, 0, len(prepared))
+	for _, o := range prepared {
+		keys = append(keys, s.addLocked(o))
 	}
 	s.pushListLocked()
 	return keys
 }
 
-// addDeviceLocked adds one object without pushing. s.mu must be held.
-func (s *Server) addDeviceLocked(obj map[string]any) string {
+// prepare normalizes an object for adding, or returns nil (logged) when it
+// cannot be added.
+func (s *Server) prepare(obj map[string]any) map[string]any {
 	n, err := normalize(obj)
 	if err != nil {
 		s.log.Warn("winktest: add device: object is not JSON-encodable", "err", err)
-		return ""
+		return nil
 	}
 	o := asMap(n)
-	objType := str(o["object_type"])
-	if objType == "" {
+	if str(o["object_type"]) == "" {
 		s.log.Warn("winktest: add device: object_type is missing")
-		return ""
+		return nil
 	}
+	return o
+}
 
+// addLocked stores a prepared object and returns its key.
+func (s *Server) addLocked(o map[string]any) string {
+	objType := str(o["object_type"])
 	id := str(o["object_id"])
 	if id == "" {
 		s.nextID++
@@ -253,7 +266,7 @@ func (s *Server) addDeviceLocked(obj map[string]any) string {
 	} else {
 		s.order = append(s.order, key)
 	}
-	o["subscription"] = map[string]any{"pubnub": map[string]any{"subscribe_key": s.SubscribeKey, "channel": channel}}
+	o["subscription"] = s.subscriptionFor(channel)
 	s.devices[key] = &device{obj: o, seq: map[string]uint64{}}
 	return key
 }
@@ -287,6 +300,9 @@ func (s *Server) Device(objectType, objectID string) (map[string]any, bool) {
 	if !ok {
 		return nil, false
 	}
+	if objectType == "group" {
+		s.aggregateLocked(d.obj)
+	}
 	return deepCopy(d.obj).(map[string]any), true
 }
 
@@ -305,9 +321,24 @@ func (s *Server) deviceList() []any {
 }
 
 func (s *Server) deviceListLocked() []any {
+	return s.listLocked(func(objectType string) bool { return !ownList[objectType] })
+}
+
+// ownList are the object types listed by their own /users/me/{plural}
+// rather than by /users/me/wink_devices.
+var ownList = map[string]bool{"robot": true, "group": true, "scene": true}
+
+// listLocked copies the objects whose type keep accepts, in order.
+func (s *Server) listLocked(keep func(objectType string) bool) []any {
 	out := make([]any, 0, len(s.order))
 	for _, k := range s.order {
-		out = append(out, deepCopy(s.devices[k].obj))
+		obj := s.devices[k].obj
+		if keep(str(obj["object_type"])) {
+			if str(obj["object_type"]) == "group" {
+				s.aggregateLocked(obj)
+			}
+			out = append(out, deepCopy(obj))
+		}
 	}
 	return out
 }
@@ -383,6 +414,11 @@ func (s *Server) pushListLocked() {
 }
 
 func (s *Server) publishLocked(channel string, obj map[string]any, pullURL string) {
+	if s.pushesStoppedLocked() {
+		s.quirkDrops++
+		s.log.Debug("winktest: push swallowed: no app-like /users/me call lately", "channel", channel)
+		return
+	}
 	var payload any
 	switch s.pushForm {
 	case PushObject:

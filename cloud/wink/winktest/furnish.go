@@ -38,11 +38,20 @@ func sensorCaps(f ...map[string]any) map[string]any {
 	return map[string]any{"home_security_device": true, "sensor_types": f, "desired_state_fields": []any{}}
 }
 
-// Furnish adds a demo home: a hub and 16 devices of the common Wink types
-// with realistic fields and capabilities, all connected and attached to
-// the hub (hub_id HubID). Calling it twice replaces the same devices.
+// Furnish adds a demo home: a hub, 16 devices of the common Wink types and
+// one device of every further type python-wink knew (see catalogue), with
+// realistic fields and capabilities, all connected and attached to the hub
+// (hub_id HubID). Calling it twice replaces the same devices.
 func (s *Server) Furnish() {
-	s.AddDevices(s.demoHome()...)
+	home := s.demoHome()
+	for _, d := range catalogue() {
+		if d["object_type"] != "robot" {
+			d["hub_id"] = HubID
+		}
+		home = append(home, d)
+	}
+	home = append(home, groupsAndScenes()...)
+	s.AddDevices(home)
 }
 
 // FurnishGenerated adds n connected devices of four kinds in turn (light
@@ -72,7 +81,7 @@ func (s *Server) FurnishGenerated(n int, prefix string) {
 		}
 		objs = append(objs, obj)
 	}
-	s.AddDevices(objs...)
+	s.AddDevices(objs)
 }
 
 func (s *Server) demoHome() []map[string]any {

@@ -103,6 +103,9 @@ type tokenRequest struct {
 	Code         string `json:"code"`
 	RedirectURI  string `json:"redirect_uri"`
 	CodeVerifier string `json:"code_verifier"`
+	// Scope local_control with LocalControlID asks a hub's local token.
+	Scope          string `json:"scope"`
+	LocalControlID string `json:"local_control_id"`
 }
 
 func equal(a, b string) bool {
@@ -160,6 +163,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "")
 			return
 		}
+		if req.Scope == "local_control" {
+			s.localGrantAnswerLocked(w, req)
+			return
+		}
 		delete(s.refresh, req.RefreshToken) // refresh tokens rotate
 	case "authorization_code", "code":
 		if req.ClientSecret == "" || !clientOK(false) {
@@ -200,6 +207,23 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	body := envelope(tok, nil)
 	for k, v := range tok {
+		body[k] = v
+	}
+	writeJSON(w, http.StatusCreated, body)
+}
+
+// localGrantAnswerLocked answers the refresh grant with scope
+// local_control: a local token of the hub named by local_control_id, and
+// the same refresh token (it does not rotate). s.mu must be held.
+func (s *Server) localGrantAnswerLocked(w http.ResponseWriter, req tokenRequest) {
+	tok, ok := s.localGrantLocked(req.LocalControlID)
+	if !ok {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "local_control_id does not name a hub of this account")
+		return
+	}
+	ans := map[string]any{"access_token": tok, "refresh_token": req.RefreshToken, "token_type": "bearer", "scopes": "local_control"}
+	body := envelope(ans, nil)
+	for k, v := range ans {
 		body[k] = v
 	}
 	writeJSON(w, http.StatusCreated, body)

@@ -57,10 +57,17 @@ func (s *Server) restHandler() http.Handler {
 	mux.HandleFunc("POST /oauth2/token", s.handleToken)
 	mux.HandleFunc("GET /oauth2/authorize", s.handleAuthorize)
 	mux.HandleFunc("POST "+VerifyPath, s.handleVerify)
+	mux.HandleFunc("POST "+TokenServicePath, s.handleTokenService)
 	mux.HandleFunc("GET /users/me", s.authed(s.handleMe))
 	mux.HandleFunc("GET /users/me/wink_devices", s.authed(s.handleListDevices))
 	mux.HandleFunc("GET /users/me/{list}", s.authed(s.handleEmptyList))
 	mux.HandleFunc("POST /users/me/session", s.authed(s.handleSession))
+	mux.HandleFunc("POST /groups/{id}/activate", s.authed(s.activate("group")))
+	mux.HandleFunc("POST /scenes/{id}/activate", s.authed(s.activate("scene")))
+	mux.HandleFunc("POST /hubs/{id}/update_firmware", s.authed(s.handleUpdateFirmware))
+	mux.HandleFunc("POST /locks/{id}/keys", s.authed(s.handleNewKey))
+	mux.HandleFunc("POST /cloud_clocks/{id}/alarms", s.authed(s.handleNewAlarm))
+	mux.HandleFunc("POST /piggy_banks/{id}/deposits", s.authed(s.handleDeposit))
 	mux.HandleFunc("GET /{plural}/{id}", s.authed(s.handleGetDevice))
 	mux.HandleFunc("PUT /{plural}/{id}", s.authed(s.handlePutDevice))
 	mux.HandleFunc("PUT /{plural}/{id}/desired_state", s.authed(s.handlePutDesiredState))
@@ -146,6 +153,11 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
+	if appLike(r.Header.Get("User-Agent")) {
+		s.mu.Lock()
+		s.lastAppCall = now
+		s.mu.Unlock()
+	}
 	user := map[string]any{
 		"object_type":   "user",
 		"object_id":     s.UserID,
@@ -167,7 +179,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) userSubscription() map[string]any {
-	return map[string]any{"pubnub": map[string]any{"subscribe_key": s.SubscribeKey, "channel": s.userChannel}}
+	return s.subscriptionFor(s.userChannel)
 }
 
 func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
@@ -178,9 +190,13 @@ func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleEmptyList(w http.ResponseWriter, r *http.Request) {
-	switch r.PathValue("list") {
+	switch l := r.PathValue("list"); l {
 	case "groups", "scenes", "robots":
-		writeJSON(w, http.StatusOK, envelope([]any{}, map[string]any{"count": 0}))
+		want := strings.TrimSuffix(l, "s")
+		s.mu.Lock()
+		list := s.listLocked(func(objectType string) bool { return objectType == want })
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, envelope(list, map[string]any{"count": len(list)}))
 	default:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("not found: %s %s", r.Method, r.URL.Path))
 	}

@@ -83,6 +83,23 @@ type Options struct {
 	// VerifyDisabled marks the client as not set up for the Wink Login
 	// verify-client endpoint (POST /api/verify-client).
 	VerifyDisabled bool
+	// PushesStopAfter, when positive, emulates Wink's keep-alive quirk:
+	// pushes stop once this long has passed since the last GET /users/me
+	// made with an app-like User-Agent (absent, or digits only as the
+	// Wink app and Home Assistant's keep-alive sent) or since the server
+	// started. Zero keeps pushes flowing.
+	PushesStopAfter time.Duration
+	// KeepDesired keeps an applied change in desired_state, equal to
+	// last_reading, as many recorded devices show; by default applied
+	// fields are cleared from desired_state.
+	KeepDesired bool
+	// NoOrigin leaves subscription.pubnub.origin out of objects (Wink
+	// before 2019); by default every subscription names the emulator's
+	// PubNub origin.
+	NoOrigin bool
+	// TokenServiceRefresh makes the token service (TokenServicePath)
+	// answer a refresh token beside the access token.
+	TokenServiceRefresh bool
 	// Logger receives debug logs of requests (never tokens or secrets).
 	// Nil discards.
 	Logger *slog.Logger
@@ -167,6 +184,9 @@ type Server struct {
 	throttleFor time.Duration
 	failN       int
 	failStatus  int
+	local       localAPI  // the hub's local API, started by HubLocalURL
+	lastAppCall time.Time // the last app-like GET /users/me (PushesStopAfter)
+	quirkDrops  int       // pushes the keep-alive quirk swallowed
 }
 
 // NewServer starts the REST and PubNub servers on 127.0.0.1 with random
@@ -205,6 +225,7 @@ func Start(opts Options) (*Server, error) {
 		reqs:         requestlog.New(requestlog.DefaultMax),
 	}
 	s.userChannel = randomHex(20) + "|user-" + s.UserID
+	s.lastAppCall = time.Now()
 	s.hub = newPubNubHub(s.SubscribeKey, opts.HoldPoll, s.done)
 
 	restLn, err := listen(opts.RESTAddr)
@@ -280,6 +301,7 @@ func (s *Server) Close() {
 		_ = s.pnSrv.Shutdown(ctx)
 		_ = s.restSrv.Close()
 		_ = s.pnSrv.Close()
+		s.closeLocal()
 		s.timers.Wait()
 	})
 }
