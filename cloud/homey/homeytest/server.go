@@ -99,6 +99,9 @@ type Options struct {
 const (
 	HostCloud = "cloud"
 	HostHomey = "homey"
+	// HostSocket names the socket's "api" RPC calls, logged as the HTTP
+	// requests they stand for.
+	HostSocket = "homey-socket"
 )
 
 // HomeyVersion is the firmware version the Homey reports (X-Homey-Version,

@@ -401,75 +401,22 @@ func (h *hub) rpc(who principal, args []json.RawMessage, ack func(...any)) {
 		ack(errorBody(http.StatusBadRequest, "invalid_request", `api needs {"uri","operation","args"}`))
 		return
 	}
-	s := h.s
-	str := func(k string) string { v, _ := call.Args[k].(string); return v }
-	need := func(scope string) bool {
-		if hasScope(who.scopes, scope) {
-			return true
-		}
-		ack(missingScope(scope))
-		return false
-	}
-	notFound := func(what, id string) {
-		ack(errorBody(http.StatusNotFound, what+"_not_found", what+" not found: "+id))
-	}
-	switch call.URI + " " + call.Operation {
-	case DevicesURI + " getDevices":
-		if need("homey.device.readonly") {
-			s.mu.Lock()
-			out := make(map[string]any, len(s.devices))
-			for id, d := range s.devices {
-				out[id] = deepCopy(d)
-			}
-			s.mu.Unlock()
-			ack(nil, out)
-		}
-	case DevicesURI + " getDevice":
-		if need("homey.device.readonly") {
-			if d, ok := s.Device(str("id")); ok {
-				ack(nil, d)
-			} else {
-				notFound("device", str("id"))
-			}
-		}
-	case DevicesURI + " getCapabilityValue":
-		if need("homey.device.readonly") {
-			d, ok := s.Device(str("deviceId"))
-			o := asMap(asMap(d["capabilitiesObj"])[str("capabilityId")])
-			switch {
-			case !ok:
-				notFound("device", str("deviceId"))
-			case o == nil:
-				notFound("capability", str("capabilityId"))
-			default:
-				ack(nil, o["value"])
-			}
-		}
-	case DevicesURI + " setCapabilityValue":
-		if need("homey.device.control") {
-			value, has := call.Args["value"]
-			if !has {
-				ack(errorBody(http.StatusBadRequest, "invalid_request", "missing value"))
-				return
-			}
-			status, code, desc := s.setFromAPI(str("deviceId"), str("capabilityId"), value, str("transactionId"))
-			if status != 0 {
-				ack(errorBody(status, code, desc))
-				return
-			}
-			ack(nil, nil)
-		}
-	case ZonesURI + " getZones":
-		if need("homey.zone.readonly") {
-			s.mu.Lock()
-			out := make(map[string]any, len(s.zones))
-			for id, z := range s.zones {
-				out[id] = deepCopy(z)
-			}
-			s.mu.Unlock()
-			ack(nil, out)
-		}
-	default:
+	op, ok := h.s.findOperation(call.URI, call.Operation)
+	if !ok {
 		ack(errorBody(http.StatusNotFound, "unknown_operation", "unknown operation "+strconv.Quote(call.Operation)+" on "+strconv.Quote(call.URI)))
+		return
+	}
+	if call.Args == nil {
+		call.Args = map[string]any{}
+	}
+	h.s.recordRPC(op, call.Args)
+	out, fail := h.s.runOperation(op, who, call.Args)
+	switch {
+	case fail != nil:
+		ack(fail.body())
+	case out == noBody{}:
+		ack(nil, nil)
+	default:
+		ack(nil, out)
 	}
 }
