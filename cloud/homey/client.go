@@ -77,6 +77,7 @@ type Client struct {
 	known       map[string]decoded
 	zones       map[string]string
 	zonesDenied bool // the key lacks homey.zone.readonly (logged once)
+	noControl   bool // the credentials lack homey.device.control
 }
 
 var _ cloud.Provider = (*Client)(nil)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,8 +25,9 @@ type session struct {
 	token    string
 	expiry   time.Time // zero: never (API key)
 	gen      int
-	loaded   bool // the stored session was tried
-	renewals int  // completed delegation → login chains
+	loaded   bool   // the stored session was tried
+	renewals int    // completed delegation → login chains
+	checked  string // the token whose scopes were read (sessions/session/me)
 }
 
 // target is what one Homey call needs.
@@ -56,6 +58,9 @@ func (c *Client) target(ctx context.Context) (target, error) {
 			}
 			s.base, s.homeyID, s.token = c.cfg.Address, id, c.cfg.APIKey
 		}
+		if err := c.checkScopesLocked(ctx); err != nil {
+			return target{}, err
+		}
 		return s.target(), nil
 	}
 	if s.base == "" {
@@ -65,13 +70,77 @@ func (c *Client) target(ctx context.Context) (target, error) {
 		}
 		s.base, s.homeyID = base, id
 	}
-	if s.token != "" && time.Now().Before(s.expiry.Add(-c.renewMargin())) {
-		return s.target(), nil
+	if s.token == "" || !time.Now().Before(s.expiry.Add(-c.renewMargin())) {
+		if err := c.renewLocked(ctx); err != nil {
+			return target{}, err
+		}
 	}
-	if err := c.renewLocked(ctx); err != nil {
+	if err := c.checkScopesLocked(ctx); err != nil {
 		return target{}, err
 	}
 	return s.target(), nil
+}
+
+// checkScopesLocked reads sessions/session/me once per token, as Homey's
+// own client does after login, and reports a missing scope at once, by
+// name: without homey.device.readonly the account cannot work (an error);
+// without homey.device.control commands fail (a warning now, and each Set
+// fails at once); without homey.zone.readonly devices have no areas. A
+// Homey that does not answer the call is not held against the token.
+func (c *Client) checkScopesLocked(ctx context.Context) error {
+	s := c.sess
+	if s.checked == s.token {
+		return nil
+	}
+	status, b, err := c.send(ctx, http.MethodGet, s.base+"/api/manager/sessions/session/me", nil, s.target(), true)
+	if err != nil || status != http.StatusOK {
+		c.log.Debug("no session details from the Homey", "status", status, "err", err)
+		s.checked = s.token
+		return nil
+	}
+	var me struct {
+		Type              string   `json:"type"`
+		Scopes            []string `json:"scopes"`
+		IntersectedScopes []string `json:"intersectedScopes"`
+	}
+	if json.Unmarshal(b, &me) != nil || (me.Scopes == nil && me.IntersectedScopes == nil) {
+		s.checked = s.token
+		return nil
+	}
+	granted := me.IntersectedScopes
+	if granted == nil {
+		granted = me.Scopes
+	}
+	if !grants(granted, ScopeDeviceRead) {
+		return &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeDeviceRead, Op: "reading devices",
+			Message: "the session's scopes are " + strings.Join(granted, ", ")}
+	}
+	s.checked = s.token
+	c.mu.Lock()
+	c.noControl = !grants(granted, ScopeDeviceControl)
+	c.zonesDenied = c.zonesDenied || !grants(granted, ScopeZoneRead)
+	c.mu.Unlock()
+	if !grants(granted, ScopeDeviceControl) {
+		se := &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeDeviceControl, Op: "changing devices"}
+		c.log.Warn("commands will fail: the credentials lack "+ScopeDeviceControl, "fix", se.fix())
+	}
+	if !grants(granted, ScopeZoneRead) {
+		se := &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeZoneRead, Op: "reading zones"}
+		c.log.Info("no zone names for devices: the credentials lack "+ScopeZoneRead, "fix", se.fix())
+	}
+	return nil
+}
+
+// grants reports whether a granted scope covers want: scopes grant by
+// prefix on dot boundaries ("homey.device" covers "homey.device.control",
+// "homey" covers all).
+func grants(granted []string, want string) bool {
+	for _, g := range granted {
+		if g == want || strings.HasPrefix(want, g+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // renew replaces the session after a 401 unless another caller already did

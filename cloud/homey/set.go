@@ -50,6 +50,13 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	if err != nil {
 		return cloud.Device{}, err
 	}
+	c.mu.Lock()
+	noControl := c.noControl
+	c.mu.Unlock()
+	if noControl {
+		return cloud.Device{}, &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeDeviceControl, Op: "changing devices",
+			Message: "the session's scopes do not include it"}
+	}
 	base := "/api/manager/devices/device/" + url.PathEscape(id) + "/capability/"
 	var sent []string
 	defer func() { c.txs.finish(sent) }()

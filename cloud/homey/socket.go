@@ -131,7 +131,9 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 			return nil, fmt.Errorf("realtime socket: handshake answer %.60q", p)
 		}
 		if e := ackError(args[0]); e != "" {
-			if strings.Contains(e, "401") || strings.Contains(strings.ToLower(e), "unauthor") || strings.Contains(e, "not_logged_in") || strings.Contains(strings.ToLower(e), "invalid") {
+			// Judged by the status code, as Homey's own client does: the
+			// words of the message are not a contract.
+			if ackStatus(args[0]) == http.StatusUnauthorized {
 				return nil, errSocketAuth
 			}
 			return nil, fmt.Errorf("realtime socket: handshake refused: %s", e)
@@ -207,6 +209,25 @@ func ackError(b json.RawMessage) string {
 		return msg
 	}
 	return s
+}
+
+// ackStatus is the statusCode (or code) of an error-first ack's error
+// object, 0 when it has none.
+func ackStatus(b json.RawMessage) int {
+	var obj struct {
+		StatusCode int `json:"statusCode"`
+		Code       any `json:"code"`
+	}
+	if json.Unmarshal(b, &obj) != nil {
+		return 0
+	}
+	if obj.StatusCode != 0 {
+		return obj.StatusCode
+	}
+	if n, ok := obj.Code.(float64); ok {
+		return int(n)
+	}
+	return 0
 }
 
 // readLoop reads packets until the socket fails or is closed. A socket that
