@@ -23,7 +23,9 @@ func newHomeyHarness(tb testing.TB, scopes ...string) (*harness, *homeytest.Serv
 
 func capabilityPUT(id, capability string) func(homeytest.Request) bool {
 	return func(r homeytest.Request) bool {
-		return r.Host == homeytest.HostHomey && r.Method == "PUT" &&
+		// Over HTTP, or over the realtime socket's RPC (logged as the
+		// PUT it stands for).
+		return (r.Host == homeytest.HostHomey || r.Host == homeytest.HostSocket) && r.Method == "PUT" &&
 			r.Path == "/api/manager/devices/device/"+id+"/capability/"+capability
 	}
 }

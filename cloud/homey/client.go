@@ -76,8 +76,9 @@ type Client struct {
 	mu          sync.Mutex
 	known       map[string]decoded
 	zones       map[string]string
-	zonesDenied bool // the key lacks homey.zone.readonly (logged once)
-	noControl   bool // the credentials lack homey.device.control
+	zonesDenied bool    // the key lacks homey.zone.readonly (logged once)
+	noControl   bool    // the credentials lack homey.device.control
+	rpc         *socket // the watcher's connected realtime socket, for commands
 }
 
 var _ cloud.Provider = (*Client)(nil)

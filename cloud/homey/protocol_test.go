@@ -93,3 +93,63 @@ func TestHandshakeJudgedByStatusCode(t *testing.T) {
 		}
 	}
 }
+
+// While the realtime socket is connected, a command goes over its RPC and
+// nothing is re-read after it; without the socket it is one HTTP PUT per
+// capability, again without a re-read.
+func TestCommandsOverTheSocketWithoutReRead(t *testing.T) {
+	srv := newServer(t)
+	c, _ := cloudClient(t, srv, openStore(t))
+	ctx := testCtx(t)
+	dev := "/api/manager/devices/device/" + homeytest.DeviceLight
+
+	// No socket yet: HTTP.
+	if _, err := c.Devices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gets := srv.CountRequests(homeytest.HostHomey, http.MethodGet, dev)
+	d, err := c.Set(ctx, homeytest.DeviceLight, cloud.Change{cloud.FieldBrightness: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State[cloud.FieldBrightness] != 0.25 {
+		t.Errorf("Set returned brightness %v, want 0.25", d.State[cloud.FieldBrightness])
+	}
+	if n := srv.CountRequests(homeytest.HostHomey, http.MethodPut, dev+"/capability/dim"); n != 1 {
+		t.Errorf("%d HTTP PUTs without the socket, want 1", n)
+	}
+	if n := srv.CountRequests(homeytest.HostHomey, http.MethodGet, dev); n != gets {
+		t.Errorf("the device was re-read %d times after the PUT, want none", n-gets)
+	}
+
+	// With the socket: RPC.
+	w := watch(t, c)
+	w.next("live push", isPush(cloud.PushLive))
+	httpBefore := srv.CountRequests(homeytest.HostHomey, "", "/api/manager/devices/")
+	d, err = c.Set(ctx, homeytest.DeviceLight, cloud.Change{cloud.FieldOn: true, cloud.FieldBrightness: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State[cloud.FieldBrightness] != 0.6 || d.State[cloud.FieldOn] != true {
+		t.Errorf("Set returned %v, want on at 0.6", d.State)
+	}
+	if n := srv.CountRequests(homeytest.HostSocket, http.MethodPut, dev+"/capability/"); n != 2 {
+		t.Errorf("%d capability writes over the socket, want 2 (onoff, dim)", n)
+	}
+	if n := srv.CountRequests(homeytest.HostHomey, "", "/api/manager/devices/"); n != httpBefore {
+		t.Errorf("%d HTTP device requests while the socket is connected, want none", n-httpBefore)
+	}
+	if got, _ := srv.Device(homeytest.DeviceLight); got["capabilitiesObj"].(map[string]any)["dim"].(map[string]any)["value"] != 0.6 {
+		t.Errorf("the Homey did not apply dim 0.6")
+	}
+
+	// A refused write over the socket is reported as over HTTP.
+	_, err = c.Set(ctx, homeytest.DeviceLight, cloud.Change{cloud.FieldBrightness: 0.6, cloud.FieldColorTemp: 4000.0})
+	if err != nil {
+		t.Fatalf("a valid write: %v", err)
+	}
+	srv.SetAvailable(homeytest.DeviceLight, false)
+	if _, err := c.Set(ctx, homeytest.DeviceLight, cloud.Change{cloud.FieldBrightness: 0.1}); err == nil || !strings.Contains(err.Error(), "unavailable") {
+		t.Errorf("Set on an unavailable device = %v, want the Homey's refusal", err)
+	}
+}

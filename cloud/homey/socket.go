@@ -38,7 +38,14 @@ type socket struct {
 
 	mu      sync.Mutex
 	nextAck int
+	pending map[int]chan ackResult // RPC calls waiting for their ack
 	err     error
+}
+
+// ackResult is an error-first ack: err is the first argument (null when
+// the call succeeded), result the second.
+type ackResult struct {
+	err, result json.RawMessage
 }
 
 // openPacket is Engine.IO's open packet.
@@ -166,12 +173,13 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &socket{
-		conn:   conn,
-		log:    c.log,
-		nsp:    nsp,
-		events: make(chan sockEvent, 256),
-		done:   make(chan struct{}),
-		cancel: cancel,
+		conn:    conn,
+		log:     c.log,
+		nsp:     nsp,
+		events:  make(chan sockEvent, 256),
+		done:    make(chan struct{}),
+		cancel:  cancel,
+		pending: map[int]chan ackResult{},
 	}
 	interval := time.Duration(op.PingInterval) * time.Millisecond
 	timeout := time.Duration(op.PingTimeout) * time.Millisecond
@@ -275,10 +283,24 @@ func (s *socket) readLoop(ctx context.Context, silence time.Duration) {
 				continue
 			}
 			var args []json.RawMessage
-			if json.Unmarshal([]byte(rest[i:]), &args) == nil && len(args) > 0 {
-				if e := ackError(args[0]); e != "" {
-					s.log.Warn("the Homey refused a realtime subscription", "ack", rest[:i], "err", e)
+			if json.Unmarshal([]byte(rest[i:]), &args) != nil || len(args) == 0 {
+				continue
+			}
+			n, _ := strconv.Atoi(rest[:i])
+			s.mu.Lock()
+			waiting, isCall := s.pending[n]
+			delete(s.pending, n)
+			s.mu.Unlock()
+			if isCall {
+				r := ackResult{err: args[0]}
+				if len(args) > 1 {
+					r.result = args[1]
 				}
+				waiting <- r
+				continue
+			}
+			if e := ackError(args[0]); e != "" {
+				s.log.Warn("the Homey refused a realtime subscription", "ack", rest[:i], "err", e)
 			}
 		}
 	}
@@ -333,6 +355,43 @@ func (s *socket) emit(ctx context.Context, args ...any) error {
 	n := s.nextAck
 	s.mu.Unlock()
 	return s.write(ctx, "42"+s.nsp+","+strconv.Itoa(n)+string(b))
+}
+
+// errSocketGone says the socket ended before a call's answer came.
+var errSocketGone = errors.New("the realtime socket closed before the answer")
+
+// call runs one "api" RPC: operation on the manager uri with args, and
+// returns its ack. It waits for the ack, the socket's end or ctx.
+func (s *socket) call(ctx context.Context, uri, operation string, args map[string]any) (ackResult, error) {
+	b, err := json.Marshal([]any{"api", map[string]any{"uri": uri, "operation": operation, "args": args}})
+	if err != nil {
+		return ackResult{}, err
+	}
+	answer := make(chan ackResult, 1)
+	s.mu.Lock()
+	s.nextAck++
+	n := s.nextAck
+	s.pending[n] = answer
+	s.mu.Unlock()
+	forget := func() {
+		s.mu.Lock()
+		delete(s.pending, n)
+		s.mu.Unlock()
+	}
+	if err := s.write(ctx, "42"+s.nsp+","+strconv.Itoa(n)+string(b)); err != nil {
+		forget()
+		return ackResult{}, fmt.Errorf("realtime socket: send %s: %w", operation, err)
+	}
+	select {
+	case r := <-answer:
+		return r, nil
+	case <-s.done:
+		forget()
+		return ackResult{}, errSocketGone
+	case <-ctx.Done():
+		forget()
+		return ackResult{}, ctx.Err()
+	}
 }
 
 // subscribe asks for the events of uri.

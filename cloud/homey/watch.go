@@ -145,6 +145,7 @@ func (w *watcher) connect(ctx context.Context) {
 			return
 		}
 		w.sock, w.subscribed = s, map[string]bool{}
+		w.c.setRPC(s)
 		if err := s.subscribe(ctx, "homey:manager:devices"); err != nil {
 			w.c.log.Warn("realtime subscription failed", "err", err)
 		}
@@ -155,6 +156,7 @@ func (w *watcher) connect(ctx context.Context) {
 
 func (w *watcher) closeSocket() {
 	if w.sock != nil {
+		w.c.clearRPC(w.sock)
 		w.sock.close()
 		w.sock = nil
 	}

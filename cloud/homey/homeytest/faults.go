@@ -57,3 +57,15 @@ func (s *Server) throttled(w http.ResponseWriter) bool {
 	homeyError(w, http.StatusTooManyRequests, "Too Many Requests", "rate limited: retry later")
 	return true
 }
+
+// throttledRPC consumes a pending throttle for a socket RPC call and
+// reports whether there was one.
+func (s *Server) throttledRPC() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.throttleN <= 0 {
+		return false
+	}
+	s.faults.throttleN--
+	return true
+}

@@ -138,14 +138,7 @@ func (s *Server) homeyHandler() http.Handler {
 		if !s.delay(r) || s.throttled(w) {
 			return
 		}
-		s.mu.Lock()
-		fail := 0
-		if s.failN > 0 {
-			s.failN--
-			fail = s.failStatus
-		}
-		s.mu.Unlock()
-		if fail != 0 {
+		if fail := s.injectedFailure(); fail != 0 {
 			homeyError(w, fail, http.StatusText(fail), "injected failure")
 			return
 		}
@@ -177,4 +170,16 @@ func (s *Server) setFromAPI(id, capability string, value any, txID string) (int,
 	}
 	s.applyLocked(id, capability, value, txID)
 	return 0, "", ""
+}
+
+// injectedFailure consumes one FailNext failure and returns its status, 0
+// when none is pending.
+func (s *Server) injectedFailure() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failN <= 0 {
+		return 0
+	}
+	s.failN--
+	return s.failStatus
 }

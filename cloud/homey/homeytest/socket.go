@@ -45,6 +45,7 @@ type sockConn struct {
 
 	authed bool
 	who    principal
+	token  string // the handshake's token, checked again on each RPC call
 	api    bool // connected to the /api namespace
 	subs   map[string]bool
 }
@@ -340,7 +341,7 @@ func (h *hub) handshake(c *sockConn, args []json.RawMessage, ack func(...any)) {
 		return
 	}
 	h.mu.Lock()
-	c.authed, c.who = true, who
+	c.authed, c.who, c.token = true, who, hs.Token
 	h.mu.Unlock()
 	ack(nil, map[string]any{"token": randomHex(16), "namespace": apiNamespace, "success": true})
 }
@@ -384,7 +385,17 @@ func (h *hub) apiEvent(c *sockConn, name string, args []json.RawMessage, ack fun
 		h.mu.Unlock()
 		ack(nil)
 	case "api":
-		h.rpc(who, args, ack)
+		// An RPC call counts as a request with the handshake's token: it
+		// fails once the session has ended or the key was deleted.
+		h.mu.Lock()
+		tok := c.token
+		h.mu.Unlock()
+		now, status, body := h.s.authenticate(tok)
+		if status != 0 {
+			ack(body)
+			return
+		}
+		h.rpc(now, args, ack)
 	default:
 		ack(errorBody(http.StatusNotFound, "unknown_event", "unknown event "+name))
 	}
@@ -410,6 +421,16 @@ func (h *hub) rpc(who principal, args []json.RawMessage, ack func(...any)) {
 		call.Args = map[string]any{}
 	}
 	h.s.recordRPC(op, call.Args)
+	// The Homey's injected failures and throttling hold for its RPC as for
+	// its HTTP API.
+	if fail := h.s.injectedFailure(); fail != 0 {
+		ack(errorBody(fail, http.StatusText(fail), "injected failure"))
+		return
+	}
+	if h.s.throttledRPC() {
+		ack(errorBody(http.StatusTooManyRequests, "Too Many Requests", "rate limited: retry later"))
+		return
+	}
 	out, fail := h.s.runOperation(op, who, call.Args)
 	switch {
 	case fail != nil:
