@@ -109,3 +109,10 @@ func TestHomeySocketLossFallsBackToPollingAndRecovers(t *testing.T) {
 	}
 	h.state(t, "homey/front_door", func(s map[string]any) bool { return s["contact"] == true })
 }
+
+func TestHomeyInfoShowsThePath(t *testing.T) {
+	h, _ := newHomeyHarness(t)
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool {
+		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"path":"local","path_reason":"the best path the Homey offers"`)
+	})
+}

@@ -3,12 +3,18 @@ package bridge
 import (
 	"context"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
 // accountInfo describes an account. Call with b.mu held.
 func accountInfo(name string, a *account) AccountInfo {
-	return AccountInfo{Name: name, Cloud: a.provider.Cloud(), Status: a.status,
+	info := AccountInfo{Name: name, Cloud: a.provider.Cloud(), Status: a.status,
 		Push: shownPush(a), Error: a.problem, Devices: len(a.devices)}
+	if pr, ok := a.provider.(cloud.PathReporter); ok {
+		info.Path, info.PathReason = pr.Path()
+	}
+	return info
 }
 
 // publishInfo publishes the retained bridge/info.
@@ -103,6 +109,10 @@ type AccountInfo struct {
 	// TokenExpiry is when the account's token or session ends, when known
 	// (filled in bridge/info from Options.TokenExpiry).
 	TokenExpiry time.Time `json:"token_expiry,omitzero"`
+	// Path is how the account reaches its cloud or hub (a provider that is
+	// a cloud.PathReporter) and PathReason why.
+	Path       string `json:"path,omitempty"`
+	PathReason string `json:"path_reason,omitempty"`
 }
 
 // Accounts returns every account's status, in configuration order. It is

@@ -47,6 +47,9 @@ type AccountView struct {
 	Error       string // the last error in words; must hold no secret
 	TokenExpiry time.Time
 	CanLogin    bool // offers Connect (also needs an entry in Options.Logins)
+	// Path is how the account reaches its cloud or hub (local_secure,
+	// local, cloud, …) and PathReason why; empty when it has one way only.
+	Path, PathReason string
 }
 
 // DeviceView is one device as the page shows it.

@@ -11,6 +11,7 @@ var (
 	_ cloud.Loginer           = (*Client)(nil)
 	_ cloud.CredentialChecker = (*Client)(nil)
 	_ cloud.CredentialExpirer = (*Client)(nil)
+	_ cloud.PathReporter      = (*Client)(nil)
 )
 
 // CredentialExpiry is when the Homey session ends (it is renewed before);

@@ -20,6 +20,8 @@ func (c *Client) sessionKey() string { return c.cfg.Account + "/session" }
 // same 401 share one renewal.
 type session struct {
 	mu       sync.Mutex
+	route    route     // how the Homey is reached (cloud mode)
+	probedAt time.Time // when the LAN was last tried while on a remote path
 	base     string
 	homeyID  string
 	token    string
@@ -64,12 +66,11 @@ func (c *Client) target(ctx context.Context) (target, error) {
 		return s.target(), nil
 	}
 	if s.base == "" {
-		base, id, err := c.discover(ctx)
-		if err != nil {
+		if err := c.discoverLocked(ctx); err != nil {
 			return target{}, err
 		}
-		s.base, s.homeyID = base, id
 	}
+	c.reprobeLocked(ctx)
 	if s.token == "" || !time.Now().Before(s.expiry.Add(-c.renewMargin())) {
 		if err := c.renewLocked(ctx); err != nil {
 			return target{}, err
@@ -172,18 +173,64 @@ func (c *Client) forgetURL(base string) {
 	defer s.mu.Unlock()
 	if s.base == base {
 		s.base = ""
+		s.route.reason = s.route.path + " failed mid-run; finding the Homey again"
 	}
+}
+
+// discoverLocked finds the Homey and the URL to use.
+func (c *Client) discoverLocked(ctx context.Context) error {
+	r, err := c.discover(ctx)
+	if err != nil {
+		return err
+	}
+	s := c.sess
+	s.route, s.base, s.homeyID, s.probedAt = r, r.base, r.homeyID, time.Now()
+	return nil
+}
+
+// reprobeLocked tries the LAN again, at most every LANProbeInterval, while
+// the Homey is reached by a remote path, and moves back to the first LAN
+// URL that answers. The session token works on any of the Homey's URLs.
+func (c *Client) reprobeLocked(ctx context.Context) {
+	s := c.sess
+	if !s.route.remote() || len(s.route.lan) == 0 || time.Since(s.probedAt) < c.cfg.LANProbeInterval {
+		return
+	}
+	s.probedAt = time.Now()
+	for _, cd := range s.route.lan {
+		if _, err := c.ping(ctx, cd.url, s.homeyID, cd.timeout); err != nil {
+			continue
+		}
+		c.log.Info("the Homey answers on the LAN again; moving back", "url", cd.url, "path", cd.path)
+		s.route.base, s.route.path, s.route.reason = cd.url, cd.path, "the LAN answers again"
+		s.base = cd.url
+		return
+	}
+}
+
+// Path is how the client reaches the Homey now and why
+// (cloud.PathReporter): PathLocalSecure, PathLocal, PathRemoteForwarded or
+// PathCloud; "" before the Homey was found.
+func (c *Client) Path() (path, reason string) {
+	if c.local {
+		return PathLocal, "a local API key at accounts[].address"
+	}
+	s := c.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base == "" {
+		return "", s.route.reason
+	}
+	return s.route.path, s.route.reason
 }
 
 // renewLocked finds the Homey when needed and runs delegation → login.
 func (c *Client) renewLocked(ctx context.Context) error {
 	s := c.sess
 	if s.base == "" {
-		base, id, err := c.discover(ctx)
-		if err != nil {
+		if err := c.discoverLocked(ctx); err != nil {
 			return err
 		}
-		s.base, s.homeyID = base, id
 	}
 	if !s.loaded {
 		s.loaded = true

@@ -17,6 +17,9 @@ import (
 // errSocketAuth says the Homey refused the socket handshake's token.
 var errSocketAuth = errors.New("the Homey refused the realtime handshake (401)")
 
+// errUnreachable says the Homey's URL did not answer at all.
+var errUnreachable = errors.New("the Homey's URL does not answer")
+
 // handshakeTimeout bounds the socket's open, handshake and namespace
 // connection, as Homey's own client does.
 const handshakeTimeout = 10 * time.Second
@@ -29,6 +32,7 @@ type sockEvent struct {
 
 // socket is a connected Engine.IO 3 / Socket.IO 2 realtime socket.
 type socket struct {
+	base   string // the Homey URL it is connected to
 	conn   *websocket.Conn
 	log    interface{ Warn(string, ...any) }
 	nsp    string
@@ -75,6 +79,9 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
 			return nil, errSocketAuth
+		}
+		if resp == nil && hctx.Err() == nil {
+			return nil, fmt.Errorf("connect the realtime socket: %w: %w", errUnreachable, redact(err))
 		}
 		return nil, fmt.Errorf("connect the realtime socket: %w", redact(err))
 	}

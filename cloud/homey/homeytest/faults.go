@@ -12,6 +12,7 @@ import (
 type faults struct {
 	throttleN   int
 	throttleFor time.Duration
+	lanCut      bool // CutLAN
 }
 
 // ThrottleNext makes the next n Homey REST calls (socket upgrades

@@ -122,14 +122,15 @@ func missingScope(scope string) map[string]any {
 	return errorBody(http.StatusForbidden, "Missing Scopes", "Missing scope: "+scope)
 }
 
-func (s *Server) homeyHandler() http.Handler {
+// homeyHandler serves the Homey; requests are logged under host.
+func (s *Server) homeyHandler(host string) http.Handler {
 	mux := http.NewServeMux()
 	s.routeOperations(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		homeyError(w, http.StatusNotFound, "Not Found", fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.record(HostHomey, r)
+		s.record(host, r)
 		s.log.Debug("homeytest: homey request", "method", r.Method, "path", r.URL.Path)
 		if r.URL.Path == "/socket.io/" || r.URL.Path == "/socket.io" {
 			s.hub.serve(w, r)

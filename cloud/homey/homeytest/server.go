@@ -93,6 +93,12 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 	// Logger receives debug logs (never tokens or secrets). Nil discards.
 	Logger *slog.Logger
+	// LANPaths adds the Homey's other ways in: an HTTPS listener for
+	// localUrlSecure (LocalSecureURL, a certificate TLSRoots trusts) and a
+	// relay listener for remoteUrl (RemoteURL); HomeyURL stays localUrl.
+	// CutLAN cuts the first two. Without it /user/me gives HomeyURL as
+	// both localUrl and remoteUrl.
+	LANPaths bool
 }
 
 // Host names used in Request.Host.
@@ -121,6 +127,13 @@ type Server struct {
 	// HomeyURL is the Homey's base URL, e.g. "http://127.0.0.1:PORT". It is
 	// given as localUrl and remoteUrl in /user/me.
 	HomeyURL string
+	// LocalSecureURL is the Homey's localUrlSecure with Options.LANPaths:
+	// "https://127-0-0-1.homey.homeylocal.com:PORT" (the name stands for
+	// 127.0.0.1; a client must connect there and verify the name).
+	LocalSecureURL string
+	// RemoteURL is the Homey's remoteUrl with Options.LANPaths: a plain
+	// HTTP listener standing in for the cloud relay.
+	RemoteURL string
 	// HomeyID is the Homey's id.
 	HomeyID string
 	// UserID is the athom user's id.
@@ -136,6 +149,7 @@ type Server struct {
 
 	hub  *hub
 	reqs *requestlog.Log // every request received, for tests
+	lan  *lanPaths       // nil without Options.LANPaths
 
 	mu         sync.Mutex
 	closed     bool
@@ -193,7 +207,12 @@ func NewServer(opts Options) *Server {
 	s.HomeyURL = "http://" + homeyLn.Addr().String()
 
 	s.cloudSrv = &http.Server{Handler: s.cloudHandler(), ReadHeaderTimeout: 10 * time.Second}
-	s.homeySrv = &http.Server{Handler: s.homeyHandler(), ReadHeaderTimeout: 10 * time.Second}
+	homey := s.homeyHandler(HostHomey)
+	if opts.LANPaths {
+		homey = s.lanOnly(homey)
+		s.startLANPaths()
+	}
+	s.homeySrv = &http.Server{Handler: homey, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.cloudSrv.Serve(cloudLn) }()
 	go func() { _ = s.homeySrv.Serve(homeyLn) }()
 	return s
@@ -263,6 +282,7 @@ func (s *Server) Close() {
 		_ = s.homeySrv.Shutdown(ctx)
 		_ = s.cloudSrv.Close()
 		_ = s.homeySrv.Close()
+		s.closeLANPaths(ctx)
 		s.hub.wait()
 	})
 }

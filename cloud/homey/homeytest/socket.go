@@ -46,7 +46,8 @@ type sockConn struct {
 	authed bool
 	who    principal
 	token  string // the handshake's token, checked again on each RPC call
-	api    bool // connected to the /api namespace
+	api    bool   // connected to the /api namespace
+	lan    bool   // came over a LAN listener
 	subs   map[string]bool
 }
 
@@ -64,6 +65,22 @@ func (h *hub) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.conns)
+}
+
+// dropWhere closes the connections drop selects, as a network drop would.
+func (h *hub) dropWhere(drop func(*sockConn) bool) {
+	h.mu.Lock()
+	var gone []*sockConn
+	for c := range h.conns {
+		if drop(c) {
+			gone = append(gone, c)
+			delete(h.conns, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range gone {
+		c.kill()
+	}
 }
 
 // dropAll closes every connection at once, as a network drop would.
@@ -160,6 +177,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 		out:  make(chan string, outQueue),
 		done: make(chan struct{}),
 		subs: map[string]bool{},
+		lan:  isLAN(r),
 	}
 	open, _ := json.Marshal(map[string]any{
 		"sid":          c.sid,
