@@ -86,6 +86,7 @@ type Client struct {
 	zonesDenied bool    // the key lacks homey.zone.readonly (logged once)
 	noControl   bool    // the credentials lack homey.device.control
 	rpc         *socket // the watcher's connected realtime socket, for commands
+	eio         int     // the Homey's Engine.IO version once probed (3 or 4); 0 unknown
 }
 
 var _ cloud.Provider = (*Client)(nil)

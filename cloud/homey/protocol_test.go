@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
@@ -152,4 +153,71 @@ func TestCommandsOverTheSocketWithoutReRead(t *testing.T) {
 	if _, err := c.Set(ctx, homeytest.DeviceLight, cloud.Change{cloud.FieldBrightness: 0.1}); err == nil || !strings.Contains(err.Error(), "unavailable") {
 		t.Errorf("Set on an unavailable device = %v, want the Homey's refusal", err)
 	}
+}
+
+// socketQueries lists the EIO= of every socket upgrade the Homey saw.
+func socketQueries(srv *homeytest.Server) []string {
+	var out []string
+	for _, r := range srv.Requests() {
+		if r.Host == homeytest.HostHomey && strings.HasPrefix(r.Path, "/socket.io") {
+			for _, kv := range strings.Split(r.Query, "&") {
+				if strings.HasPrefix(kv, "EIO=") {
+					out = append(out, kv)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// A Homey that speaks Engine.IO 4 gets it (the server pings, the client
+// answers); one that refuses it gets Engine.IO 3 after one probe.
+func TestEngineIOProbe(t *testing.T) {
+	t.Run("EIO4", func(t *testing.T) {
+		srv := homeytest.NewServer(homeytest.Options{ClientID: testClientID, ClientSecret: testClientSecret, EngineIO4: true,
+			PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+		t.Cleanup(srv.Close)
+		srv.Furnish()
+		c, _ := cloudClient(t, srv, openStore(t))
+		w := watch(t, c)
+		w.next("live push", isPush(cloud.PushLive))
+		// For longer than ping interval + timeout the socket stays: only
+		// the client's answers to the server's pings keep it.
+		quiet := time.After(time.Second)
+		for watching := true; watching; {
+			select {
+			case e := <-w.events:
+				if e.Kind == cloud.EventPush && e.Push == cloud.PushPolling {
+					t.Fatal("the Engine.IO 4 socket was lost: the server's pings went unanswered")
+				}
+			case <-quiet:
+				watching = false
+			}
+		}
+		if err := srv.SetCapability(homeytest.DeviceMotion, "alarm_motion", true); err != nil {
+			t.Fatal(err)
+		}
+		w.next("the motion event", deviceState(homeytest.DeviceMotion, cloud.FieldMotion, true))
+		if q := socketQueries(srv); len(q) != 1 || q[0] != "EIO=4" {
+			t.Errorf("socket upgrades %v, want one EIO=4", q)
+		}
+		if _, err := c.Set(testCtx(t), homeytest.DeviceFan, cloud.Change{cloud.FieldOn: true}); err != nil {
+			t.Fatal(err)
+		}
+		if srv.CountRequests(homeytest.HostSocket, http.MethodPut, "/") != 1 {
+			t.Error("the command did not go over the Engine.IO 4 socket")
+		}
+	})
+	t.Run("EIO3", func(t *testing.T) {
+		srv := newServer(t)
+		c, _ := cloudClient(t, srv, openStore(t))
+		w := watch(t, c)
+		w.next("live push", isPush(cloud.PushLive))
+		srv.DropSockets()
+		w.next("polling", isPush(cloud.PushPolling))
+		w.next("live again", isPush(cloud.PushLive))
+		if q := socketQueries(srv); len(q) != 3 || q[0] != "EIO=4" || q[1] != "EIO=3" || q[2] != "EIO=3" {
+			t.Errorf("socket upgrades %v, want one EIO=4 probe, then EIO=3 only", q)
+		}
+	})
 }

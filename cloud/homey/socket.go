@@ -33,6 +33,7 @@ type sockEvent struct {
 // socket is a connected Engine.IO 3 / Socket.IO 2 realtime socket.
 type socket struct {
 	base   string // the Homey URL it is connected to
+	eio    int    // Engine.IO version: 3 or 4
 	conn   *websocket.Conn
 	log    interface{ Warn(string, ...any) }
 	nsp    string
@@ -57,12 +58,43 @@ type openPacket struct {
 	SID          string `json:"sid"`
 	PingInterval int    `json:"pingInterval"`
 	PingTimeout  int    `json:"pingTimeout"`
+	MaxPayload   int    `json:"maxPayload"` // Engine.IO 4 only
 }
 
+// errEIOUnsupported says the Homey refused the Engine.IO version asked for.
+var errEIOUnsupported = errors.New("the Homey does not speak this Engine.IO version")
+
 // dialSocket connects to t's realtime socket, performs handshakeClient and
-// joins the namespace it names.
+// joins the namespace it names. The first connection probes Engine.IO 4
+// (Socket.IO 5); a Homey that refuses it, or answers it as Engine.IO 3,
+// is spoken to in Engine.IO 3 from then on, as Athom's own client always
+// does.
 func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
-	u := t.base + "/socket.io/?EIO=3&transport=websocket"
+	c.mu.Lock()
+	eio := c.eio
+	c.mu.Unlock()
+	if eio == 0 {
+		s, err := c.dialSocketEIO(ctx, t, 4)
+		if errors.Is(err, errEIOUnsupported) {
+			c.log.Info("the Homey speaks Engine.IO 3 only")
+			c.mu.Lock()
+			c.eio = 3
+			c.mu.Unlock()
+			return c.dialSocketEIO(ctx, t, 3)
+		}
+		if err == nil {
+			c.mu.Lock()
+			c.eio = s.eio
+			c.mu.Unlock()
+		}
+		return s, err
+	}
+	return c.dialSocketEIO(ctx, t, eio)
+}
+
+// dialSocketEIO dials with Engine.IO version eio (3 or 4).
+func (c *Client) dialSocketEIO(ctx context.Context, t target, eio int) (*socket, error) {
+	u := t.base + "/socket.io/?EIO=" + strconv.Itoa(eio) + "&transport=websocket"
 	switch {
 	case strings.HasPrefix(u, "https://"):
 		u = "wss://" + strings.TrimPrefix(u, "https://")
@@ -79,6 +111,9 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
 			return nil, errSocketAuth
+		}
+		if resp != nil && resp.StatusCode == http.StatusBadRequest && eio == 4 {
+			return nil, errEIOUnsupported
 		}
 		if resp == nil && hctx.Err() == nil {
 			return nil, fmt.Errorf("connect the realtime socket: %w: %w", errUnreachable, redact(err))
@@ -120,6 +155,17 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	var op openPacket
 	if err := json.Unmarshal(b[1:], &op); err != nil {
 		return nil, fmt.Errorf("realtime socket: open packet: %w", err)
+	}
+	// An Engine.IO 4 server announces maxPayload; one without it speaks 3
+	// whatever was asked for (it connects the root namespace itself and
+	// waits for the client's pings).
+	if eio == 4 && op.MaxPayload == 0 {
+		eio = 3
+	}
+	if eio == 4 {
+		if err := conn.Write(hctx, websocket.MessageText, []byte("40")); err != nil {
+			return nil, fmt.Errorf("realtime socket: connect: %w", err)
+		}
 	}
 	if op.PingInterval <= 0 {
 		op.PingInterval = 25000
@@ -190,8 +236,11 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	}
 	interval := time.Duration(op.PingInterval) * time.Millisecond
 	timeout := time.Duration(op.PingTimeout) * time.Millisecond
+	s.eio = eio
 	go s.readLoop(sctx, interval+timeout)
-	go s.pingLoop(sctx, interval)
+	if eio == 3 {
+		go s.pingLoop(sctx, interval) // in Engine.IO 4 the server pings
+	}
 	ok = true
 	return s, nil
 }

@@ -99,6 +99,11 @@ type Options struct {
 	// CutLAN cuts the first two. Without it /user/me gives HomeyURL as
 	// both localUrl and remoteUrl.
 	LANPaths bool
+	// EngineIO4 makes the realtime socket accept EIO=4 (Socket.IO 5, the
+	// server pinging) beside EIO=3, as a Homey Pro (Early 2023) reportedly
+	// does; without it EIO=4 is refused with 400, as by a Homey that only
+	// speaks Engine.IO 3.
+	EngineIO4 bool
 }
 
 // Host names used in Request.Host.

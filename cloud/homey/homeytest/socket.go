@@ -48,6 +48,7 @@ type sockConn struct {
 	token  string // the handshake's token, checked again on each RPC call
 	api    bool   // connected to the /api namespace
 	lan    bool   // came over a LAN listener
+	v4     bool   // Engine.IO 4 / Socket.IO 5 (else Engine.IO 3 / Socket.IO 2)
 	subs   map[string]bool
 }
 
@@ -158,7 +159,8 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	if q.Get("EIO") != "3" {
+	eio := q.Get("EIO")
+	if eio != "3" && (eio != "4" || !h.s.opts.EngineIO4) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"code": 5, "message": "Unsupported protocol version"})
 		return
 	}
@@ -178,15 +180,22 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 		done: make(chan struct{}),
 		subs: map[string]bool{},
 		lan:  isLAN(r),
+		v4:   eio == "4",
 	}
-	open, _ := json.Marshal(map[string]any{
+	openPacket := map[string]any{
 		"sid":          c.sid,
 		"upgrades":     []string{},
 		"pingInterval": h.s.opts.PingInterval.Milliseconds(),
 		"pingTimeout":  h.s.opts.PingTimeout.Milliseconds(),
-	})
+	}
+	if c.v4 {
+		openPacket["maxPayload"] = 1000000
+	}
+	open, _ := json.Marshal(openPacket)
 	c.out <- "0" + string(open)
-	c.out <- "40"
+	if !c.v4 {
+		c.out <- "40" // Socket.IO 2 connects the root namespace at once
+	}
 
 	h.mu.Lock()
 	select {
@@ -205,6 +214,14 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 		defer h.wg.Done()
 		h.writeLoop(c)
 	}()
+	if c.v4 {
+		// Engine.IO 4: the server pings, the client answers.
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.pingLoop(c)
+		}()
+	}
 	defer h.wg.Done()
 	h.readLoop(c)
 	h.mu.Lock()
@@ -212,6 +229,20 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	c.kill()
 	h.s.log.Debug("homeytest: socket closed", "sid", c.sid)
+}
+
+// pingLoop pings an Engine.IO 4 client every PingInterval.
+func (h *hub) pingLoop(c *sockConn) {
+	t := time.NewTicker(h.s.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			h.send(c, "2")
+		case <-c.done:
+			return
+		}
+	}
 }
 
 func (h *hub) writeLoop(c *sockConn) {
@@ -248,9 +279,13 @@ func (h *hub) readLoop(c *sockConn) {
 		}
 		msg := string(data)
 		switch msg[0] {
-		case '2': // ping
+		case '2': // ping (Engine.IO 3: the client pings)
 			deadline = time.Now().Add(grace)
 			h.send(c, "3"+msg[1:])
+		case '3': // pong (Engine.IO 4: the client answers the server's ping)
+			if c.v4 {
+				deadline = time.Now().Add(grace)
+			}
 		case '1': // close
 			return
 		case '4': // message: a Socket.IO packet
@@ -285,8 +320,16 @@ func (h *hub) packet(c *sockConn, p string) {
 	}
 	switch typ {
 	case '0': // connect
+		// Socket.IO 5 (Engine.IO 4) answers a connect with the socket's
+		// id; Socket.IO 2 connects the root namespace by itself.
+		connected := "40" + prefix
+		if c.v4 {
+			connected += `{"sid":"` + c.sid + `"}`
+		}
 		if nsp != apiNamespace {
-			if nsp != "/" {
+			if nsp == "/" && c.v4 {
+				h.send(c, connected)
+			} else if nsp != "/" {
 				h.send(c, "44"+prefix+`"Invalid namespace"`)
 			}
 			return
@@ -296,7 +339,7 @@ func (h *hub) packet(c *sockConn, p string) {
 		c.api = ok
 		h.mu.Unlock()
 		if ok {
-			h.send(c, "40"+prefix)
+			h.send(c, connected)
 		} else {
 			h.send(c, "44"+prefix+`"Not authorized: send handshakeClient first"`)
 		}
