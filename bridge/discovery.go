@@ -237,6 +237,8 @@ func components(e *entry) map[string]component {
 		cmps["water_heater"] = waterHeaterComponent(e, uid("water_heater"), cover)
 	case cloud.ClassScene:
 		cmps["scene"] = sceneComponent(e, uid("scene"), cover)
+	default:
+		classComponents(e, cmps, cover)
 	}
 
 	for _, k := range e.keys {
@@ -260,6 +262,9 @@ func components(e *entry) map[string]component {
 // binary sensors for read-only values, switch / number / select for writable
 // ones.
 func fieldComponent(e *entry, k stateKey) component {
+	if c := triggerComponent(e, k); c != nil {
+		return c
+	}
 	f := k.field
 	t := e.topic
 	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": FieldLabel(k.name),
@@ -274,7 +279,7 @@ func fieldComponent(e *entry, k stateKey) component {
 	case f.Kind == cloud.KindBool && !writable:
 		c["p"] = "binary_sensor"
 		c["payload_on"], c["payload_off"] = true, false
-		if dc, ok := binarySensorClasses[f.Name]; ok {
+		if dc, ok := binaryClassFor(f.Name); ok {
 			c["device_class"] = dc
 			c["name"] = nil
 			if f.Name == cloud.FieldContact {
@@ -314,7 +319,7 @@ func fieldComponent(e *entry, k stateKey) component {
 		setDefault(c, "entity_category", "config")
 	default:
 		c["p"] = "sensor"
-		if m, ok := sensorMetas[f.Name]; ok {
+		if m, ok := sensorMetaFor(f.Name); ok {
 			c["device_class"] = m.deviceClass
 			c["unit_of_measurement"] = m.unit
 			if m.deviceClass == "temperature" && f.Unit != "" {
@@ -353,7 +358,7 @@ func mainType(e *entry, cmps map[string]component) string {
 	if e.device.Class == cloud.ClassHub {
 		return "hub"
 	}
-	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren", "water_heater", "scene"} {
+	for _, p := range []string{"light", "switch", "lock", "fan", "climate", "cover", "siren", "water_heater", "scene", "alarm", "vacuum"} {
 		if _, ok := cmps[p]; ok {
 			return p
 		}
@@ -369,7 +374,8 @@ func mainType(e *entry, cmps map[string]component) string {
 // platformsWithStateTopic are the platforms that read the shared
 // state_topic; in per-component discovery it is copied into their config.
 var platformsWithStateTopic = map[string]bool{"light": true, "switch": true, "lock": true, "fan": true,
-	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true, "event": true}
+	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true,
+	"alarm_control_panel": true, "vacuum": true, "event": true}
 
 // discoveryMessages is every discovery config of a device: topic → payload.
 func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {

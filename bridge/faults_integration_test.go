@@ -46,7 +46,7 @@ func waitPUTs(t *testing.T, side faultySide, n int) {
 		})
 	case homeySide:
 		_, err = s.srv.WaitRequest(ctx, func(r homeytest.Request) bool {
-			if r.Host == homeytest.HostHomey && r.Method == "PUT" {
+			if (r.Host == homeytest.HostHomey || r.Host == homeytest.HostSocket) && r.Method == "PUT" {
 				seen++
 			}
 			return seen >= n

@@ -23,7 +23,9 @@ func newHomeyHarness(tb testing.TB, scopes ...string) (*harness, *homeytest.Serv
 
 func capabilityPUT(id, capability string) func(homeytest.Request) bool {
 	return func(r homeytest.Request) bool {
-		return r.Host == homeytest.HostHomey && r.Method == "PUT" &&
+		// Over HTTP, or over the realtime socket's RPC (logged as the
+		// PUT it stands for).
+		return (r.Host == homeytest.HostHomey || r.Host == homeytest.HostSocket) && r.Method == "PUT" &&
 			r.Path == "/api/manager/devices/device/"+id+"/capability/"+capability
 	}
 }
@@ -109,4 +111,11 @@ func TestHomeySocketLossFallsBackToPollingAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.state(t, "homey/front_door", func(s map[string]any) bool { return s["contact"] == true })
+}
+
+func TestHomeyInfoShowsThePath(t *testing.T) {
+	h, _ := newHomeyHarness(t)
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool {
+		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"path":"local","path_reason":"the best path the Homey offers"`)
+	})
 }

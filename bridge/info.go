@@ -9,8 +9,12 @@ import (
 
 // accountInfo describes an account. Call with b.mu held.
 func accountInfo(name string, a *account) AccountInfo {
-	return AccountInfo{Name: name, Cloud: a.provider.Cloud(), Status: a.status,
+	info := AccountInfo{Name: name, Cloud: a.provider.Cloud(), Status: a.status,
 		Push: shownPush(a), Error: a.problem, Devices: len(a.devices)}
+	if pr, ok := a.provider.(cloud.PathReporter); ok {
+		info.Path, info.PathReason = pr.Path()
+	}
+	return info
 }
 
 // localHubs is an account's hubs' local control, for providers that have it.
@@ -128,6 +132,10 @@ type AccountInfo struct {
 	// TokenExpiry is when the account's token or session ends, when known
 	// (filled in bridge/info from Options.TokenExpiry).
 	TokenExpiry time.Time `json:"token_expiry,omitzero"`
+	// Path is how the account reaches its cloud or hub (a provider that is
+	// a cloud.PathReporter) and PathReason why.
+	Path       string `json:"path,omitempty"`
+	PathReason string `json:"path_reason,omitempty"`
 }
 
 // Accounts returns every account's status, in configuration order. It is

@@ -53,7 +53,10 @@ func deviceKeys(d *cloud.Device) []stateKey {
 	}
 	has := func(name string) (cloud.Field, bool) { return d.Field(name) }
 
-	if f, ok := has(cloud.FieldOn); ok && d.Class != cloud.ClassClimate {
+	for _, k := range classKeys(d) {
+		add(k)
+	}
+	if f, ok := has(cloud.FieldOn); ok && d.Class != cloud.ClassClimate && !ownsStateKey(d) {
 		add(onKey(f))
 	}
 	if f, ok := has(cloud.FieldLocked); ok && d.Class == cloud.ClassLock {
@@ -88,6 +91,10 @@ func deviceKeys(d *cloud.Device) []stateKey {
 	}
 	for _, f := range d.Fields {
 		if used[f.Name] {
+			continue
+		}
+		if f.Kind == cloud.KindPress {
+			add(pressKey(f))
 			continue
 		}
 		switch f.Name {

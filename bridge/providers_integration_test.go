@@ -250,11 +250,16 @@ func (s homeySide) ExpireLogin(*testing.T) { s.srv.ExpireSessions() }
 func (s homeySide) Logins() int {
 	return s.srv.CountRequests(homeytest.HostHomey, "POST", "/api/manager/users/login")
 }
-func (s homeySide) Commands() int { return s.srv.CountRequests(homeytest.HostHomey, "PUT", "/") }
+
+// Commands counts capability writes over HTTP and over the realtime
+// socket's RPC (logged as the PUTs they stand for).
+func (s homeySide) Commands() int {
+	return s.srv.CountRequests(homeytest.HostHomey, "PUT", "/") + s.srv.CountRequests(homeytest.HostSocket, "PUT", "/")
+}
 
 func (s homeySide) WaitCommand(t *testing.T, text string) {
 	waitRequest(t, s.srv, func(r homeytest.Request) bool {
-		return r.Host == homeytest.HostHomey && r.Method == "PUT" && strings.Contains(string(r.Body), text)
+		return (r.Host == homeytest.HostHomey || r.Host == homeytest.HostSocket) && r.Method == "PUT" && strings.Contains(string(r.Body), text)
 	})
 }
 

@@ -45,6 +45,15 @@ type CredentialNoter interface {
 	CredentialNote() string
 }
 
+// PathReporter is a provider that reaches its cloud or hub by one of
+// several paths (a hub on the LAN, or the cloud's relay), for the status
+// page and bridge/info.
+type PathReporter interface {
+	// Path is the path in use ("local_secure", "local", "cloud", …) and
+	// why it was chosen, in words; both "" before the first connection.
+	Path() (path, reason string)
+}
+
 // CredentialReport is the result of checking one account's credentials,
 // as `cloud2mqtt auth check` prints it. It never holds a secret: Email is
 // masked and no token or client secret is kept.

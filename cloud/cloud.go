@@ -50,6 +50,12 @@ const (
 	// ClassScene is a scene (a Wink shortcut): writing true to
 	// FieldActivate runs it.
 	ClassScene Class = "scene"
+	// ClassAlarm is a security system armed and disarmed as a whole; its
+	// main field is FieldAlarmState.
+	ClassAlarm Class = "alarm"
+	// ClassVacuum is a robot vacuum cleaner; its main field is
+	// FieldVacuumState.
+	ClassVacuum Class = "vacuum"
 )
 
 // Kind is the type of a field's value.
@@ -65,11 +71,16 @@ const (
 	// (a button press, a key used); Choices[0] names the event type.
 	// Events are read-only.
 	KindEvent Kind = "event"
+	// KindPress is a write-only trigger with no state, such as a remote's
+	// "next" button: any value in a Change presses it once.
+	KindPress Kind = "press"
 )
 
 // Well-known field names. Providers map their own fields onto these where the
 // meaning matches; any other field keeps a provider-chosen snake_case name and
-// is published as it is.
+// is published as it is. A second field of the same meaning on one device is
+// named after the well-known one plus "_" and a suffix ("temperature_floor")
+// and is shown as that well-known field is.
 const (
 	FieldOn             = "on"              // bool: powered
 	FieldBrightness     = "brightness"      // number 0..1
@@ -86,22 +97,64 @@ const (
 	FieldTargetTemp     = "target_temp"     // number °C: single set point
 	FieldTargetTempLow  = "target_temp_low" // number °C: heat set point
 	FieldTargetTempHigh = "target_temp_high"
-	FieldTemperature    = "temperature" // number °C, read-only
-	FieldHumidity       = "humidity"    // number %, read-only
-	FieldBattery        = "battery"     // number %, read-only
-	FieldPower          = "power"       // number W
-	FieldEnergy         = "energy"      // number kWh
-	FieldIlluminance    = "illuminance" // number lx
-	FieldMotion         = "motion"      // bool
-	FieldContact        = "contact"     // bool: true when open
-	FieldLeak           = "leak"        // bool
-	FieldSmoke          = "smoke"       // bool
-	FieldCO             = "co"          // bool
-	FieldTamper         = "tamper"      // bool
-	FieldPresence       = "presence"    // bool
-	FieldVibration      = "vibration"   // bool
-	FieldPressed        = "pressed"     // bool: a button's last press
-	FieldDirection      = "direction"   // enum DirectionForward / DirectionReverse: a fan's direction
+	FieldTemperature    = "temperature"  // number °C, read-only
+	FieldHumidity       = "humidity"     // number %, read-only
+	FieldBattery        = "battery"      // number %, read-only
+	FieldPower          = "power"        // number W
+	FieldEnergy         = "energy"       // number kWh
+	FieldIlluminance    = "illuminance"  // number lx
+	FieldMotion         = "motion"       // bool
+	FieldContact        = "contact"      // bool: true when open
+	FieldLeak           = "leak"         // bool
+	FieldSmoke          = "smoke"        // bool
+	FieldCO             = "co"           // bool
+	FieldTamper         = "tamper"       // bool
+	FieldPresence       = "presence"     // bool
+	FieldVibration      = "vibration"    // bool
+	FieldPressed        = "pressed"      // bool: a button's last press
+	FieldDirection      = "direction"    // enum DirectionForward / DirectionReverse: a fan's direction
+	FieldBatteryLow     = "battery_low"  // bool: the battery needs replacing
+	FieldProblem        = "problem"      // bool: the device reports a fault
+	FieldSafety         = "safety"       // bool: a general alarm is raised (unsafe)
+	FieldHeat           = "heat"         // bool: too hot (heat or fire alarm)
+	FieldCold           = "cold"         // bool: too cold (freeze risk)
+	FieldGas            = "gas"          // bool: gas or CO2 detected
+	FieldOccupancy      = "occupancy"    // bool: a room is occupied
+	FieldMoisture       = "moisture"     // bool: wet (rain, moisture)
+	FieldSound          = "sound"        // bool: noise detected
+	FieldLight          = "light"        // bool: light detected
+	FieldRunning        = "running"      // bool: a machine is running
+	FieldPlug           = "plug"         // bool: something is plugged in
+	FieldOpening        = "opening"      // bool: true when open (a window, a tank)
+	FieldPlaying        = "playing"      // bool: a speaker or TV plays
+	FieldVolume         = "volume"       // number 0..1: loudness
+	FieldMute           = "mute"         // bool: sound muted
+	FieldCO2            = "co2"          // number ppm
+	FieldPressure       = "pressure"     // number mbar
+	FieldVoltage        = "voltage"      // number V
+	FieldCurrent        = "current"      // number A
+	FieldGasVolume      = "gas_volume"   // number m³, a meter reading that only grows
+	FieldWaterVolume    = "water_volume" // number m³, a meter reading that only grows
+	FieldPM25           = "pm25"         // number µg/m³
+	FieldNoise          = "noise"        // number dB
+	FieldAlarmState     = "alarm_state"  // enum AlarmDisarmed / AlarmArmed / AlarmPartiallyArmed
+	FieldVacuumState    = "vacuum_state" // enum Vacuum*: what a robot vacuum does
+)
+
+// Security system states, the values of FieldAlarmState.
+const (
+	AlarmDisarmed       = "disarmed"
+	AlarmArmed          = "armed"           // armed while nobody is home
+	AlarmPartiallyArmed = "partially_armed" // armed while at home
+)
+
+// Robot vacuum states, the values of FieldVacuumState.
+const (
+	VacuumCleaning     = "cleaning"
+	VacuumSpotCleaning = "spot_cleaning"
+	VacuumDocked       = "docked"
+	VacuumCharging     = "charging"
+	VacuumStopped      = "stopped"
 )
 
 // PresetNone is the FieldPresetMode value of a climate device that runs no

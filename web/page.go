@@ -38,6 +38,7 @@ footer{color:#666;font-size:.8rem;margin-top:1.5rem}
 <h3>{{.Name}} <span class="badge {{.StatusClass}}">{{.Status}}</span></h3>
 <dl><dt>Cloud</dt><dd>{{.Cloud}}</dd>
 <dt>Push</dt><dd>{{.Push}}</dd>
+{{if .Path}}<dt>Path</dt><dd>{{.Path}}{{with .PathReason}} ({{.}}){{end}}</dd>{{end}}
 <dt>Token expiry</dt><dd{{with .ExpiryAt}} title="{{.}}"{{end}}>{{.Expiry}}</dd>
 {{with .Error}}<dt>Last error</dt><dd>{{.}}</dd>{{end}}</dl>
 {{if .Connect}}<form method="post" action="connect"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="account" value="{{.Name}}"><button type="submit">Connect</button></form>{{end}}

@@ -50,6 +50,9 @@ type AccountView struct {
 	// expire"); "" shows "unknown".
 	ExpiryNote string
 	CanLogin   bool // offers Connect (also needs an entry in Options.Logins)
+	// Path is how the account reaches its cloud or hub (local_secure,
+	// local, cloud, …) and PathReason why; empty when it has one way only.
+	Path, PathReason string
 }
 
 // DeviceView is one device as the page shows it.

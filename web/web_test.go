@@ -38,7 +38,8 @@ func (s source) Devices() []web.DeviceView   { return s.devices }
 var testSource = source{
 	accounts: []web.AccountView{
 		{Name: "wink", Cloud: "wink", Status: "auth_required", Push: "polling", Error: "log in again", CanLogin: true},
-		{Name: "homey-home", Cloud: "homey", Status: "connected", Push: "live", TokenExpiry: time.Now().Add(3*time.Hour + 30*time.Second)},
+		{Name: "homey-home", Cloud: "homey", Status: "connected", Push: "live", TokenExpiry: time.Now().Add(3*time.Hour + 30*time.Second),
+			Path: "cloud", PathReason: "local_secure did not answer"},
 	},
 	devices: []web.DeviceView{
 		{Account: "homey-home", Name: "Kitchen lamp", Type: "light", Topic: "cloud2mqtt/homey-home/kitchen_lamp", Available: true,
@@ -169,7 +170,7 @@ func TestPageListsAccountsAndDevices(t *testing.T) {
 		t.Fatalf("status %d", status)
 	}
 	for _, want := range []string{
-		`data-account="wink"`, "auth_required", "polling", "log in again", `data-account="homey-home"`, "connected", "live", "in 3 h<", "unknown",
+		`data-account="wink"`, "auth_required", "polling", "log in again", `data-account="homey-home"`, "connected", "live", "in 3 h<", "unknown", "<dt>Path</dt><dd>cloud (local_secure did not answer)</dd>",
 		"Kitchen lamp", "cloud2mqtt/homey-home/kitchen_lamp", "<dt>Brightness</dt><dd data-field=\"Brightness\">128 (50 %)", "<dt>State</dt><dd data-field=\"State\">ON",
 		`<span class="swatch" style="background:hsl(223.2,75.0%,50%)"></span>h 223.2°, s 75 %`, "updated 5 min ago",
 		"20.8 °C", "64 %", "Front door", "<dt>Locked</dt><dd data-field=\"Locked\">yes", "offline", "online",

@@ -12,6 +12,7 @@ var (
 	_ cloud.CredentialChecker = (*Client)(nil)
 	_ cloud.CredentialExpirer = (*Client)(nil)
 	_ cloud.CredentialNoter   = (*Client)(nil)
+	_ cloud.PathReporter      = (*Client)(nil)
 )
 
 // CredentialExpiry is when the Homey session ends (it is renewed before);

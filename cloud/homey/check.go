@@ -125,13 +125,14 @@ func (c *Client) checkCloud(ctx context.Context, r authn.Report) authn.Report {
 	}
 	r.Details = append(r.Details, fmt.Sprintf("Homey: %q (id %s)", h.Name, h.id()))
 
-	base, err := c.pickURL(ctx, h)
+	rt, err := c.pickURL(ctx, h)
+	base := rt.base
 	if err != nil {
 		r.Cause = fmt.Sprintf("Homey %q unreachable: it answers on none of its addresses (%s)", h.Name, plain(err))
 		r.Fix = "check that the Homey is switched on and online (the Homey app shows it) and that this machine can reach it, then try again"
 		return r
 	}
-	r.Details = append(r.Details, "Homey address: "+base)
+	r.Details = append(r.Details, "Homey address: "+base+" ("+rt.path+")")
 
 	jwt, err := c.delegation(ctx)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +61,12 @@ type Config struct {
 
 	PollInterval   time.Duration // device polling without the realtime socket; default 10s
 	ResyncInterval time.Duration // full re-read while watching; default 10m
+	// LANProbeInterval is how often the LAN is tried again while the Homey
+	// is reached through a remote URL; default 5m.
+	LANProbeInterval time.Duration
+	// RootCAs are extra roots for the Homey's HTTPS (localUrlSecure); nil:
+	// the system's, which trust a Homey's real certificate.
+	RootCAs *x509.CertPool
 }
 
 // Client is one Homey account. It implements cloud.Provider.
@@ -76,7 +83,10 @@ type Client struct {
 	mu          sync.Mutex
 	known       map[string]decoded
 	zones       map[string]string
-	zonesDenied bool // the key lacks homey.zone.readonly (logged once)
+	zonesDenied bool    // the key lacks homey.zone.readonly (logged once)
+	noControl   bool    // the credentials lack homey.device.control
+	rpc         *socket // the watcher's connected realtime socket, for commands
+	eio         int     // the Homey's Engine.IO version once probed (3 or 4); 0 unknown
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -135,10 +145,11 @@ func New(cfg Config) (*Client, error) {
 	def(&cfg.SessionLifetime, 24*time.Hour)
 	def(&cfg.PollInterval, 10*time.Second)
 	def(&cfg.ResyncInterval, 10*time.Minute)
+	def(&cfg.LANProbeInterval, 5*time.Minute)
 	c := &Client{
 		cfg:   cfg,
 		local: local,
-		http:  cfg.HTTPClient,
+		http:  withLANDialing(cfg.HTTPClient, cfg.RootCAs),
 		log:   cfg.Logger.With("cloud", "homey", "account", cfg.Account),
 		sess:  &session{},
 		txs:   &txLog{ids: map[string]*txState{}},
@@ -448,8 +459,11 @@ func (c *Client) call(ctx context.Context, method, path string, body any) ([]byt
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			// The URL failed: find the Homey again (the LAN may be down,
+			// the relay up) and send the call there. A capability write
+			// sets a value, so sending it again is safe.
 			c.forgetURL(t.base)
-			if failed < maxServerRetries && method == http.MethodGet {
+			if failed < maxServerRetries {
 				failed++
 				if err := backoff.Sleep(ctx, backoff.Delay(failed)); err != nil {
 					return nil, err

@@ -120,8 +120,8 @@ func TestCloudChainListsDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(devs) != 8 {
-		t.Fatalf("got %d devices, want the 8 furnished ones", len(devs))
+	if len(devs) != 20 {
+		t.Fatalf("got %d devices, want the 20 furnished ones", len(devs))
 	}
 	lamp, ok := byID(devs, homeytest.DeviceColourLight)
 	if !ok {

@@ -65,6 +65,7 @@ const (
 	convNone    conv = iota
 	convKelvin       // Homey 0..1 (cold..warm) ↔ kelvin
 	convPercent      // Homey 0..1 ↔ percent 0..100 (not used for levels)
+	convClosed       // Homey true (closed) / false ↔ position 0 / 1
 )
 
 // capSpec is the common field of a well-known capability.
@@ -103,9 +104,51 @@ var wellKnown = map[string]capSpec{
 	"windowcoverings_set":   {field: cloud.FieldPosition, kind: cloud.KindNumber, unit: "-"},
 	"windowcoverings_state": {field: "windowcoverings_state", kind: cloud.KindEnum},
 	"fan_speed":             {field: cloud.FieldSpeed, kind: cloud.KindNumber, unit: "-"},
-	"volume_set":            {field: "volume", kind: cloud.KindNumber, unit: "-"},
-	"volume_mute":           {field: "mute", kind: cloud.KindBool},
-	"button":                {field: "button", kind: cloud.KindBool},
+	"volume_set":            {field: cloud.FieldVolume, kind: cloud.KindNumber, unit: "-"},
+	"volume_mute":           {field: cloud.FieldMute, kind: cloud.KindBool},
+	"speaker_playing":       {field: cloud.FieldPlaying, kind: cloud.KindBool},
+	"homealarm_state":       {field: cloud.FieldAlarmState, kind: cloud.KindEnum},
+	"vacuumcleaner_state":   {field: cloud.FieldVacuumState, kind: cloud.KindEnum},
+	"garagedoor_closed":     {field: cloud.FieldPosition, kind: cloud.KindNumber, unit: "-", conv: convClosed},
+	"evcharger_charging":    {field: cloud.FieldOn, kind: cloud.KindBool},
+	"measure_co2":           {field: cloud.FieldCO2, kind: cloud.KindNumber},
+	"measure_pressure":      {field: cloud.FieldPressure, kind: cloud.KindNumber},
+	"measure_voltage":       {field: cloud.FieldVoltage, kind: cloud.KindNumber},
+	"measure_current":       {field: cloud.FieldCurrent, kind: cloud.KindNumber},
+	"measure_pm25":          {field: cloud.FieldPM25, kind: cloud.KindNumber},
+	"measure_noise":         {field: cloud.FieldNoise, kind: cloud.KindNumber},
+	"meter_gas":             {field: cloud.FieldGasVolume, kind: cloud.KindNumber},
+	"meter_water":           {field: cloud.FieldWaterVolume, kind: cloud.KindNumber},
+	"alarm_battery":         {field: cloud.FieldBatteryLow, kind: cloud.KindBool, category: "diagnostic"},
+	"alarm_generic":         {field: cloud.FieldSafety, kind: cloud.KindBool},
+	"alarm_safety":          {field: cloud.FieldSafety, kind: cloud.KindBool},
+	"alarm_fire":            {field: cloud.FieldSafety + "_fire", kind: cloud.KindBool},
+	"alarm_heat":            {field: cloud.FieldHeat, kind: cloud.KindBool},
+	"alarm_cold":            {field: cloud.FieldCold, kind: cloud.KindBool},
+	"alarm_freeze_risk":     {field: cloud.FieldCold + "_freeze_risk", kind: cloud.KindBool},
+	"alarm_gas":             {field: cloud.FieldGas, kind: cloud.KindBool},
+	"alarm_co2":             {field: cloud.FieldGas + "_co2", kind: cloud.KindBool},
+	"alarm_occupancy":       {field: cloud.FieldOccupancy, kind: cloud.KindBool},
+	"alarm_moisture":        {field: cloud.FieldMoisture, kind: cloud.KindBool},
+	"alarm_rain":            {field: cloud.FieldMoisture + "_rain", kind: cloud.KindBool},
+	"alarm_noise":           {field: cloud.FieldSound, kind: cloud.KindBool},
+	"alarm_light":           {field: cloud.FieldLight, kind: cloud.KindBool},
+	"alarm_running":         {field: cloud.FieldRunning, kind: cloud.KindBool},
+	"alarm_plug":            {field: cloud.FieldPlug, kind: cloud.KindBool},
+	"alarm_open":            {field: cloud.FieldOpening, kind: cloud.KindBool},
+	"alarm_problem":         {field: cloud.FieldProblem, kind: cloud.KindBool},
+}
+
+// alarmFallback is the field of an alarm_* capability without a closer
+// meaning (alarm_bin_full, alarm_stuck, alarm_pm25, …): a problem the device
+// reports, named after it ("problem_bin_full").
+func alarmFallback(id string) (string, capSpec, bool) {
+	rest, ok := strings.CutPrefix(id, "alarm_")
+	if !ok || rest == "" {
+		return "", capSpec{}, false
+	}
+	name := cloud.FieldProblem + "_" + snake(rest)
+	return name, capSpec{field: name, kind: cloud.KindBool}, true
 }
 
 // standardChoices are the enum values of standard capabilities, used when a
@@ -132,6 +175,22 @@ type decoded struct {
 	wire   map[string]wireField // common field name → capability
 	raw    rawDevice
 	hasMod bool // the device has light_mode
+}
+
+// pressField is the field of a doorbell's or button's press: Homey's
+// doorbell and button drivers raise alarm_generic while pressed.
+func pressField(class, id string) (string, bool) {
+	if class != "doorbell" && class != "button" {
+		return "", false
+	}
+	base, suffix, sub := strings.Cut(id, ".")
+	if base != "alarm_generic" {
+		return "", false
+	}
+	if sub {
+		return cloud.FieldPressed + "_" + snake(suffix), true
+	}
+	return cloud.FieldPressed, true
 }
 
 // Decode translates one Homey device object into the common model. zones
@@ -215,8 +274,15 @@ func fieldName(id string) (string, capSpec, bool) {
 		return s.field, s, true
 	}
 	base, suffix, sub := strings.Cut(id, ".")
-	if s, ok := wellKnown[base]; ok && sub {
+	s, ok := wellKnown[base]
+	if !ok {
+		_, s, ok = alarmFallback(base)
+	}
+	if ok && sub {
 		s.field = s.field + "_" + snake(suffix)
+		return s.field, s, true
+	}
+	if ok {
 		return s.field, s, true
 	}
 	return snake(id), capSpec{}, false
@@ -237,6 +303,9 @@ func snake(s string) string {
 
 func (d *decoded) addCap(id string, rc rawCap) {
 	name, spec, known := fieldName(id)
+	if pressed, ok := pressField(d.raw.Class, id); ok {
+		name, spec, known = pressed, capSpec{field: pressed, kind: cloud.KindBool}, true
+	}
 	if _, dup := d.wire[name]; dup || name == "" {
 		name = snake(id)
 		if _, dup := d.wire[name]; dup {
@@ -248,6 +317,9 @@ func (d *decoded) addCap(id string, rc rawCap) {
 	kind := spec.kind
 	if !known {
 		kind = kindOf(rc.Type, rc.Value)
+	}
+	if isPress(rc) {
+		kind = cloud.KindPress
 	}
 	f := cloud.Field{
 		Name:     name,
@@ -271,6 +343,8 @@ func (d *decoded) addCap(id string, rc rawCap) {
 	switch kind {
 	case cloud.KindNumber:
 		switch spec.conv {
+		case convClosed:
+			f.Min, f.Max, f.Step = cloud.Range(0), cloud.Range(1), 1
 		case convKelvin:
 			f.Min, f.Max = cloud.Range(warmKelvin), cloud.Range(coldKelvin)
 			f.Step = 1
@@ -309,6 +383,12 @@ func (d *decoded) addCap(id string, rc rawCap) {
 	}
 }
 
+// isPress says whether a capability is a write-only trigger: a boolean that
+// can be set but not read (button, speaker_next, volume_up, …).
+func isPress(rc rawCap) bool {
+	return rc.Type == "boolean" && rc.Getable != nil && !*rc.Getable && rc.Setable != nil && *rc.Setable
+}
+
 // kindOf maps a capability type onto a field kind.
 func kindOf(typ string, v any) cloud.Kind {
 	switch typ {
@@ -335,7 +415,19 @@ func toCommon(v any, kind cloud.Kind, c conv) (any, bool) {
 	if v == nil {
 		return nil, false
 	}
+	if c == convClosed {
+		closed, ok := v.(bool)
+		if !ok {
+			return nil, false
+		}
+		if closed {
+			return 0.0, true
+		}
+		return 1.0, true
+	}
 	switch kind {
+	case cloud.KindPress:
+		return nil, false
 	case cloud.KindBool:
 		b, ok := v.(bool)
 		return b, ok
@@ -358,7 +450,16 @@ func toCommon(v any, kind cloud.Kind, c conv) (any, bool) {
 
 // toHomey converts a common value of field w back into a capability value.
 func toHomey(v any, w wireField) (any, error) {
+	if w.conv == convClosed {
+		f, ok := cloud.Number(v)
+		if !ok {
+			return nil, fmt.Errorf("want 0 (closed) or 1 (open), got %v", v)
+		}
+		return f < 0.5, nil
+	}
 	switch w.kind {
+	case cloud.KindPress:
+		return true, nil
 	case cloud.KindBool:
 		b, ok := v.(bool)
 		if !ok {
@@ -463,7 +564,7 @@ func classOf(rd rawDevice, wire map[string]wireField) cloud.Class {
 		}
 		return false
 	}
-	onoff := has("onoff")
+	onoff := has("onoff") || has("evcharger_charging")
 	class := rd.Class
 	if (class == "socket" || class == "other") && (rd.VirtualClass == "light" || rd.VirtualClass == "fan") {
 		class = rd.VirtualClass
@@ -482,14 +583,24 @@ func classOf(rd rawDevice, wire map[string]wireField) cloud.Class {
 			return cloud.ClassClimate
 		}
 	case "windowcoverings", "blinds", "curtain", "sunshade", "awnings", "garagedoor":
-		if has("windowcoverings_set") {
+		if has("windowcoverings_set") || has("garagedoor_closed") {
 			return cloud.ClassCover
 		}
+	case "homealarm":
+		if has("homealarm_state") {
+			return cloud.ClassAlarm
+		}
+	case "vacuumcleaner":
+		if has("vacuumcleaner_state") {
+			return cloud.ClassVacuum
+		}
+	case "doorbell", "button":
+		return cloud.ClassButton
 	case "fan":
 		if onoff || has("fan_speed") {
 			return cloud.ClassFan
 		}
-	case "sensor", "button", "homealarm", "remote", "doorbell", "smokealarm":
+	case "sensor", "remote", "smokealarm":
 		return cloud.ClassSensor
 	}
 	if onoff {

@@ -66,19 +66,19 @@ func TestDecodeFixtures(t *testing.T) {
 			writable:  []string{"position", "windowcoverings_state"},
 			coverKind: cloud.CoverBlind},
 		"lock": {class: cloud.ClassLock, available: true,
-			state:    map[string]any{"locked": true, "lock_mode": "always_locked", "battery": 64.0, "tamper": false, "alarm_battery": false},
-			writable: []string{"locked", "lock_mode"}, readOnly: []string{"battery", "tamper", "alarm_battery"}},
+			state:    map[string]any{"locked": true, "lock_mode": "always_locked", "battery": 64.0, "tamper": false, "battery_low": false},
+			writable: []string{"locked", "lock_mode"}, readOnly: []string{"battery", "tamper", "battery_low"}},
 		"motion_sensor": {class: cloud.ClassSensor, available: true,
 			// alarm_water has no value yet: the field exists, the state does not.
 			state:    map[string]any{"motion": true, "illuminance": 120.0, "contact": false, "battery": 100.0},
 			readOnly: []string{"motion", "illuminance", "contact", "leak", "battery"},
 			updated:  time.UnixMilli(1712000000500).UTC()},
 		"fan": {class: cloud.ClassFan, available: true, state: map[string]any{"on": true, "speed": 0.5}, writable: []string{"on", "speed"}},
-		"remote": {class: cloud.ClassSensor, available: true, manufacturer: "Homey", model: "vdevice:button",
+		"remote": {class: cloud.ClassButton, available: true, manufacturer: "Homey", model: "vdevice:button",
 			state: map[string]any{}, writable: []string{"button", "button_reset_meter"}},
 		"speaker": {class: cloud.ClassSwitch, available: true,
-			state:    map[string]any{"on": true, "volume": 0.3, "mute": false, "speaker_artist": "Nina Simone", "speaker_playing": true},
-			writable: []string{"on", "volume", "mute", "speaker_playing"}, readOnly: []string{"speaker_artist"}},
+			state:    map[string]any{"on": true, "volume": 0.3, "mute": false, "speaker_artist": "Nina Simone", "playing": true},
+			writable: []string{"on", "volume", "mute", "playing"}, readOnly: []string{"speaker_artist"}},
 	}
 	for name, w := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -192,11 +192,14 @@ func TestDecodeClassFallbacks(t *testing.T) {
 		want cloud.Class
 	}{
 		{dev("tv", "", "onoff"), cloud.ClassSwitch},
-		{dev("vacuumcleaner", "", "vacuumcleaner_state"), cloud.ClassSensor},
+		{dev("vacuumcleaner", "", "vacuumcleaner_state"), cloud.ClassVacuum},
+		{dev("vacuumcleaner", "", "onoff"), cloud.ClassSwitch},
 		{dev("socket", "light", "onoff"), cloud.ClassLight},
-		{dev("homealarm", "", "homealarm_state"), cloud.ClassSensor},
+		{dev("homealarm", "", "homealarm_state"), cloud.ClassAlarm},
+		{dev("doorbell", "", "alarm_generic"), cloud.ClassButton},
 		{dev("heater", "", "onoff"), cloud.ClassSwitch},
-		{dev("garagedoor", "", "garagedoor_closed"), cloud.ClassSensor},
+		{dev("garagedoor", "", "garagedoor_closed"), cloud.ClassCover},
+		{dev("garagedoor", "", "onoff"), cloud.ClassSwitch},
 		{dev("other", "", "onoff"), cloud.ClassSwitch},
 	}
 	for _, tc := range tests {

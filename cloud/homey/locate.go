@@ -30,28 +30,48 @@ func (h userHomey) id() string {
 	return h.UID
 }
 
+// Paths to a Homey, as Path reports them.
+const (
+	PathLocalSecure     = "local_secure"     // localUrlSecure: HTTPS on the LAN
+	PathLocal           = "local"            // localUrl (or a local API key's address)
+	PathRemoteForwarded = "remote_forwarded" // remoteUrlForwarded: a forwarded port
+	PathCloud           = "cloud"            // remoteUrl: Athom's relay
+)
+
+// route is how the client reaches the Homey: the URL in use, which path
+// that is and why, and the LAN URLs to try again while on a remote one.
+type route struct {
+	base, homeyID string
+	path, reason  string
+	lan           []candidate
+}
+
+// remote reports whether the route leaves the LAN.
+func (r route) remote() bool { return r.path == PathCloud || r.path == PathRemoteForwarded }
+
 // discover picks the Homey from /user/me and the URL to reach it by.
-func (c *Client) discover(ctx context.Context) (base, homeyID string, err error) {
+func (c *Client) discover(ctx context.Context) (route, error) {
 	b, err := c.cloudCall(ctx, http.MethodGet, "/user/me", nil)
 	if err != nil {
-		return "", "", fmt.Errorf("homey: account %s: read the athom user: %w", c.cfg.Account, err)
+		return route{}, fmt.Errorf("homey: account %s: read the athom user: %w", c.cfg.Account, err)
 	}
 	var me struct {
 		Homeys []userHomey `json:"homeys"`
 	}
 	if err := json.Unmarshal(b, &me); err != nil {
-		return "", "", fmt.Errorf("homey: account %s: athom user is not JSON: %w", c.cfg.Account, err)
+		return route{}, fmt.Errorf("homey: account %s: athom user is not JSON: %w", c.cfg.Account, err)
 	}
 	h, err := c.pickHomey(me.Homeys)
 	if err != nil {
-		return "", "", err
+		return route{}, err
 	}
-	base, err = c.pickURL(ctx, h)
+	r, err := c.pickURL(ctx, h)
 	if err != nil {
-		return "", "", err
+		return route{}, err
 	}
-	c.log.Info("found the Homey", "homey", h.Name, "homey_id", h.id(), "url", base)
-	return base, h.id(), nil
+	r.homeyID = h.id()
+	c.log.Info("found the Homey", "homey", h.Name, "homey_id", h.id(), "url", r.base, "path", r.path, "why", r.reason)
+	return r, nil
 }
 
 func (c *Client) pickHomey(hs []userHomey) (userHomey, error) {
@@ -75,18 +95,21 @@ func (c *Client) pickHomey(hs []userHomey) (userHomey, error) {
 	return hs[0], nil
 }
 
-// candidate is a URL to try and how long its ping may take.
+// candidate is a URL to try, which path it is and how long its ping may
+// take.
 type candidate struct {
 	url     string
 	timeout time.Duration
 	secure  bool
+	path    string
 }
 
 // pickURL pings the Homey's URLs at once and takes localUrlSecure when it
-// answers, else the first of the others to answer.
-func (c *Client) pickURL(ctx context.Context, h userHomey) (string, error) {
+// answers, else the first of the others to answer, preferring the LAN:
+// localUrlSecure, localUrl, remoteUrlForwarded, remoteUrl.
+func (c *Client) pickURL(ctx context.Context, h userHomey) (route, error) {
 	var cands []candidate
-	add := func(u string, d time.Duration, secure bool) {
+	add := func(u string, d time.Duration, secure bool, path string) {
 		if u == "" {
 			return
 		}
@@ -96,15 +119,21 @@ func (c *Client) pickURL(ctx context.Context, h userHomey) (string, error) {
 					return
 				}
 			}
-			cands = append(cands, candidate{url: b, timeout: d, secure: secure})
+			cands = append(cands, candidate{url: b, timeout: d, secure: secure, path: path})
 		}
 	}
-	add(h.LocalURLSecure, 1200*time.Millisecond, true)
-	add(h.LocalURL, 1000*time.Millisecond, false)
-	add(h.RemoteURLForwarded, 2000*time.Millisecond, false)
-	add(h.RemoteURL, 5000*time.Millisecond, false)
+	add(h.LocalURLSecure, 1200*time.Millisecond, true, PathLocalSecure)
+	add(h.LocalURL, 1000*time.Millisecond, false, PathLocal)
+	add(h.RemoteURLForwarded, 2000*time.Millisecond, false, PathRemoteForwarded)
+	add(h.RemoteURL, 5000*time.Millisecond, false, PathCloud)
 	if len(cands) == 0 {
-		return "", fmt.Errorf("homey: account %s: the athom user lists no URL for Homey %q", c.cfg.Account, h.Name)
+		return route{}, fmt.Errorf("homey: account %s: the athom user lists no URL for Homey %q", c.cfg.Account, h.Name)
+	}
+	var lan []candidate
+	for _, cd := range cands {
+		if cd.path == PathLocalSecure || cd.path == PathLocal {
+			lan = append(lan, cd)
+		}
 	}
 	type result struct {
 		c   candidate
@@ -119,30 +148,52 @@ func (c *Client) pickURL(ctx context.Context, h userHomey) (string, error) {
 			results <- result{cd, err}
 		}()
 	}
-	var first string
-	secureOpen := cands[0].secure
-	var errs []string
+	// Take the best answer once every better candidate has failed.
+	answered := map[string]bool{}
+	failed := map[string]string{}
+	choose := func() (candidate, bool) {
+		for _, cd := range cands {
+			if answered[cd.url] {
+				return cd, true
+			}
+			if _, gone := failed[cd.url]; !gone {
+				return candidate{}, false // a better one may still answer
+			}
+		}
+		return candidate{}, false
+	}
 	for range cands {
 		r := <-results
-		switch {
-		case r.err != nil:
-			errs = append(errs, r.c.url+": "+r.err.Error())
-			if r.c.secure {
-				secureOpen = false
-			}
-		case r.c.secure:
-			return r.c.url, nil
-		case first == "":
-			first = r.c.url
+		if r.err != nil {
+			failed[r.c.url] = r.err.Error()
+		} else {
+			answered[r.c.url] = true
 		}
-		if first != "" && !secureOpen {
-			return first, nil
+		if best, ok := choose(); ok {
+			return route{base: best.url, path: best.path, reason: reasonFor(best, cands, failed), lan: lan}, nil
 		}
 	}
-	if first != "" {
-		return first, nil
+	var errs []string
+	for _, cd := range cands {
+		errs = append(errs, cd.url+": "+failed[cd.url])
 	}
-	return "", fmt.Errorf("homey: account %s: Homey %q answers on none of its URLs: %s", c.cfg.Account, h.Name, strings.Join(errs, "; "))
+	return route{}, fmt.Errorf("homey: account %s: Homey %q answers on none of its URLs: %s", c.cfg.Account, h.Name, strings.Join(errs, "; "))
+}
+
+// reasonFor says why best was chosen: it is the best the Homey offers, or
+// the better ones did not answer.
+func reasonFor(best candidate, cands []candidate, failed map[string]string) string {
+	var skipped []string
+	for _, cd := range cands {
+		if cd.url == best.url {
+			break
+		}
+		skipped = append(skipped, cd.path+" did not answer ("+failed[cd.url]+")")
+	}
+	if len(skipped) == 0 {
+		return "the best path the Homey offers"
+	}
+	return strings.Join(skipped, "; ")
 }
 
 // ping checks that base is the Homey homeyID ("" = any) and returns the id

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,13 +20,16 @@ func (c *Client) sessionKey() string { return c.cfg.Account + "/session" }
 // same 401 share one renewal.
 type session struct {
 	mu       sync.Mutex
+	route    route     // how the Homey is reached (cloud mode)
+	probedAt time.Time // when the LAN was last tried while on a remote path
 	base     string
 	homeyID  string
 	token    string
 	expiry   time.Time // zero: never (API key)
 	gen      int
-	loaded   bool // the stored session was tried
-	renewals int  // completed delegation → login chains
+	loaded   bool   // the stored session was tried
+	renewals int    // completed delegation → login chains
+	checked  string // the token whose scopes were read (sessions/session/me)
 }
 
 // target is what one Homey call needs.
@@ -56,22 +60,88 @@ func (c *Client) target(ctx context.Context) (target, error) {
 			}
 			s.base, s.homeyID, s.token = c.cfg.Address, id, c.cfg.APIKey
 		}
+		if err := c.checkScopesLocked(ctx); err != nil {
+			return target{}, err
+		}
 		return s.target(), nil
 	}
 	if s.base == "" {
-		base, id, err := c.discover(ctx)
-		if err != nil {
+		if err := c.discoverLocked(ctx); err != nil {
 			return target{}, err
 		}
-		s.base, s.homeyID = base, id
 	}
-	if s.token != "" && time.Now().Before(s.expiry.Add(-c.renewMargin())) {
-		return s.target(), nil
+	c.reprobeLocked(ctx)
+	if s.token == "" || !time.Now().Before(s.expiry.Add(-c.renewMargin())) {
+		if err := c.renewLocked(ctx); err != nil {
+			return target{}, err
+		}
 	}
-	if err := c.renewLocked(ctx); err != nil {
+	if err := c.checkScopesLocked(ctx); err != nil {
 		return target{}, err
 	}
 	return s.target(), nil
+}
+
+// checkScopesLocked reads sessions/session/me once per token, as Homey's
+// own client does after login, and reports a missing scope at once, by
+// name: without homey.device.readonly the account cannot work (an error);
+// without homey.device.control commands fail (a warning now, and each Set
+// fails at once); without homey.zone.readonly devices have no areas. A
+// Homey that does not answer the call is not held against the token.
+func (c *Client) checkScopesLocked(ctx context.Context) error {
+	s := c.sess
+	if s.checked == s.token {
+		return nil
+	}
+	status, b, err := c.send(ctx, http.MethodGet, s.base+"/api/manager/sessions/session/me", nil, s.target(), true)
+	if err != nil || status != http.StatusOK {
+		c.log.Debug("no session details from the Homey", "status", status, "err", err)
+		s.checked = s.token
+		return nil
+	}
+	var me struct {
+		Type              string   `json:"type"`
+		Scopes            []string `json:"scopes"`
+		IntersectedScopes []string `json:"intersectedScopes"`
+	}
+	if json.Unmarshal(b, &me) != nil || (me.Scopes == nil && me.IntersectedScopes == nil) {
+		s.checked = s.token
+		return nil
+	}
+	granted := me.IntersectedScopes
+	if granted == nil {
+		granted = me.Scopes
+	}
+	if !grants(granted, ScopeDeviceRead) {
+		return &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeDeviceRead, Op: "reading devices",
+			Message: "the session's scopes are " + strings.Join(granted, ", ")}
+	}
+	s.checked = s.token
+	c.mu.Lock()
+	c.noControl = !grants(granted, ScopeDeviceControl)
+	c.zonesDenied = c.zonesDenied || !grants(granted, ScopeZoneRead)
+	c.mu.Unlock()
+	if !grants(granted, ScopeDeviceControl) {
+		se := &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeDeviceControl, Op: "changing devices"}
+		c.log.Warn("commands will fail: the credentials lack "+ScopeDeviceControl, "fix", se.fix())
+	}
+	if !grants(granted, ScopeZoneRead) {
+		se := &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeZoneRead, Op: "reading zones"}
+		c.log.Info("no zone names for devices: the credentials lack "+ScopeZoneRead, "fix", se.fix())
+	}
+	return nil
+}
+
+// grants reports whether a granted scope covers want: scopes grant by
+// prefix on dot boundaries ("homey.device" covers "homey.device.control",
+// "homey" covers all).
+func grants(granted []string, want string) bool {
+	for _, g := range granted {
+		if g == want || strings.HasPrefix(want, g+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // renew replaces the session after a 401 unless another caller already did
@@ -103,18 +173,64 @@ func (c *Client) forgetURL(base string) {
 	defer s.mu.Unlock()
 	if s.base == base {
 		s.base = ""
+		s.route.reason = s.route.path + " failed mid-run; finding the Homey again"
 	}
+}
+
+// discoverLocked finds the Homey and the URL to use.
+func (c *Client) discoverLocked(ctx context.Context) error {
+	r, err := c.discover(ctx)
+	if err != nil {
+		return err
+	}
+	s := c.sess
+	s.route, s.base, s.homeyID, s.probedAt = r, r.base, r.homeyID, time.Now()
+	return nil
+}
+
+// reprobeLocked tries the LAN again, at most every LANProbeInterval, while
+// the Homey is reached by a remote path, and moves back to the first LAN
+// URL that answers. The session token works on any of the Homey's URLs.
+func (c *Client) reprobeLocked(ctx context.Context) {
+	s := c.sess
+	if !s.route.remote() || len(s.route.lan) == 0 || time.Since(s.probedAt) < c.cfg.LANProbeInterval {
+		return
+	}
+	s.probedAt = time.Now()
+	for _, cd := range s.route.lan {
+		if _, err := c.ping(ctx, cd.url, s.homeyID, cd.timeout); err != nil {
+			continue
+		}
+		c.log.Info("the Homey answers on the LAN again; moving back", "url", cd.url, "path", cd.path)
+		s.route.base, s.route.path, s.route.reason = cd.url, cd.path, "the LAN answers again"
+		s.base = cd.url
+		return
+	}
+}
+
+// Path is how the client reaches the Homey now and why
+// (cloud.PathReporter): PathLocalSecure, PathLocal, PathRemoteForwarded or
+// PathCloud; "" before the Homey was found.
+func (c *Client) Path() (path, reason string) {
+	if c.local {
+		return PathLocal, "a local API key at accounts[].address"
+	}
+	s := c.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base == "" {
+		return "", s.route.reason
+	}
+	return s.route.path, s.route.reason
 }
 
 // renewLocked finds the Homey when needed and runs delegation → login.
 func (c *Client) renewLocked(ctx context.Context) error {
 	s := c.sess
 	if s.base == "" {
-		base, id, err := c.discover(ctx)
-		if err != nil {
+		if err := c.discoverLocked(ctx); err != nil {
 			return err
 		}
-		s.base, s.homeyID = base, id
 	}
 	if !s.loaded {
 		s.loaded = true

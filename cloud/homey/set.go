@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
+	"maps"
 	"sort"
+	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
@@ -17,8 +17,9 @@ type capWrite struct {
 	value any
 }
 
-// Set sends c to the device, one capability PUT per field, and returns the
-// device as re-read afterwards.
+// Set sends c to the device, one capability write per field (over the
+// realtime socket while it is connected, else HTTP PUT), and returns the
+// device as the Homey confirmed it, without re-reading it.
 //
 // The PUTs go in the order a person expects: "on" first when switching on,
 // so that a light that ignores dim while off still ends up on; then
@@ -50,23 +51,54 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	if err != nil {
 		return cloud.Device{}, err
 	}
-	base := "/api/manager/devices/device/" + url.PathEscape(id) + "/capability/"
+	c.mu.Lock()
+	noControl := c.noControl
+	c.mu.Unlock()
+	if noControl {
+		return cloud.Device{}, &ScopeError{Account: c.cfg.Account, Local: c.local, Scope: ScopeDeviceControl, Op: "changing devices",
+			Message: "the session's scopes do not include it"}
+	}
 	var sent []string
 	defer func() { c.txs.finish(sent) }()
 	for _, w := range writes {
 		tx := newTransactionID()
 		c.txs.add(tx)
 		sent = append(sent, tx)
-		body := map[string]any{"value": w.value, "transactionId": tx}
-		if _, err := c.call(ctx, http.MethodPut, base+url.PathEscape(w.capID), body); err != nil {
+		if err := c.writeCapability(ctx, id, w, tx); err != nil {
 			return cloud.Device{}, fmt.Errorf("set %s: %w", w.capID, err)
 		}
 	}
-	nd, err := c.fetch(ctx, id)
-	if err != nil {
-		return cloud.Device{}, fmt.Errorf("re-read after the change: %w", err)
+	return c.confirmed(d, writes).dev.Clone(), nil
+}
+
+// confirmed is the device as the Homey confirmed the writes (each answered
+// success): the cached device, which capability events keep current, with
+// the written values in. It costs no request.
+func (c *Client) confirmed(before decoded, writes []capWrite) decoded {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := before.dev.ID
+	d, ok := c.known[id]
+	if !ok {
+		d = before
 	}
-	return nd.dev.Clone(), nil
+	raw := d.raw
+	raw.CapabilitiesObj = maps.Clone(d.raw.CapabilitiesObj)
+	now := float64(time.Now().UnixMilli())
+	for _, w := range writes {
+		rc, ok := raw.CapabilitiesObj[w.capID]
+		if !ok {
+			continue
+		}
+		if rc.Getable == nil || *rc.Getable {
+			rc.Value = w.value
+		}
+		rc.LastUpdated = now
+		raw.CapabilitiesObj[w.capID] = rc
+	}
+	nd := decodeRaw(raw, c.zones)
+	c.known[id] = nd
+	return nd
 }
 
 // plan validates a change and orders its capability writes.

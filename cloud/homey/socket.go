@@ -17,6 +17,9 @@ import (
 // errSocketAuth says the Homey refused the socket handshake's token.
 var errSocketAuth = errors.New("the Homey refused the realtime handshake (401)")
 
+// errUnreachable says the Homey's URL did not answer at all.
+var errUnreachable = errors.New("the Homey's URL does not answer")
+
 // handshakeTimeout bounds the socket's open, handshake and namespace
 // connection, as Homey's own client does.
 const handshakeTimeout = 10 * time.Second
@@ -29,6 +32,8 @@ type sockEvent struct {
 
 // socket is a connected Engine.IO 3 / Socket.IO 2 realtime socket.
 type socket struct {
+	base   string // the Homey URL it is connected to
+	eio    int    // Engine.IO version: 3 or 4
 	conn   *websocket.Conn
 	log    interface{ Warn(string, ...any) }
 	nsp    string
@@ -38,7 +43,14 @@ type socket struct {
 
 	mu      sync.Mutex
 	nextAck int
+	pending map[int]chan ackResult // RPC calls waiting for their ack
 	err     error
+}
+
+// ackResult is an error-first ack: err is the first argument (null when
+// the call succeeded), result the second.
+type ackResult struct {
+	err, result json.RawMessage
 }
 
 // openPacket is Engine.IO's open packet.
@@ -46,12 +58,43 @@ type openPacket struct {
 	SID          string `json:"sid"`
 	PingInterval int    `json:"pingInterval"`
 	PingTimeout  int    `json:"pingTimeout"`
+	MaxPayload   int    `json:"maxPayload"` // Engine.IO 4 only
 }
 
+// errEIOUnsupported says the Homey refused the Engine.IO version asked for.
+var errEIOUnsupported = errors.New("the Homey does not speak this Engine.IO version")
+
 // dialSocket connects to t's realtime socket, performs handshakeClient and
-// joins the namespace it names.
+// joins the namespace it names. The first connection probes Engine.IO 4
+// (Socket.IO 5); a Homey that refuses it, or answers it as Engine.IO 3,
+// is spoken to in Engine.IO 3 from then on, as Athom's own client always
+// does.
 func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
-	u := t.base + "/socket.io/?EIO=3&transport=websocket"
+	c.mu.Lock()
+	eio := c.eio
+	c.mu.Unlock()
+	if eio == 0 {
+		s, err := c.dialSocketEIO(ctx, t, 4)
+		if errors.Is(err, errEIOUnsupported) {
+			c.log.Info("the Homey speaks Engine.IO 3 only")
+			c.mu.Lock()
+			c.eio = 3
+			c.mu.Unlock()
+			return c.dialSocketEIO(ctx, t, 3)
+		}
+		if err == nil {
+			c.mu.Lock()
+			c.eio = s.eio
+			c.mu.Unlock()
+		}
+		return s, err
+	}
+	return c.dialSocketEIO(ctx, t, eio)
+}
+
+// dialSocketEIO dials with Engine.IO version eio (3 or 4).
+func (c *Client) dialSocketEIO(ctx context.Context, t target, eio int) (*socket, error) {
+	u := t.base + "/socket.io/?EIO=" + strconv.Itoa(eio) + "&transport=websocket"
 	switch {
 	case strings.HasPrefix(u, "https://"):
 		u = "wss://" + strings.TrimPrefix(u, "https://")
@@ -68,6 +111,12 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
 			return nil, errSocketAuth
+		}
+		if resp != nil && resp.StatusCode == http.StatusBadRequest && eio == 4 {
+			return nil, errEIOUnsupported
+		}
+		if resp == nil && hctx.Err() == nil {
+			return nil, fmt.Errorf("connect the realtime socket: %w: %w", errUnreachable, redact(err))
 		}
 		return nil, fmt.Errorf("connect the realtime socket: %w", redact(err))
 	}
@@ -107,6 +156,17 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	if err := json.Unmarshal(b[1:], &op); err != nil {
 		return nil, fmt.Errorf("realtime socket: open packet: %w", err)
 	}
+	// An Engine.IO 4 server announces maxPayload; one without it speaks 3
+	// whatever was asked for (it connects the root namespace itself and
+	// waits for the client's pings).
+	if eio == 4 && op.MaxPayload == 0 {
+		eio = 3
+	}
+	if eio == 4 {
+		if err := conn.Write(hctx, websocket.MessageText, []byte("40")); err != nil {
+			return nil, fmt.Errorf("realtime socket: connect: %w", err)
+		}
+	}
 	if op.PingInterval <= 0 {
 		op.PingInterval = 25000
 	}
@@ -131,7 +191,9 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 			return nil, fmt.Errorf("realtime socket: handshake answer %.60q", p)
 		}
 		if e := ackError(args[0]); e != "" {
-			if strings.Contains(e, "401") || strings.Contains(strings.ToLower(e), "unauthor") || strings.Contains(e, "not_logged_in") || strings.Contains(strings.ToLower(e), "invalid") {
+			// Judged by the status code, as Homey's own client does: the
+			// words of the message are not a contract.
+			if ackStatus(args[0]) == http.StatusUnauthorized {
 				return nil, errSocketAuth
 			}
 			return nil, fmt.Errorf("realtime socket: handshake refused: %s", e)
@@ -164,17 +226,21 @@ func (c *Client) dialSocket(ctx context.Context, t target) (*socket, error) {
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &socket{
-		conn:   conn,
-		log:    c.log,
-		nsp:    nsp,
-		events: make(chan sockEvent, 256),
-		done:   make(chan struct{}),
-		cancel: cancel,
+		conn:    conn,
+		log:     c.log,
+		nsp:     nsp,
+		events:  make(chan sockEvent, 256),
+		done:    make(chan struct{}),
+		cancel:  cancel,
+		pending: map[int]chan ackResult{},
 	}
 	interval := time.Duration(op.PingInterval) * time.Millisecond
 	timeout := time.Duration(op.PingTimeout) * time.Millisecond
+	s.eio = eio
 	go s.readLoop(sctx, interval+timeout)
-	go s.pingLoop(sctx, interval)
+	if eio == 3 {
+		go s.pingLoop(sctx, interval) // in Engine.IO 4 the server pings
+	}
 	ok = true
 	return s, nil
 }
@@ -207,6 +273,25 @@ func ackError(b json.RawMessage) string {
 		return msg
 	}
 	return s
+}
+
+// ackStatus is the statusCode (or code) of an error-first ack's error
+// object, 0 when it has none.
+func ackStatus(b json.RawMessage) int {
+	var obj struct {
+		StatusCode int `json:"statusCode"`
+		Code       any `json:"code"`
+	}
+	if json.Unmarshal(b, &obj) != nil {
+		return 0
+	}
+	if obj.StatusCode != 0 {
+		return obj.StatusCode
+	}
+	if n, ok := obj.Code.(float64); ok {
+		return int(n)
+	}
+	return 0
 }
 
 // readLoop reads packets until the socket fails or is closed. A socket that
@@ -254,10 +339,24 @@ func (s *socket) readLoop(ctx context.Context, silence time.Duration) {
 				continue
 			}
 			var args []json.RawMessage
-			if json.Unmarshal([]byte(rest[i:]), &args) == nil && len(args) > 0 {
-				if e := ackError(args[0]); e != "" {
-					s.log.Warn("the Homey refused a realtime subscription", "ack", rest[:i], "err", e)
+			if json.Unmarshal([]byte(rest[i:]), &args) != nil || len(args) == 0 {
+				continue
+			}
+			n, _ := strconv.Atoi(rest[:i])
+			s.mu.Lock()
+			waiting, isCall := s.pending[n]
+			delete(s.pending, n)
+			s.mu.Unlock()
+			if isCall {
+				r := ackResult{err: args[0]}
+				if len(args) > 1 {
+					r.result = args[1]
 				}
+				waiting <- r
+				continue
+			}
+			if e := ackError(args[0]); e != "" {
+				s.log.Warn("the Homey refused a realtime subscription", "ack", rest[:i], "err", e)
 			}
 		}
 	}
@@ -312,6 +411,43 @@ func (s *socket) emit(ctx context.Context, args ...any) error {
 	n := s.nextAck
 	s.mu.Unlock()
 	return s.write(ctx, "42"+s.nsp+","+strconv.Itoa(n)+string(b))
+}
+
+// errSocketGone says the socket ended before a call's answer came.
+var errSocketGone = errors.New("the realtime socket closed before the answer")
+
+// call runs one "api" RPC: operation on the manager uri with args, and
+// returns its ack. It waits for the ack, the socket's end or ctx.
+func (s *socket) call(ctx context.Context, uri, operation string, args map[string]any) (ackResult, error) {
+	b, err := json.Marshal([]any{"api", map[string]any{"uri": uri, "operation": operation, "args": args}})
+	if err != nil {
+		return ackResult{}, err
+	}
+	answer := make(chan ackResult, 1)
+	s.mu.Lock()
+	s.nextAck++
+	n := s.nextAck
+	s.pending[n] = answer
+	s.mu.Unlock()
+	forget := func() {
+		s.mu.Lock()
+		delete(s.pending, n)
+		s.mu.Unlock()
+	}
+	if err := s.write(ctx, "42"+s.nsp+","+strconv.Itoa(n)+string(b)); err != nil {
+		forget()
+		return ackResult{}, fmt.Errorf("realtime socket: send %s: %w", operation, err)
+	}
+	select {
+	case r := <-answer:
+		return r, nil
+	case <-s.done:
+		forget()
+		return ackResult{}, errSocketGone
+	case <-ctx.Done():
+		forget()
+		return ackResult{}, ctx.Err()
+	}
 }
 
 // subscribe asks for the events of uri.

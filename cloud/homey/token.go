@@ -111,7 +111,7 @@ func (c *Client) Exchange(ctx context.Context, code, redirectURI, verifier strin
 }
 
 // cloudCall makes one call to Athom's cloud with the access token,
-// refreshing once when the cloud answers 401. out, when non-nil, receives
+// refreshing once when the cloud answers 401 invalid_token. out, when non-nil, receives
 // the JSON answer; the raw answer is returned.
 func (c *Client) cloudCall(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var payload []byte
@@ -151,16 +151,29 @@ func (c *Client) cloudCall(ctx context.Context, method, path string, body any) (
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return b, nil
 		}
-		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+		// Only a 401 that says the access token is invalid is worth the
+		// refresh token, as in Athom's own client; any other 401 is
+		// reported as it is.
+		invalid := resp.StatusCode == http.StatusUnauthorized && oauthErrorCode(b) == "invalid_token"
+		if invalid && attempt == 0 {
 			if err := c.athom.Refresh(ctx, gen); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		herr := &HTTPError{Method: method, Path: path, Status: resp.StatusCode, Message: errorMessage(b, resp.StatusCode)}
-		if resp.StatusCode == http.StatusUnauthorized {
+		if invalid {
 			return nil, &cloud.AuthError{Cloud: CloudName, Account: c.cfg.Account, Code: "invalid_token", OAuth: true, Reason: "Athom rejected a fresh access token: " + herr.Message}
 		}
 		return nil, fmt.Errorf("athom: %w", herr)
 	}
+}
+
+// oauthErrorCode is the "error" of an OAuth-style error body, "" when none.
+func oauthErrorCode(b []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.Unmarshal(b, &e)
+	return e.Error
 }

@@ -64,6 +64,8 @@ func (w *watcher) run(ctx context.Context) error {
 	defer poll.Stop()
 	reconnect := time.NewTimer(w.delay(1))
 	defer reconnect.Stop()
+	probe := time.NewTicker(w.c.cfg.LANProbeInterval)
+	defer probe.Stop()
 	if w.sock != nil {
 		reconnect.Stop()
 	}
@@ -104,6 +106,17 @@ func (w *watcher) run(ctx context.Context) error {
 			}
 		case <-resync.C:
 			_ = w.resync(ctx)
+		case <-probe.C:
+			// target tries the LAN again while on a remote path; a socket
+			// on the old URL is moved to the new one.
+			t, err := w.c.target(ctx)
+			if err == nil && w.sock != nil && w.sock.base != t.base {
+				w.c.log.Info("moving the realtime socket to the Homey's new URL", "url", t.base)
+				w.closeSocket()
+				w.health.SetPush(cloud.PushPolling)
+				w.sockTries = 0
+				reconnect.Reset(0)
+			}
 		}
 	}
 }
@@ -141,10 +154,14 @@ func (w *watcher) connect(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				w.c.log.Info("no realtime socket", "err", err)
+				if errors.Is(err, errUnreachable) {
+					w.c.forgetURL(t.base) // the next call finds the Homey again
+				}
 			}
 			return
 		}
 		w.sock, w.subscribed = s, map[string]bool{}
+		w.c.setRPC(s)
 		if err := s.subscribe(ctx, "homey:manager:devices"); err != nil {
 			w.c.log.Warn("realtime subscription failed", "err", err)
 		}
@@ -155,6 +172,7 @@ func (w *watcher) connect(ctx context.Context) {
 
 func (w *watcher) closeSocket() {
 	if w.sock != nil {
+		w.c.clearRPC(w.sock)
 		w.sock.close()
 		w.sock = nil
 	}

@@ -90,8 +90,8 @@ func TestWatchLiveEvents(t *testing.T) {
 	w := watch(t, c)
 
 	first := <-w.events
-	if first.Kind != cloud.EventListing || len(first.Devices) != 8 {
-		t.Fatalf("first event %s, want the listing of 8 devices", describe([]cloud.Event{first}))
+	if first.Kind != cloud.EventListing || len(first.Devices) != 20 {
+		t.Fatalf("first event %s, want the listing of 20 devices", describe([]cloud.Event{first}))
 	}
 	w.next("push live", isPush(cloud.PushLive))
 	ctx := testCtx(t)
@@ -247,5 +247,5 @@ func TestWatchReportsAuthFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.next("auth ok", func(e cloud.Event) bool { return e.Kind == cloud.EventAuth && e.Err == nil })
-	w.next("the listing", func(e cloud.Event) bool { return e.Kind == cloud.EventListing && len(e.Devices) == 8 })
+	w.next("the listing", func(e cloud.Event) bool { return e.Kind == cloud.EventListing && len(e.Devices) == 20 })
 }

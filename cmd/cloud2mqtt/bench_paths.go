@@ -118,7 +118,7 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 			setPayload: func(i int) string { return fmt.Sprintf(`{"brightness":%d}`, i%254+1) },
 			sawPUT: func(ctx context.Context, i int, after time.Time) (time.Time, error) {
 				req, err := homey.WaitRequest(ctx, func(q homeytest.Request) bool {
-					return q.Host == homeytest.HostHomey && q.Method == "PUT" && q.At.After(after) &&
+					return (q.Host == homeytest.HostHomey || q.Host == homeytest.HostSocket) && q.Method == "PUT" && q.At.After(after) &&
 						strings.HasSuffix(q.Path, "/"+homeytest.DeviceLight+"/capability/dim")
 				})
 				return req.At, err

@@ -62,7 +62,8 @@ func (s pageSource) Accounts() []web.AccountView {
 	var out []web.AccountView
 	for _, a := range s.bridge.Accounts() {
 		out = append(out, web.AccountView{Name: a.Name, Cloud: a.Cloud, Status: a.Status, Push: a.Push,
-			Error: a.Error, CanLogin: true, TokenExpiry: s.expiry(a.Name), ExpiryNote: s.note(a.Name)})
+			Error: a.Error, CanLogin: true, TokenExpiry: s.expiry(a.Name), ExpiryNote: s.note(a.Name),
+			Path: a.Path, PathReason: a.PathReason})
 	}
 	return out
 }

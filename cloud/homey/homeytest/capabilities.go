@@ -132,13 +132,30 @@ func capDefFor(id string) (capDef, bool) {
 		return boolCap("Garage door closed", true), true
 	case "speaker_playing":
 		return boolCap("Playing", true), true
-	case "button":
-		d := boolCap("Button", true)
+	case "button", "speaker_next", "speaker_prev", "volume_up", "volume_down", "channel_up", "channel_down":
+		d := boolCap(pressTitles[base], true)
 		d.getable = false
+		return d, true
+	case "alarm_co":
+		return boolCap("CO alarm", false), true
+	case "alarm_heat":
+		return boolCap("Heat alarm", false), true
+	case "alarm_stuck":
+		return boolCap("Stuck", false), true
+	case "evcharger_charging":
+		return boolCap("Charging", true), true
+	case "evcharger_charging_state":
+		d := enumCap("Charging state", enums("plugged_in_charging", "Plugged in and charging",
+			"plugged_in_paused", "Plugged in and paused", "plugged_out", "Plugged out", "plugged_in", "Plugged in"))
+		d.setable = false
 		return d, true
 	}
 	return capDef{}, false
 }
+
+// pressTitles are the titles of the write-only trigger capabilities.
+var pressTitles = map[string]string{"button": "Button", "speaker_next": "Next", "speaker_prev": "Previous",
+	"volume_up": "Volume up", "volume_down": "Volume down", "channel_up": "Channel up", "channel_down": "Channel down"}
 
 // capObj builds the default capabilitiesObj entry of a capability.
 func capObj(id string) map[string]any {

@@ -268,6 +268,10 @@ func (s *Server) handleUserMe(w http.ResponseWriter, r *http.Request) {
 		"users":              []any{},
 		"apps":               []any{},
 	}
+	if s.lan != nil {
+		homey["localUrlSecure"] = s.LocalSecureURL
+		homey["remoteUrl"] = s.RemoteURL
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"_id":       s.UserID,
 		"id":        s.UserID,

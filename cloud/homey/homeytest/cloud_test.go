@@ -192,7 +192,7 @@ func TestDelegationLoginSessionDevices(t *testing.T) {
 
 	devs := get(t, s.HomeyURL+"/api/manager/devices/device", token)
 	wantStatus(t, devs, http.StatusOK)
-	if n := len(devs.obj(t)); n != 8 {
-		t.Fatalf("%d devices, want 8", n)
+	if n := len(devs.obj(t)); n != 20 {
+		t.Fatalf("%d devices, want 20", n)
 	}
 }

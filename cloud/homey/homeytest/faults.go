@@ -12,6 +12,7 @@ import (
 type faults struct {
 	throttleN   int
 	throttleFor time.Duration
+	lanCut      bool // CutLAN
 }
 
 // ThrottleNext makes the next n Homey REST calls (socket upgrades
@@ -55,5 +56,17 @@ func (s *Server) throttled(w http.ResponseWriter) bool {
 	s.mu.Unlock()
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	homeyError(w, http.StatusTooManyRequests, "Too Many Requests", "rate limited: retry later")
+	return true
+}
+
+// throttledRPC consumes a pending throttle for a socket RPC call and
+// reports whether there was one.
+func (s *Server) throttledRPC() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.throttleN <= 0 {
+		return false
+	}
+	s.faults.throttleN--
 	return true
 }

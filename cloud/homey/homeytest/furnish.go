@@ -25,6 +25,18 @@ const (
 	DeviceBlinds      = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a05"
 	DeviceDoor        = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a06"
 	DeviceFan         = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a07"
+	DeviceHomeAlarm   = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a08"
+	DeviceVacuum      = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a09"
+	DeviceSpeaker     = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a10"
+	DeviceTV          = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a11"
+	DeviceLock        = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a12"
+	DeviceDoorbell    = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a13"
+	DeviceButton      = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a14"
+	DeviceGarageDoor  = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a15"
+	DeviceHeater      = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a16"
+	DeviceEVCharger   = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a17"
+	DeviceSmokeAlarm  = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a18"
+	DeviceLeak        = "a4f8e2b1-3c5d-4e6f-8a9b-0c1d2e3f4a19"
 )
 
 // caps builds a capabilitiesObj of partial entries: id → extra fields.
@@ -49,9 +61,12 @@ func caps(ms bool, at time.Time, entries ...any) map[string]any {
 func v(value any) map[string]any { return map[string]any{"value": value} }
 
 // Furnish adds the demo home: zones Living room, Kitchen, Bedroom and
-// Hallway under Home, and eight devices with fixed ids (Device*): a light,
-// a colour light, a metered socket, a thermostat with a floor temperature
-// sub-capability, a motion sensor, blinds, a door sensor and a fan. The
+// Hallway under Home, and one device of every common class with fixed ids
+// (Device*): a light, a colour light, a metered socket, a thermostat with a
+// floor temperature sub-capability, a motion sensor, blinds, a door sensor,
+// a fan, a home alarm, a robot vacuum, a speaker, a TV, a lock, a doorbell,
+// a button, a garage door, a heater, an EV charger, a smoke alarm and a
+// leak sensor. The
 // light, colour light, blinds and door sensor report lastUpdated as ISO
 // strings; the others as epoch-ms numbers. Calling it again replaces the
 // same zones and devices.
@@ -122,6 +137,58 @@ func (s *Server) Furnish() {
 		dev(DeviceFan, "Bedroom fan", "fan", ZoneBedroom, "homey:app:com.example.fans:fan", "homey:app:com.example.fans",
 			[]any{"onoff", "fan_speed"},
 			caps(true, at, "onoff", v(false), "fan_speed", v(0.33)),
+			nil),
+		dev(DeviceHomeAlarm, "Home alarm", "homealarm", ZoneHallway, "homey:app:com.ajax:hub", "homey:app:com.ajax",
+			[]any{"homealarm_state", "alarm_generic", "alarm_tamper"},
+			caps(true, at, "homealarm_state", v("disarmed"), "alarm_generic", v(false), "alarm_tamper", v(false)),
+			nil),
+		dev(DeviceVacuum, "Robot vacuum", "vacuumcleaner", ZoneLivingRoom, "homey:app:com.roborock:vacuum", "homey:app:com.roborock",
+			[]any{"onoff", "vacuumcleaner_state", "measure_battery", "alarm_stuck"},
+			caps(true, at, "onoff", v(false), "vacuumcleaner_state", v("docked"), "measure_battery", v(100), "alarm_stuck", v(false)),
+			nil),
+		dev(DeviceSpeaker, "Kitchen speaker", "speaker", ZoneKitchen, "homey:app:com.sonos:speaker", "homey:app:com.sonos",
+			[]any{"speaker_playing", "volume_set", "volume_mute", "speaker_next", "speaker_prev"},
+			caps(true, at, "speaker_playing", v(false), "volume_set", v(0.25), "volume_mute", v(false),
+				"speaker_next", v(nil), "speaker_prev", v(nil)),
+			nil),
+		dev(DeviceTV, "Television", "tv", ZoneLivingRoom, "homey:app:com.lg.webos:tv", "homey:app:com.lg.webos",
+			[]any{"onoff", "volume_set", "volume_mute", "channel_up", "channel_down"},
+			caps(true, at, "onoff", v(false), "volume_set", v(0.4), "volume_mute", v(false), "channel_up", v(nil), "channel_down", v(nil)),
+			nil),
+		dev(DeviceLock, "Back door lock", "lock", ZoneKitchen, "homey:app:com.nuki:smartlock", "homey:app:com.nuki",
+			[]any{"locked", "lock_mode", "measure_battery", "alarm_battery"},
+			caps(true, at, "locked", v(true), "lock_mode", v("always_locked"), "measure_battery", v(71), "alarm_battery", v(false)),
+			map[string]any{"energyObj": map[string]any{"batteries": []any{"AA", "AA", "AA", "AA"}}}),
+		dev(DeviceDoorbell, "Doorbell", "doorbell", ZoneHallway, "homey:app:com.ring:doorbell", "homey:app:com.ring",
+			[]any{"alarm_generic", "alarm_motion", "measure_battery"},
+			caps(true, at, "alarm_generic", v(false), "alarm_motion", v(false), "measure_battery", v(93)),
+			nil),
+		dev(DeviceButton, "Scene button", "button", ZoneBedroom, "homey:virtualdevice:button", "homey:virtualdevice",
+			[]any{"button"},
+			caps(true, at, "button", v(nil)),
+			nil),
+		dev(DeviceGarageDoor, "Garage door", "garagedoor", ZoneHallway, "homey:app:com.chamberlain:garagedoor", "homey:app:com.chamberlain",
+			[]any{"garagedoor_closed"},
+			caps(true, at, "garagedoor_closed", v(true)),
+			nil),
+		dev(DeviceHeater, "Bathroom heater", "heater", ZoneBedroom, "homey:app:com.adax:heater", "homey:app:com.adax",
+			[]any{"onoff", "target_temperature", "measure_temperature", "meter_power"},
+			caps(true, at, "onoff", v(true), "target_temperature", map[string]any{"value": 22.0, "min": 5, "max": 35, "step": 0.5, "decimals": 1},
+				"measure_temperature", v(21.4), "meter_power", v(345.6)),
+			nil),
+		dev(DeviceEVCharger, "Car charger", "evcharger", ZoneHallway, "homey:app:com.easee:charger", "homey:app:com.easee",
+			[]any{"evcharger_charging", "evcharger_charging_state", "measure_power", "meter_power", "measure_current"},
+			caps(true, at, "evcharger_charging", v(false), "evcharger_charging_state", v("plugged_in_paused"),
+				"measure_power", v(0), "meter_power", v(1520.25), "measure_current", v(0)),
+			nil),
+		dev(DeviceSmokeAlarm, "Smoke alarm", "sensor", ZoneKitchen, "homey:app:com.fibaro:FGSD-002", "homey:app:com.fibaro",
+			[]any{"alarm_smoke", "alarm_heat", "alarm_co", "measure_temperature", "alarm_battery"},
+			caps(true, at, "alarm_smoke", v(false), "alarm_heat", v(false), "alarm_co", v(false), "measure_temperature", v(21.0),
+				"alarm_battery", v(false)),
+			nil),
+		dev(DeviceLeak, "Leak sensor", "sensor", ZoneKitchen, "homey:app:com.aqara:water_leak", "homey:app:com.aqara",
+			[]any{"alarm_water", "measure_battery"},
+			caps(true, at, "alarm_water", v(false), "measure_battery", v(58)),
 			nil),
 	}
 	for _, d := range devices {

@@ -157,6 +157,7 @@ func dialSocket(t *testing.T, s *Server) (*eio, *http.Response, error) {
 	if err != nil {
 		return nil, resp, err
 	}
+	ws.SetReadLimit(4 << 20)
 	c := &eio{t: t, ws: ws, frames: make(chan string, 256)}
 	t.Cleanup(func() { _ = ws.CloseNow() })
 	go func() {

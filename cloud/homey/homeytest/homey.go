@@ -1,9 +1,7 @@
 package homeytest
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -124,46 +122,15 @@ func missingScope(scope string) map[string]any {
 	return errorBody(http.StatusForbidden, "Missing Scopes", "Missing scope: "+scope)
 }
 
-type homeyHandler func(w http.ResponseWriter, r *http.Request, p principal)
-
-// authed requires a bearer token with scope (none if empty).
-func (s *Server) authed(scope string, next homeyHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, status, body := s.authenticate(bearer(r))
-		if status != 0 {
-			writeJSON(w, status, body)
-			return
-		}
-		if scope != "" && !hasScope(p.scopes, scope) {
-			writeJSON(w, http.StatusForbidden, missingScope(scope))
-			return
-		}
-		next(w, r, p)
-	}
-}
-
-func (s *Server) homeyHandler() http.Handler {
-	const dev = "/api/manager/devices/device"
-	const zone = "/api/manager/zones/zone"
+// homeyHandler serves the Homey; requests are logged under host.
+func (s *Server) homeyHandler(host string) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/manager/system/ping", s.handlePing)
-	mux.HandleFunc("GET /api/manager/system/{$}", s.authed("homey.system.readonly", s.handleSystem))
-	mux.HandleFunc("GET /api/manager/system", s.authed("homey.system.readonly", s.handleSystem))
-	mux.HandleFunc("POST /api/manager/users/login", s.handleLogin)
-	mux.HandleFunc("GET /api/manager/sessions/session/me", s.authed("", s.handleSessionMe))
-	mux.HandleFunc("GET "+dev, s.authed("homey.device.readonly", s.handleDevices))
-	mux.HandleFunc("GET "+dev+"/{$}", s.authed("homey.device.readonly", s.handleDevices))
-	mux.HandleFunc("GET "+dev+"/{id}", s.authed("homey.device.readonly", s.handleDevice))
-	mux.HandleFunc("GET "+dev+"/{id}/capability/{cap}", s.authed("homey.device.readonly", s.handleGetCapability))
-	mux.HandleFunc("PUT "+dev+"/{id}/capability/{cap}", s.authed("homey.device.control", s.handlePutCapability))
-	mux.HandleFunc("GET "+zone, s.authed("homey.zone.readonly", s.handleZones))
-	mux.HandleFunc("GET "+zone+"/{$}", s.authed("homey.zone.readonly", s.handleZones))
-	mux.HandleFunc("GET "+zone+"/{id}", s.authed("homey.zone.readonly", s.handleZone))
+	s.routeOperations(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		homeyError(w, http.StatusNotFound, "Not Found", fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.record(HostHomey, r)
+		s.record(host, r)
 		s.log.Debug("homeytest: homey request", "method", r.Method, "path", r.URL.Path)
 		if r.URL.Path == "/socket.io/" || r.URL.Path == "/socket.io" {
 			s.hub.serve(w, r)
@@ -172,152 +139,12 @@ func (s *Server) homeyHandler() http.Handler {
 		if !s.delay(r) || s.throttled(w) {
 			return
 		}
-		s.mu.Lock()
-		fail := 0
-		if s.failN > 0 {
-			s.failN--
-			fail = s.failStatus
-		}
-		s.mu.Unlock()
-		if fail != 0 {
+		if fail := s.injectedFailure(); fail != 0 {
 			homeyError(w, fail, http.StatusText(fail), "injected failure")
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Homey-ID", s.HomeyID)
-	w.Header().Set("X-Homey-Version", HomeyVersion)
-	id := r.URL.Query().Get("id")
-	writeJSON(w, http.StatusOK, id == "" || id == s.HomeyID)
-}
-
-func (s *Server) handleSystem(w http.ResponseWriter, _ *http.Request, _ principal) {
-	writeJSON(w, http.StatusOK, map[string]any{
-		"cloudId":         s.HomeyID,
-		"homeyVersion":    HomeyVersion,
-		"homeyModelId":    "homey5q",
-		"homeyModelName":  "Homey Pro (Early 2023)",
-		"homeyPlatform":   "local",
-		"platformVersion": 2,
-		"hostname":        "Homey-" + s.HomeyID,
-		"wifiAddress":     "127.0.0.1",
-		"uptime":          3600,
-	})
-}
-
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Token string `json:"token"`
-	}
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err := json.Unmarshal(raw, &body); err != nil || body.Token == "" {
-		homeyError(w, http.StatusBadRequest, "invalid_request", `the body must be {"token":"<delegation token>"}`)
-		return
-	}
-	claims, problem := s.checkJWT(body.Token)
-	if problem != "" {
-		homeyError(w, http.StatusUnauthorized, "invalid_token", problem)
-		return
-	}
-	s.mu.Lock()
-	tok := s.newSessionLocked(claims.Sub)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, tok)
-}
-
-func (s *Server) handleSessionMe(w http.ResponseWriter, _ *http.Request, p principal) {
-	me := map[string]any{
-		"id":                p.id,
-		"type":              "oauth2",
-		"userId":            p.userID,
-		"userName":          "Demo User",
-		"userAthomId":       p.userID,
-		"scopes":            p.scopes,
-		"intersectedScopes": p.scopes,
-		"clientId":          s.opts.ClientID,
-		"clientName":        "homeytest client",
-		"expiresAt":         nil,
-	}
-	if p.kind == "apikey" {
-		// The type name of an API-key session is not documented.
-		me["type"] = "pat"
-		me["clientId"] = nil
-		me["clientName"] = nil
-	} else {
-		me["expiresAt"] = isoTime(p.expiry)
-	}
-	writeJSON(w, http.StatusOK, me)
-}
-
-func (s *Server) handleDevices(w http.ResponseWriter, _ *http.Request, _ principal) {
-	s.mu.Lock()
-	out := make(map[string]any, len(s.devices))
-	for id, d := range s.devices {
-		out[id] = deepCopy(d)
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
-}
-
-func deviceNotFound(w http.ResponseWriter, id string) {
-	homeyError(w, http.StatusNotFound, "device_not_found", fmt.Sprintf("Device not found: %s", id))
-}
-
-func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request, _ principal) {
-	d, ok := s.Device(r.PathValue("id"))
-	if !ok {
-		deviceNotFound(w, r.PathValue("id"))
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
-}
-
-func (s *Server) handleGetCapability(w http.ResponseWriter, r *http.Request, _ principal) {
-	id, capability := r.PathValue("id"), r.PathValue("cap")
-	s.mu.Lock()
-	d, ok := s.devices[id]
-	var o map[string]any
-	var value any
-	if ok {
-		o = asMap(asMap(d["capabilitiesObj"])[capability])
-		if o != nil {
-			value = deepCopy(o["value"])
-		}
-	}
-	s.mu.Unlock()
-	switch {
-	case !ok:
-		deviceNotFound(w, id)
-	case o == nil:
-		homeyError(w, http.StatusNotFound, "capability_not_found", fmt.Sprintf("Capability not found: %s", capability))
-	default:
-		writeJSON(w, http.StatusOK, value)
-	}
-}
-
-func (s *Server) handlePutCapability(w http.ResponseWriter, r *http.Request, _ principal) {
-	id, capability := r.PathValue("id"), r.PathValue("cap")
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil || body == nil {
-		homeyError(w, http.StatusBadRequest, "invalid_request", `the body must be a JSON object {"value":…}`)
-		return
-	}
-	value, hasValue := body["value"]
-	if !hasValue {
-		homeyError(w, http.StatusBadRequest, "invalid_request", "missing value")
-		return
-	}
-	txID, _ := body["transactionId"].(string)
-	status, code, desc := s.setFromAPI(id, capability, value, txID)
-	if status != 0 {
-		homeyError(w, status, code, desc)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
 }
 
 // setFromAPI validates and applies a capability write from a client. A
@@ -346,27 +173,14 @@ func (s *Server) setFromAPI(id, capability string, value any, txID string) (int,
 	return 0, "", ""
 }
 
-func (s *Server) handleZones(w http.ResponseWriter, _ *http.Request, _ principal) {
+// injectedFailure consumes one FailNext failure and returns its status, 0
+// when none is pending.
+func (s *Server) injectedFailure() int {
 	s.mu.Lock()
-	out := make(map[string]any, len(s.zones))
-	for id, z := range s.zones {
-		out[id] = deepCopy(z)
+	defer s.mu.Unlock()
+	if s.failN <= 0 {
+		return 0
 	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) handleZone(w http.ResponseWriter, r *http.Request, _ principal) {
-	s.mu.Lock()
-	z, ok := s.zones[r.PathValue("id")]
-	var out any
-	if ok {
-		out = deepCopy(z)
-	}
-	s.mu.Unlock()
-	if !ok {
-		homeyError(w, http.StatusNotFound, "zone_not_found", fmt.Sprintf("Zone not found: %s", r.PathValue("id")))
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.failN--
+	return s.failStatus
 }

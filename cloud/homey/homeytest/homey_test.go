@@ -178,8 +178,8 @@ func TestFurnishedHomeShape(t *testing.T) {
 	wantStatus(t, get(t, s.HomeyURL+"/api/manager/zones/zone/nope", key), http.StatusNotFound)
 
 	devs := get(t, s.HomeyURL+"/api/manager/devices/device", key).obj(t)
-	if len(devs) != 8 {
-		t.Fatalf("%d devices, want 8", len(devs))
+	if len(devs) != 20 {
+		t.Fatalf("%d devices, want 20", len(devs))
 	}
 	var iso, ms int
 	for id, raw := range devs {

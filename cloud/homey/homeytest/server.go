@@ -96,12 +96,26 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 	// Logger receives debug logs (never tokens or secrets). Nil discards.
 	Logger *slog.Logger
+	// LANPaths adds the Homey's other ways in: an HTTPS listener for
+	// localUrlSecure (LocalSecureURL, a certificate TLSRoots trusts) and a
+	// relay listener for remoteUrl (RemoteURL); HomeyURL stays localUrl.
+	// CutLAN cuts the first two. Without it /user/me gives HomeyURL as
+	// both localUrl and remoteUrl.
+	LANPaths bool
+	// EngineIO4 makes the realtime socket accept EIO=4 (Socket.IO 5, the
+	// server pinging) beside EIO=3, as a Homey Pro (Early 2023) reportedly
+	// does; without it EIO=4 is refused with 400, as by a Homey that only
+	// speaks Engine.IO 3.
+	EngineIO4 bool
 }
 
 // Host names used in Request.Host.
 const (
 	HostCloud = "cloud"
 	HostHomey = "homey"
+	// HostSocket names the socket's "api" RPC calls, logged as the HTTP
+	// requests they stand for.
+	HostSocket = "homey-socket"
 )
 
 // HomeyVersion is the firmware version the Homey reports (X-Homey-Version,
@@ -121,6 +135,13 @@ type Server struct {
 	// HomeyURL is the Homey's base URL, e.g. "http://127.0.0.1:PORT". It is
 	// given as localUrl and remoteUrl in /user/me.
 	HomeyURL string
+	// LocalSecureURL is the Homey's localUrlSecure with Options.LANPaths:
+	// "https://127-0-0-1.homey.homeylocal.com:PORT" (the name stands for
+	// 127.0.0.1; a client must connect there and verify the name).
+	LocalSecureURL string
+	// RemoteURL is the Homey's remoteUrl with Options.LANPaths: a plain
+	// HTTP listener standing in for the cloud relay.
+	RemoteURL string
 	// HomeyID is the Homey's id.
 	HomeyID string
 	// UserID is the athom user's id.
@@ -136,6 +157,7 @@ type Server struct {
 
 	hub  *hub
 	reqs *requestlog.Log // every request received, for tests
+	lan  *lanPaths       // nil without Options.LANPaths
 
 	mu         sync.Mutex
 	closed     bool
@@ -212,7 +234,16 @@ func Start(opts Options) (*Server, error) {
 	s.HomeyURL = "http://" + homeyLn.Addr().String()
 
 	s.cloudSrv = &http.Server{Handler: s.cloudHandler(), ReadHeaderTimeout: 10 * time.Second}
-	s.homeySrv = &http.Server{Handler: s.homeyHandler(), ReadHeaderTimeout: 10 * time.Second}
+	homey := s.homeyHandler(HostHomey)
+	if opts.LANPaths {
+		homey = s.lanOnly(homey)
+		if err := s.startLANPaths(); err != nil {
+			cloudLn.Close()
+			homeyLn.Close()
+			return nil, err
+		}
+	}
+	s.homeySrv = &http.Server{Handler: homey, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.cloudSrv.Serve(cloudLn) }()
 	go func() { _ = s.homeySrv.Serve(homeyLn) }()
 	return s, nil
@@ -285,6 +316,7 @@ func (s *Server) Close() {
 		_ = s.homeySrv.Shutdown(ctx)
 		_ = s.cloudSrv.Close()
 		_ = s.homeySrv.Close()
+		s.closeLANPaths(ctx)
 		s.hub.wait()
 	})
 }
@@ -382,6 +414,25 @@ func (s *Server) delay(r *http.Request) bool {
 	case <-s.done:
 	}
 	return false
+}
+
+// delayRPC waits for the configured latency before a socket RPC answer;
+// false means the server ended first.
+func (s *Server) delayRPC() bool {
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency <= 0 {
+		return true
+	}
+	t := time.NewTimer(latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
 }
 
 // randomHex returns 2n random hex digits.

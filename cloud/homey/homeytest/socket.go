@@ -45,7 +45,10 @@ type sockConn struct {
 
 	authed bool
 	who    principal
-	api    bool // connected to the /api namespace
+	token  string // the handshake's token, checked again on each RPC call
+	api    bool   // connected to the /api namespace
+	lan    bool   // came over a LAN listener
+	v4     bool   // Engine.IO 4 / Socket.IO 5 (else Engine.IO 3 / Socket.IO 2)
 	subs   map[string]bool
 }
 
@@ -63,6 +66,22 @@ func (h *hub) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.conns)
+}
+
+// dropWhere closes the connections drop selects, as a network drop would.
+func (h *hub) dropWhere(drop func(*sockConn) bool) {
+	h.mu.Lock()
+	var gone []*sockConn
+	for c := range h.conns {
+		if drop(c) {
+			gone = append(gone, c)
+			delete(h.conns, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range gone {
+		c.kill()
+	}
 }
 
 // dropAll closes every connection at once, as a network drop would.
@@ -140,7 +159,8 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	if q.Get("EIO") != "3" {
+	eio := q.Get("EIO")
+	if eio != "3" && (eio != "4" || !h.s.opts.EngineIO4) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"code": 5, "message": "Unsupported protocol version"})
 		return
 	}
@@ -159,15 +179,23 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 		out:  make(chan string, outQueue),
 		done: make(chan struct{}),
 		subs: map[string]bool{},
+		lan:  isLAN(r),
+		v4:   eio == "4",
 	}
-	open, _ := json.Marshal(map[string]any{
+	openPacket := map[string]any{
 		"sid":          c.sid,
 		"upgrades":     []string{},
 		"pingInterval": h.s.opts.PingInterval.Milliseconds(),
 		"pingTimeout":  h.s.opts.PingTimeout.Milliseconds(),
-	})
+	}
+	if c.v4 {
+		openPacket["maxPayload"] = 1000000
+	}
+	open, _ := json.Marshal(openPacket)
 	c.out <- "0" + string(open)
-	c.out <- "40"
+	if !c.v4 {
+		c.out <- "40" // Socket.IO 2 connects the root namespace at once
+	}
 
 	h.mu.Lock()
 	select {
@@ -186,6 +214,14 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 		defer h.wg.Done()
 		h.writeLoop(c)
 	}()
+	if c.v4 {
+		// Engine.IO 4: the server pings, the client answers.
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.pingLoop(c)
+		}()
+	}
 	defer h.wg.Done()
 	h.readLoop(c)
 	h.mu.Lock()
@@ -193,6 +229,20 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	c.kill()
 	h.s.log.Debug("homeytest: socket closed", "sid", c.sid)
+}
+
+// pingLoop pings an Engine.IO 4 client every PingInterval.
+func (h *hub) pingLoop(c *sockConn) {
+	t := time.NewTicker(h.s.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			h.send(c, "2")
+		case <-c.done:
+			return
+		}
+	}
 }
 
 func (h *hub) writeLoop(c *sockConn) {
@@ -229,9 +279,13 @@ func (h *hub) readLoop(c *sockConn) {
 		}
 		msg := string(data)
 		switch msg[0] {
-		case '2': // ping
+		case '2': // ping (Engine.IO 3: the client pings)
 			deadline = time.Now().Add(grace)
 			h.send(c, "3"+msg[1:])
+		case '3': // pong (Engine.IO 4: the client answers the server's ping)
+			if c.v4 {
+				deadline = time.Now().Add(grace)
+			}
 		case '1': // close
 			return
 		case '4': // message: a Socket.IO packet
@@ -266,8 +320,16 @@ func (h *hub) packet(c *sockConn, p string) {
 	}
 	switch typ {
 	case '0': // connect
+		// Socket.IO 5 (Engine.IO 4) answers a connect with the socket's
+		// id; Socket.IO 2 connects the root namespace by itself.
+		connected := "40" + prefix
+		if c.v4 {
+			connected += `{"sid":"` + c.sid + `"}`
+		}
 		if nsp != apiNamespace {
-			if nsp != "/" {
+			if nsp == "/" && c.v4 {
+				h.send(c, connected)
+			} else if nsp != "/" {
 				h.send(c, "44"+prefix+`"Invalid namespace"`)
 			}
 			return
@@ -277,7 +339,7 @@ func (h *hub) packet(c *sockConn, p string) {
 		c.api = ok
 		h.mu.Unlock()
 		if ok {
-			h.send(c, "40"+prefix)
+			h.send(c, connected)
 		} else {
 			h.send(c, "44"+prefix+`"Not authorized: send handshakeClient first"`)
 		}
@@ -340,7 +402,7 @@ func (h *hub) handshake(c *sockConn, args []json.RawMessage, ack func(...any)) {
 		return
 	}
 	h.mu.Lock()
-	c.authed, c.who = true, who
+	c.authed, c.who, c.token = true, who, hs.Token
 	h.mu.Unlock()
 	ack(nil, map[string]any{"token": randomHex(16), "namespace": apiNamespace, "success": true})
 }
@@ -384,7 +446,17 @@ func (h *hub) apiEvent(c *sockConn, name string, args []json.RawMessage, ack fun
 		h.mu.Unlock()
 		ack(nil)
 	case "api":
-		h.rpc(who, args, ack)
+		// An RPC call counts as a request with the handshake's token: it
+		// fails once the session has ended or the key was deleted.
+		h.mu.Lock()
+		tok := c.token
+		h.mu.Unlock()
+		now, status, body := h.s.authenticate(tok)
+		if status != 0 {
+			ack(body)
+			return
+		}
+		h.rpc(now, args, ack)
 	default:
 		ack(errorBody(http.StatusNotFound, "unknown_event", "unknown event "+name))
 	}
@@ -401,75 +473,35 @@ func (h *hub) rpc(who principal, args []json.RawMessage, ack func(...any)) {
 		ack(errorBody(http.StatusBadRequest, "invalid_request", `api needs {"uri","operation","args"}`))
 		return
 	}
-	s := h.s
-	str := func(k string) string { v, _ := call.Args[k].(string); return v }
-	need := func(scope string) bool {
-		if hasScope(who.scopes, scope) {
-			return true
-		}
-		ack(missingScope(scope))
-		return false
-	}
-	notFound := func(what, id string) {
-		ack(errorBody(http.StatusNotFound, what+"_not_found", what+" not found: "+id))
-	}
-	switch call.URI + " " + call.Operation {
-	case DevicesURI + " getDevices":
-		if need("homey.device.readonly") {
-			s.mu.Lock()
-			out := make(map[string]any, len(s.devices))
-			for id, d := range s.devices {
-				out[id] = deepCopy(d)
-			}
-			s.mu.Unlock()
-			ack(nil, out)
-		}
-	case DevicesURI + " getDevice":
-		if need("homey.device.readonly") {
-			if d, ok := s.Device(str("id")); ok {
-				ack(nil, d)
-			} else {
-				notFound("device", str("id"))
-			}
-		}
-	case DevicesURI + " getCapabilityValue":
-		if need("homey.device.readonly") {
-			d, ok := s.Device(str("deviceId"))
-			o := asMap(asMap(d["capabilitiesObj"])[str("capabilityId")])
-			switch {
-			case !ok:
-				notFound("device", str("deviceId"))
-			case o == nil:
-				notFound("capability", str("capabilityId"))
-			default:
-				ack(nil, o["value"])
-			}
-		}
-	case DevicesURI + " setCapabilityValue":
-		if need("homey.device.control") {
-			value, has := call.Args["value"]
-			if !has {
-				ack(errorBody(http.StatusBadRequest, "invalid_request", "missing value"))
-				return
-			}
-			status, code, desc := s.setFromAPI(str("deviceId"), str("capabilityId"), value, str("transactionId"))
-			if status != 0 {
-				ack(errorBody(status, code, desc))
-				return
-			}
-			ack(nil, nil)
-		}
-	case ZonesURI + " getZones":
-		if need("homey.zone.readonly") {
-			s.mu.Lock()
-			out := make(map[string]any, len(s.zones))
-			for id, z := range s.zones {
-				out[id] = deepCopy(z)
-			}
-			s.mu.Unlock()
-			ack(nil, out)
-		}
-	default:
+	op, ok := h.s.findOperation(call.URI, call.Operation)
+	if !ok {
 		ack(errorBody(http.StatusNotFound, "unknown_operation", "unknown operation "+strconv.Quote(call.Operation)+" on "+strconv.Quote(call.URI)))
+		return
+	}
+	if call.Args == nil {
+		call.Args = map[string]any{}
+	}
+	h.s.recordRPC(op, call.Args)
+	// The Homey's latency, injected failures and throttling hold for its
+	// RPC as for its HTTP API.
+	if !h.s.delayRPC() {
+		return
+	}
+	if fail := h.s.injectedFailure(); fail != 0 {
+		ack(errorBody(fail, http.StatusText(fail), "injected failure"))
+		return
+	}
+	if h.s.throttledRPC() {
+		ack(errorBody(http.StatusTooManyRequests, "Too Many Requests", "rate limited: retry later"))
+		return
+	}
+	out, fail := h.s.runOperation(op, who, call.Args)
+	switch {
+	case fail != nil:
+		ack(fail.body())
+	case out == noBody{}:
+		ack(nil, nil)
+	default:
+		ack(nil, out)
 	}
 }
