@@ -22,9 +22,8 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(ds) == 0 {
-			t.Fatal("decodeAll gave no device and no error")
-		}
+		// No device and no error is an object Wink lists but the bridge
+		// does not publish (a relay that drives no load, an empty group).
 		for _, d := range ds {
 			if d.dev.ID == "" {
 				t.Fatalf("decoded a device without an id from %q", obj)
