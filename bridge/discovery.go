@@ -21,6 +21,14 @@ var sensorMetas = map[string]sensorMeta{
 	cloud.FieldPower:       {deviceClass: "power", unit: "W", stateClass: "measurement"},
 	cloud.FieldEnergy:      {deviceClass: "energy", unit: "kWh", stateClass: "total_increasing"},
 	cloud.FieldIlluminance: {deviceClass: "illuminance", unit: "lx", stateClass: "measurement"},
+	cloud.FieldCO2:         {deviceClass: "carbon_dioxide", unit: "ppm", stateClass: "measurement"},
+	cloud.FieldPressure:    {deviceClass: "pressure", unit: "mbar", stateClass: "measurement"},
+	cloud.FieldVoltage:     {deviceClass: "voltage", unit: "V", stateClass: "measurement"},
+	cloud.FieldCurrent:     {deviceClass: "current", unit: "A", stateClass: "measurement"},
+	cloud.FieldGasVolume:   {deviceClass: "gas", unit: "m³", stateClass: "total_increasing"},
+	cloud.FieldWaterVolume: {deviceClass: "water", unit: "m³", stateClass: "total_increasing"},
+	cloud.FieldPM25:        {deviceClass: "pm25", unit: "µg/m³", stateClass: "measurement"},
+	cloud.FieldNoise:       {deviceClass: "sound_pressure", unit: "dB", stateClass: "measurement"},
 }
 
 var binarySensorClasses = map[string]string{

@@ -12,18 +12,6 @@ import (
 // (vacuum), write-only triggers (button) and pressed buttons (event), and
 // the sensor and binary-sensor classes of the rarer well-known fields.
 
-// moreSensorMetas are how Home Assistant shows the rarer numeric fields.
-var moreSensorMetas = map[string]sensorMeta{
-	cloud.FieldCO2:         {deviceClass: "carbon_dioxide", unit: "ppm", stateClass: "measurement"},
-	cloud.FieldPressure:    {deviceClass: "pressure", unit: "mbar", stateClass: "measurement"},
-	cloud.FieldVoltage:     {deviceClass: "voltage", unit: "V", stateClass: "measurement"},
-	cloud.FieldCurrent:     {deviceClass: "current", unit: "A", stateClass: "measurement"},
-	cloud.FieldGasVolume:   {deviceClass: "gas", unit: "m³", stateClass: "total_increasing"},
-	cloud.FieldWaterVolume: {deviceClass: "water", unit: "m³", stateClass: "total_increasing"},
-	cloud.FieldPM25:        {deviceClass: "pm25", unit: "µg/m³", stateClass: "measurement"},
-	cloud.FieldNoise:       {deviceClass: "sound_pressure", unit: "dB", stateClass: "measurement"},
-}
-
 // moreBinaryClasses are the binary-sensor classes of the rarer alarm fields.
 var moreBinaryClasses = map[string]string{
 	cloud.FieldBatteryLow: "battery",
@@ -59,10 +47,7 @@ func wellKnownOf[V any](table map[string]V, name string) (V, bool) {
 
 // sensorMetaFor is how Home Assistant shows a numeric field, if known.
 func sensorMetaFor(name string) (sensorMeta, bool) {
-	if m, ok := wellKnownOf(sensorMetas, name); ok {
-		return m, true
-	}
-	return wellKnownOf(moreSensorMetas, name)
+	return wellKnownOf(sensorMetas, name)
 }
 
 // binaryClassFor is the binary-sensor class of a boolean field, if known.

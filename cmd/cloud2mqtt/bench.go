@@ -174,20 +174,11 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 		return err
 	}
 	want := n / o.accounts * o.accounts
-	base := "c2m-bench-" + randomSuffix()
-	cfg, err := benchConfig(dir, o.url, base, emulatorAccounts(emulators))
-	if err != nil {
-		return err
-	}
-	sub, err := pahoConnect(o.url, "c2m-bench-sub-"+randomSuffix())
+	base, cfg, sub, col, err := benchWatch(o, dir, emulatorAccounts(emulators))
 	if err != nil {
 		return err
 	}
 	defer sub.Disconnect(100)
-	col := newCollector()
-	if err := subscribe(sub, col.add, base+"/#", base+"-ha/#"); err != nil {
-		return err
-	}
 	start := time.Now()
 	child, err := startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg)
 	if err != nil {

@@ -52,20 +52,11 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 		{"name": "homey", "cloud": "homey", "client_id": demoClientID, "client_secret": demoClientSecret,
 			"refresh_token": homeyRefresh, "cloud_url": homey.CloudURL},
 	}
-	base := "c2m-bench-" + randomSuffix()
-	cfg, err := benchConfig(dir, o.url, base, accounts)
-	if err != nil {
-		return err
-	}
-	sub, err := pahoConnect(o.url, "c2m-bench-sub-"+randomSuffix())
+	base, cfg, sub, col, err := benchWatch(o, dir, accounts)
 	if err != nil {
 		return err
 	}
 	defer sub.Disconnect(100)
-	col := newCollector()
-	if err := subscribe(sub, col.add, base+"/#", base+"-ha/#"); err != nil {
-		return err
-	}
 	child, err := startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg)
 	if err != nil {
 		return err

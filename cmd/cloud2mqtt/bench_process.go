@@ -251,3 +251,22 @@ func benchEmulators(clouds *cloud.Registry, only string, o cloud.EmulateOptions)
 	}
 	return startEmulators(r, discardLogger(), o)
 }
+
+// benchWatch writes a bridge configuration for accounts under a fresh base
+// topic, and subscribes a bare client to everything the bridge will publish
+// there (state and discovery), recording it in col.
+func benchWatch(o benchOptions, dir string, accounts []map[string]any) (base, cfg string, sub paho.Client, col *collector, err error) {
+	base = "c2m-bench-" + randomSuffix()
+	if cfg, err = benchConfig(dir, o.url, base, accounts); err != nil {
+		return "", "", nil, nil, err
+	}
+	if sub, err = pahoConnect(o.url, "c2m-bench-sub-"+randomSuffix()); err != nil {
+		return "", "", nil, nil, err
+	}
+	col = newCollector()
+	if err = subscribe(sub, col.add, base+"/#", base+"-ha/#"); err != nil {
+		sub.Disconnect(100)
+		return "", "", nil, nil, err
+	}
+	return base, cfg, sub, col, nil
+}

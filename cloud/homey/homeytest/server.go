@@ -398,27 +398,15 @@ func (s *Server) record(host string, r *http.Request) {
 
 // delay waits for the configured latency; false means the request or the
 // server ended first.
-func (s *Server) delay(r *http.Request) bool {
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if latency <= 0 {
-		return true
-	}
-	t := time.NewTimer(latency)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
-}
+func (s *Server) delay(r *http.Request) bool { return s.waitLatency(r.Context().Done()) }
 
 // delayRPC waits for the configured latency before a socket RPC answer;
 // false means the server ended first.
-func (s *Server) delayRPC() bool {
+func (s *Server) delayRPC() bool { return s.waitLatency(nil) }
+
+// waitLatency waits for the configured latency, or until cancel is closed
+// or the server ends (false then).
+func (s *Server) waitLatency(cancel <-chan struct{}) bool {
 	s.mu.Lock()
 	latency := s.latency
 	s.mu.Unlock()
@@ -430,9 +418,10 @@ func (s *Server) delayRPC() bool {
 	select {
 	case <-t.C:
 		return true
+	case <-cancel:
 	case <-s.done:
-		return false
 	}
+	return false
 }
 
 // randomHex returns 2n random hex digits.
