@@ -174,7 +174,7 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 		return err
 	}
 	want := n / o.accounts * o.accounts
-	base, cfg, sub, col, err := benchWatch(o, dir, emulatorAccounts(emulators))
+	base, cfg, sub, col, err := benchWatch(o, dir, emulatorAccounts(emulators), nil)
 	if err != nil {
 		return err
 	}

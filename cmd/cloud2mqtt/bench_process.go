@@ -149,14 +149,17 @@ func emulatorAccounts(emulators runningEmulators) []map[string]any {
 }
 
 // benchConfig writes the configuration of a bridge under test: the broker,
-// topics of its own, no status page, and the accounts.
-func benchConfig(dir, url, base string, accounts []map[string]any) (string, error) {
+// topics of its own, no status page, the accounts, and extra settings.
+func benchConfig(dir, url, base string, accounts []map[string]any, extra map[string]any) (string, error) {
 	cfg := map[string]any{
 		"mqtt":      map[string]any{"url": url, "base_topic": base, "discovery_prefix": base + "-ha"},
 		"web":       map[string]any{"listen": "off"},
 		"state_dir": filepath.Join(dir, base+"-state"),
 		"log_level": "warn",
 		"accounts":  accounts,
+	}
+	for k, v := range extra {
+		cfg[k] = v
 	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -255,9 +258,9 @@ func benchEmulators(clouds *cloud.Registry, only string, o cloud.EmulateOptions)
 // benchWatch writes a bridge configuration for accounts under a fresh base
 // topic, and subscribes a bare client to everything the bridge will publish
 // there (state and discovery), recording it in col.
-func benchWatch(o benchOptions, dir string, accounts []map[string]any) (base, cfg string, sub paho.Client, col *collector, err error) {
+func benchWatch(o benchOptions, dir string, accounts []map[string]any, extra map[string]any) (base, cfg string, sub paho.Client, col *collector, err error) {
 	base = "c2m-bench-" + randomSuffix()
-	if cfg, err = benchConfig(dir, o.url, base, accounts); err != nil {
+	if cfg, err = benchConfig(dir, o.url, base, accounts, extra); err != nil {
 		return "", "", nil, nil, err
 	}
 	if sub, err = pahoConnect(o.url, "c2m-bench-sub-"+randomSuffix()); err != nil {
