@@ -23,6 +23,7 @@ import (
 // benchOptions are the bench command's flags.
 type benchOptions struct {
 	url       string
+	broker    string
 	sizes     []int
 	accounts  int
 	samples   int
@@ -42,11 +43,18 @@ round trip and a bare paho client publishing the cold-start messages (the baseli
 the bridge (started as its own process with emulated clouds): /set → cloud PUT and cloud push
 → retained state for Wink and Homey, CPU per command beside a bare client receiving the same
 messages, and cold starts of --devices devices in --accounts Wink accounts with the bridge's
-resident memory. Without --mqtt-url it starts the embedded broker.`,
+resident memory. Without --mqtt-url it starts a broker of its own: mosquitto with
+set_tcp_nodelay (as docker-compose.yml runs it) when installed, the embedded broker
+otherwise (--broker chooses).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.sink != "" {
 				return runSink(cmd.Context(), o.url, o.sink, o.sinkCount)
+			}
+			switch o.broker {
+			case "auto", "mosquitto", "embedded":
+			default:
+				return fmt.Errorf("bench: --broker %q: use auto, mosquitto or embedded", o.broker)
 			}
 			if o.accounts < 1 || o.samples < 1 {
 				return fmt.Errorf("bench: --accounts and --samples must be at least 1")
@@ -67,7 +75,8 @@ resident memory. Without --mqtt-url it starts the embedded broker.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "mqtt-url", "", "broker to measure against (default: start the embedded broker)")
+	f.StringVar(&o.url, "mqtt-url", "", "broker to measure against (default: start one, see --broker)")
+	f.StringVar(&o.broker, "broker", "auto", "without --mqtt-url, the broker to start: mosquitto (with set_tcp_nodelay), embedded, or auto (mosquitto when installed)")
 	f.IntSliceVar(&o.sizes, "devices", []int{100, 1000, 10000}, "cold-start sizes, in devices")
 	f.IntVar(&o.accounts, "accounts", 10, "Wink accounts the cold-start devices are spread over")
 	f.IntVar(&o.samples, "samples", 500, "messages per latency and CPU figure")
@@ -116,6 +125,8 @@ func formatFigure(v float64, unit string) string {
 		return fmt.Sprintf("%.2f s", v)
 	case "MiB":
 		return fmt.Sprintf("%.1f MiB", v)
+	case "/s":
+		return fmt.Sprintf("%.1f/s", v)
 	case "µs":
 		return fmt.Sprintf("%.0f µs", v)
 	default:
@@ -135,16 +146,30 @@ func runBench(ctx context.Context, stdout io.Writer, clouds *cloud.Registry, o b
 	} else {
 		defer os.RemoveAll(dir)
 	}
+	brokerName := "given by --mqtt-url"
 	if o.url == "" {
-		b, err := broker.Start("127.0.0.1:0", discardLogger())
-		if err != nil {
-			return fmt.Errorf("bench: start the embedded broker: %w", err)
+		bin := findMosquitto()
+		if o.broker == "mosquitto" && bin == "" {
+			return fmt.Errorf("bench: --broker mosquitto: no mosquitto on PATH or in /usr/sbin; install it, or use --broker embedded")
 		}
-		defer b.Close()
-		o.url = b.URL()
+		if o.broker != "embedded" && bin != "" {
+			m, err := startMosquitto(ctx, bin, dir)
+			if err != nil {
+				return err
+			}
+			defer m.stop()
+			o.url, brokerName = m.url, m.version+", set_tcp_nodelay true"
+		} else {
+			b, err := broker.Start("127.0.0.1:0", discardLogger())
+			if err != nil {
+				return fmt.Errorf("bench: start the embedded broker: %w", err)
+			}
+			defer b.Close()
+			o.url, brokerName = b.URL(), "the embedded broker"
+		}
 	}
 	r := newBenchReport(stdout)
-	r.note("broker %s, bridge %s", o.url, o.bridgeBin)
+	r.note("broker %s (%s), bridge %s", o.url, brokerName, o.bridgeBin)
 
 	rt, err := brokerRoundTrip(ctx, o.url, "c2m-bench-"+randomSuffix()+"/rt", o.samples)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/homey/homeytest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"github.com/cloud2mqtt/cloud2mqtt/config"
 )
 
 // benchPath is one cloud's two paths through the bridge, on the demo home.
@@ -48,50 +49,15 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 	}
 	defer homey.Close()
 	homey.Furnish()
-	_, winkRefresh := wink.IssueTokens()
-	_, homeyRefresh := homey.IssueTokens()
-	accounts := []map[string]any{
-		{"name": "wink", "cloud": "wink", "client_id": demoClientID, "client_secret": demoClientSecret,
-			"refresh_token": winkRefresh, "api_url": wink.URL, "pubnub_origin": wink.PubNubOrigin},
-		{"name": "homey", "cloud": "homey", "client_id": demoClientID, "client_secret": demoClientSecret,
-			"refresh_token": homeyRefresh, "cloud_url": homey.CloudURL},
-	}
 	// One command after the other to one device: the per-device rate
 	// limit would space them 1/max_rate apart, so these runs lift it; the
 	// slider run measures it at its default.
-	base, cfg, sub, col, err := benchWatch(o, dir, accounts, map[string]any{"commands": map[string]any{"max_rate": benchPathRate}})
+	b, err := startDemoBridge(ctx, o, dir, wink, homey, map[string]any{"commands": map[string]any{"max_rate": benchPathRate}})
 	if err != nil {
 		return err
 	}
-	defer sub.Disconnect(100)
-	child, err := startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		child.stop()
-		// Leave the broker as it was: no retained messages of the bench.
-		_ = clearRetained(o.url, retainedTopics(col))
-	}()
-	ready := map[string]bool{}
-	if err := col.wait(ctx, time.Minute, func(m benchMessage) bool {
-		switch m.topic {
-		case base + "/wink/bedroom_lamp", base + "/homey/ceiling_light":
-			ready[m.topic] = true
-		}
-		return len(ready) == 2
-	}); err != nil {
-		if e := child.exited(); e != nil {
-			return e
-		}
-		return fmt.Errorf("bench: the bridge did not publish the demo home: %w", err)
-	}
-	pub, err := pahoConnect(o.url, "c2m-bench-pub-"+randomSuffix())
-	if err != nil {
-		return err
-	}
-	defer pub.Disconnect(100)
-
+	defer b.stop()
+	base, pub, col, child := b.base, b.pub, b.col, b.child
 	paths := []benchPath{
 		{
 			cloud: "wink", setTopic: base + "/wink/bedroom_lamp/set",
@@ -135,7 +101,195 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 			return fmt.Errorf("%w (bridge output: %s)", err, child.logs)
 		}
 	}
+	b.stop()
+	return benchSliders(ctx, r, o, dir, wink, homey)
+}
+
+// demoBridge is a bridge process over the demo home of both emulators,
+// with a subscriber to all it publishes and a publisher for commands.
+type demoBridge struct {
+	base    string
+	child   *benchChild
+	sub     paho.Client
+	pub     paho.Client
+	col     *collector
+	url     string
+	stopped bool
+}
+
+// startDemoBridge starts a bridge (with fresh tokens and extra settings)
+// and returns once both clouds' demo lights are published.
+func startDemoBridge(ctx context.Context, o benchOptions, dir string, wink *winktest.Server, homey *homeytest.Server,
+	extra map[string]any) (*demoBridge, error) {
+	_, winkRefresh := wink.IssueTokens()
+	_, homeyRefresh := homey.IssueTokens()
+	accounts := []map[string]any{
+		{"name": "wink", "cloud": "wink", "client_id": demoClientID, "client_secret": demoClientSecret,
+			"refresh_token": winkRefresh, "api_url": wink.URL, "pubnub_origin": wink.PubNubOrigin},
+		{"name": "homey", "cloud": "homey", "client_id": demoClientID, "client_secret": demoClientSecret,
+			"refresh_token": homeyRefresh, "cloud_url": homey.CloudURL},
+	}
+	base, cfg, sub, col, err := benchWatch(o, dir, accounts, extra)
+	if err != nil {
+		return nil, err
+	}
+	b := &demoBridge{base: base, sub: sub, col: col, url: o.url}
+	if b.child, err = startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg); err != nil {
+		sub.Disconnect(100)
+		return nil, err
+	}
+	ready := map[string]bool{}
+	if err := col.wait(ctx, time.Minute, func(m benchMessage) bool {
+		switch m.topic {
+		case base + "/wink/bedroom_lamp", base + "/homey/ceiling_light":
+			ready[m.topic] = true
+		}
+		return len(ready) == 2
+	}); err != nil {
+		b.stop()
+		if e := b.child.exited(); e != nil {
+			return nil, e
+		}
+		return nil, fmt.Errorf("bench: the bridge did not publish the demo home: %w", err)
+	}
+	if b.pub, err = pahoConnect(o.url, "c2m-bench-pub-"+randomSuffix()); err != nil {
+		b.stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// stop ends the bridge and its clients, and clears the retained messages
+// it left (the broker stays as it was).
+func (b *demoBridge) stop() {
+	if b.stopped {
+		return
+	}
+	b.stopped = true
+	b.child.stop()
+	if b.pub != nil {
+		b.pub.Disconnect(100)
+	}
+	b.sub.Disconnect(100)
+	_ = clearRetained(b.url, retainedTopics(b.col))
+}
+
+// Slider: a dimmer dragged at benchSliderRate /set a second for
+// benchSliderTime, at the default per-device rate limit.
+const (
+	benchSliderRate = 50
+	benchSliderTime = 4 * time.Second
+)
+
+// benchSliders drags a slider on one light of each cloud and reports the
+// PUTs a second the device got, and whether the last value was applied
+// last (the goal: at most commands.max_rate a second, latest value wins).
+func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir string, wink *winktest.Server, homey *homeytest.Server) error {
+	b, err := startDemoBridge(ctx, o, dir, wink, homey, nil)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	type slider struct {
+		cloud, topic string
+		puts         func() []time.Time // the light's brightness writes, in order
+		last         func(level int) bool
+	}
+	winkPUT := func(q winktest.Request) bool {
+		return q.Method == "PUT" && strings.Contains(q.Path, "/2194253") && strings.Contains(string(q.Body), `"brightness"`)
+	}
+	homeyPUT := func(q homeytest.Request) bool {
+		return (q.Host == homeytest.HostHomey || q.Host == homeytest.HostSocket) && q.Method == "PUT" &&
+			strings.HasSuffix(q.Path, "/"+homeytest.DeviceLight+"/capability/dim")
+	}
+	sliders := []slider{
+		{cloud: "wink", topic: b.base + "/wink/bedroom_lamp/set",
+			puts: func() []time.Time {
+				var at []time.Time
+				for _, q := range wink.Requests() {
+					if winkPUT(q) {
+						at = append(at, q.At)
+					}
+				}
+				return at
+			},
+			last: func(level int) bool {
+				var last winktest.Request
+				for _, q := range wink.Requests() {
+					if winkPUT(q) {
+						last = q
+					}
+				}
+				return strings.Contains(string(last.Body), fmt.Sprintf(`"brightness":%v`, float64(level)/255))
+			}},
+		{cloud: "homey", topic: b.base + "/homey/ceiling_light/set",
+			puts: func() []time.Time {
+				var at []time.Time
+				for _, q := range homey.Requests() {
+					if homeyPUT(q) {
+						at = append(at, q.At)
+					}
+				}
+				return at
+			},
+			last: func(level int) bool {
+				var last homeytest.Request
+				for _, q := range homey.Requests() {
+					if homeyPUT(q) {
+						last = q
+					}
+				}
+				return strings.Contains(string(last.Body), fmt.Sprintf("%v", float64(level)/255))
+			}},
+	}
+	n := int(benchSliderTime.Seconds() * benchSliderRate)
+	for _, s := range sliders {
+		before := len(s.puts())
+		start := time.Now()
+		tick := time.NewTicker(time.Second / benchSliderRate)
+		for i := range n {
+			b.pub.Publish(s.topic, 1, false, fmt.Sprintf(`{"brightness":%d}`, i%254+1))
+			if i < n-1 {
+				<-tick.C
+			}
+		}
+		tick.Stop()
+		lastLevel := (n-1)%254 + 1
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var err error
+		for !s.last(lastLevel) && err == nil {
+			err = waitTick(wctx, 10*time.Millisecond)
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("bench: %s slider: the last value (%d) was not the last write the cloud got: %w", s.cloud, lastLevel, err)
+		}
+		// The rate between the first write and the last: writes spaced
+		// 1/max_rate apart give max_rate exactly.
+		puts := s.puts()[before:]
+		window := puts[len(puts)-1].Sub(puts[0])
+		perSec := 0.0
+		if len(puts) > 1 {
+			perSec = float64(len(puts)-1) / window.Seconds()
+		}
+		r.row(fmt.Sprintf("%s slider %d /set/s → writes/s", s.cloud, benchSliderRate), perSec, 0, "/s",
+			fmt.Sprintf("≤ %v/s, last value last", config.DefaultCommandMaxRate))
+		r.note("%s slider: %d commands in %v, %d writes to the light, the first %.0f ms after the first command, the last %.2f s later, with the last value",
+			s.cloud, n, benchSliderTime, len(puts), ms(puts[0].Sub(start)), window.Seconds())
+	}
 	return nil
+}
+
+// waitTick waits d (one step of a bounded poll), or fails when ctx ends.
+func waitTick(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func benchPathOf(ctx context.Context, r *benchReport, o benchOptions, dir string, p benchPath, pub paho.Client,

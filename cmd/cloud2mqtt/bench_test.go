@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
 )
@@ -35,6 +36,7 @@ func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
 	for _, want := range []string{
 		"broker publish → delivery p99", "wink /set → cloud PUT p99", "homey push → retained state p99",
 		"wink CPU per command", "cold start, 8 devices", "RSS idle, 8 devices",
+		"wink slider 50 /set/s → writes/s", "homey slider 50 /set/s → writes/s",
 	} {
 		line := ""
 		for _, l := range strings.Split(out.String(), "\n") {
@@ -44,8 +46,42 @@ func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
 		}
 		if line == "" {
 			t.Errorf("no %q in the output:\n%s", want, out.String())
-		} else if want != "broker publish → delivery p99" && !strings.HasPrefix(want, "RSS") && !strings.Contains(line, "×") {
+		} else if want != "broker publish → delivery p99" && !strings.HasPrefix(want, "RSS") &&
+			!strings.Contains(want, "slider") && !strings.Contains(line, "×") {
 			t.Errorf("%q has no ratio to its baseline: %s", want, line)
 		}
+	}
+}
+
+func TestBenchRefusesAnUnknownBroker(t *testing.T) {
+	var out, errs bytes.Buffer
+	code := execute(context.Background(), []string{"bench", "--broker", "rabbit"}, &out, &errs)
+	if code == 0 || !strings.Contains(errs.String(), `--broker "rabbit": use auto, mosquitto or embedded`) {
+		t.Fatalf("exit %d, stderr %q", code, errs.String())
+	}
+}
+
+// The bench's own mosquitto accepts clients and delivers their messages.
+func TestBenchMosquittoDelivers(t *testing.T) {
+	bin := findMosquitto()
+	if bin == "" {
+		t.Skip("mosquitto is not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := startMosquitto(ctx, bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.stop()
+	if !strings.HasPrefix(m.version, "mosquitto version") {
+		t.Errorf("version %q", m.version)
+	}
+	rt, err := brokerRoundTrip(ctx, m.url, "c2m-test/rt", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rt) != 5 {
+		t.Fatalf("%d round trips, want 5", len(rt))
 	}
 }
