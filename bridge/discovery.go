@@ -280,10 +280,11 @@ func fieldComponent(e *entry, k stateKey) component {
 	if f.Category != "" {
 		c["entity_category"] = f.Category
 	}
+	if typ, ok := eventType(e, k); ok {
+		return eventComponent(e, c, k, typ)
+	}
 	writable := k.write != nil && f.Writable
 	switch {
-	case f.Kind == cloud.KindEvent:
-		return eventComponent(c, k)
 	case f.Kind == cloud.KindBool && !writable:
 		c["p"] = "binary_sensor"
 		c["payload_on"], c["payload_off"] = true, false

@@ -220,8 +220,8 @@ func classComponents(e *entry, cmps map[string]component, cover func(keys ...str
 	}
 }
 
-// triggerComponent is the component of a write-only trigger (a button) or of
-// a button device's last press (an event); nil for any other key.
+// triggerComponent is the component of a write-only trigger (a button); nil
+// for any other key.
 func triggerComponent(e *entry, k stateKey) component {
 	f := k.field
 	t := e.topic
@@ -234,17 +234,6 @@ func triggerComponent(e *entry, k stateKey) component {
 			c["entity_category"] = f.Category
 		}
 		return c
-	case e.device.Class == cloud.ClassButton && f.Kind == cloud.KindBool && !f.Writable &&
-		(f.Name == cloud.FieldPressed || strings.HasPrefix(f.Name, cloud.FieldPressed+"_")):
-		name := any(nil)
-		if f.Name != cloud.FieldPressed {
-			name = FieldLabel(k.name)
-		}
-		// A press is the field turning true: only then the template
-		// renders an event, and Home Assistant ignores the empty payload.
-		return component{"p": "event", "unique_id": id, "name": name, "state_topic": t,
-			"device_class": "button", "event_types": []string{"press"},
-			"value_template": "{% if value_json." + k.name + " %}{\"event_type\":\"press\"}{% endif %}"}
 	}
 	return nil
 }

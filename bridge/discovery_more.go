@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/json"
 	"slices"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
@@ -71,20 +70,19 @@ func climatePresets(d *cloud.Device, t string, c component, cover func(keys ...s
 	cover(f.Name)
 }
 
-// eventComponent is the Home Assistant event entity of a KindEvent field:
-// it fires its event type when a state message shows the field true, and
-// ignores the others (the template renders nothing).
-func eventComponent(c component, k stateKey) component {
-	eventType := "event"
-	if len(k.field.Choices) > 0 {
-		eventType = k.field.Choices[0]
-	}
-	payload, _ := json.Marshal(map[string]string{"event_type": eventType})
+// eventComponent is the Home Assistant event entity of an event key: it
+// reads the device's event topic and fires typ for the messages of its key.
+// A button device's own press is the device's entity (no name of its own).
+func eventComponent(e *entry, c component, k stateKey, typ string) component {
 	c["p"] = "event"
-	c["event_types"] = []string{eventType}
-	c["value_template"] = "{% if value_json." + k.name + " %}" + string(payload) + "{% endif %}"
-	if dc, ok := eventClasses[eventType]; ok {
+	c["state_topic"] = eventTopic(e.topic)
+	c["event_types"] = []string{typ}
+	c["value_template"] = eventValueTemplate(k.name, typ)
+	if dc, ok := eventClasses[typ]; ok {
 		c["device_class"] = dc
+	}
+	if e.device.Class == cloud.ClassButton && k.field.Name == cloud.FieldPressed {
+		c["name"] = nil
 	}
 	return c
 }

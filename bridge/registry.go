@@ -135,9 +135,14 @@ func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstList
 	}
 	nameChanged := !known || e.device.Name != d.Name
 	reshaped := !known || !sameShape(&e.device, &d)
+	old := e.device
 	e.device = d.Clone()
 	if reshaped {
 		e.keys = b.keyCache.keys(&e.device)
+	}
+	var events [][]byte
+	if known { // a device's state when first seen reports no new event
+		events = newEvents(e, &old)
 	}
 	if nameChanged {
 		own := d.Name
@@ -181,6 +186,9 @@ func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstList
 		b.devicesChanged()
 	}
 	b.publishSnapshot(o, e, pub, false)
+	for _, ev := range events {
+		o.publish(eventTopic(pub.topic), ev, false, nil)
+	}
 	return !known
 }
 
