@@ -148,7 +148,7 @@ func runBench(ctx context.Context, stdout io.Writer, clouds *cloud.Registry, o b
 	}
 	brokerName := "given by --mqtt-url"
 	if o.url == "" {
-		bin := findMosquitto()
+		bin := broker.MosquittoBinary()
 		if o.broker == "mosquitto" && bin == "" {
 			return fmt.Errorf("bench: --broker mosquitto: no mosquitto on PATH or in /usr/sbin; install it, or use --broker embedded")
 		}

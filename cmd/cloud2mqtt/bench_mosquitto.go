@@ -26,21 +26,9 @@ log_dest none
 
 // benchMosquitto is a mosquitto the bench started for itself.
 type benchMosquitto struct {
-	cmd     *exec.Cmd
-	done    chan error
+	*benchChild
 	url     string
 	version string
-}
-
-// findMosquitto is the mosquitto binary on PATH or in /usr/sbin, or "".
-func findMosquitto() string {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto"
-	}
-	return ""
 }
 
 // startMosquitto starts bin with the bench's configuration in dir and
@@ -56,18 +44,11 @@ func startMosquitto(ctx context.Context, bin, dir string) (*benchMosquitto, erro
 	}
 	out, _ := exec.CommandContext(ctx, bin, "-h").CombinedOutput()
 	version, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	cmd := exec.Command(bin, "-c", cfg)
-	logs, err := os.Create(filepath.Join(dir, "mosquitto.log"))
+	child, err := startChild(bin, filepath.Join(dir, "mosquitto.log"), "-c", cfg)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		logs.Close()
-		return nil, fmt.Errorf("bench: start %s: %w", bin, err)
-	}
-	m := &benchMosquitto{cmd: cmd, done: make(chan error, 1), url: fmt.Sprintf("tcp://127.0.0.1:%d", port), version: version}
-	go func() { m.done <- cmd.Wait(); logs.Close() }()
+	m := &benchMosquitto{benchChild: child, url: fmt.Sprintf("tcp://127.0.0.1:%d", port), version: version}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -76,29 +57,17 @@ func startMosquitto(ctx context.Context, bin, dir string) (*benchMosquitto, erro
 			conn.Close()
 			return m, nil
 		}
-		select {
-		case err := <-m.done:
-			return nil, fmt.Errorf("bench: %s ended at start (%v); its output is in %s", bin, err, logs.Name())
-		case <-ctx.Done():
-			m.stop()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond): // polling a port that is not yet open
+		if err := m.exited(); err != nil {
+			return nil, err
 		}
 		if time.Now().After(deadline) {
 			m.stop()
 			return nil, errors.New("bench: mosquitto did not accept connections on " + addr + " within 10s")
 		}
-	}
-}
-
-// stop ends the broker.
-func (m *benchMosquitto) stop() {
-	_ = m.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-m.done:
-	case <-time.After(10 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.done
+		if err := waitTick(ctx, 20*time.Millisecond); err != nil { // polling a port that is not yet open
+			m.stop()
+			return nil, err
+		}
 	}
 }
 

@@ -192,59 +192,36 @@ func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir strin
 	defer b.stop()
 	type slider struct {
 		cloud, topic string
-		puts         func() []time.Time // the light's brightness writes, in order
-		last         func(level int) bool
-	}
-	winkPUT := func(q winktest.Request) bool {
-		return q.Method == "PUT" && strings.Contains(q.Path, "/2194253") && strings.Contains(string(q.Body), `"brightness"`)
-	}
-	homeyPUT := func(q homeytest.Request) bool {
-		return (q.Host == homeytest.HostHomey || q.Host == homeytest.HostSocket) && q.Method == "PUT" &&
-			strings.HasSuffix(q.Path, "/"+homeytest.DeviceLight+"/capability/dim")
+		requests     func() []winktest.Request // the cloud's request log
+		write        func(winktest.Request) bool
+		value        func(level int) string // how a write of level shows in its body
 	}
 	sliders := []slider{
-		{cloud: "wink", topic: b.base + "/wink/bedroom_lamp/set",
-			puts: func() []time.Time {
-				var at []time.Time
-				for _, q := range wink.Requests() {
-					if winkPUT(q) {
-						at = append(at, q.At)
-					}
-				}
-				return at
+		{cloud: "wink", topic: b.base + "/wink/bedroom_lamp/set", requests: wink.Requests,
+			write: func(q winktest.Request) bool {
+				return q.Method == "PUT" && strings.Contains(q.Path, "/2194253") && strings.Contains(string(q.Body), `"brightness"`)
 			},
-			last: func(level int) bool {
-				var last winktest.Request
-				for _, q := range wink.Requests() {
-					if winkPUT(q) {
-						last = q
-					}
-				}
-				return strings.Contains(string(last.Body), fmt.Sprintf(`"brightness":%v`, float64(level)/255))
-			}},
-		{cloud: "homey", topic: b.base + "/homey/ceiling_light/set",
-			puts: func() []time.Time {
-				var at []time.Time
-				for _, q := range homey.Requests() {
-					if homeyPUT(q) {
-						at = append(at, q.At)
-					}
-				}
-				return at
+			value: func(level int) string { return fmt.Sprintf(`"brightness":%v`, float64(level)/255) }},
+		{cloud: "homey", topic: b.base + "/homey/ceiling_light/set", requests: homey.Requests,
+			write: func(q homeytest.Request) bool {
+				return (q.Host == homeytest.HostHomey || q.Host == homeytest.HostSocket) && q.Method == "PUT" &&
+					strings.HasSuffix(q.Path, "/"+homeytest.DeviceLight+"/capability/dim")
 			},
-			last: func(level int) bool {
-				var last homeytest.Request
-				for _, q := range homey.Requests() {
-					if homeyPUT(q) {
-						last = q
-					}
-				}
-				return strings.Contains(string(last.Body), fmt.Sprintf("%v", float64(level)/255))
-			}},
+			value: func(level int) string { return fmt.Sprintf("%v", float64(level)/255) }},
+	}
+	// writes are the slider light's writes so far, in order.
+	writes := func(s slider) []winktest.Request {
+		var out []winktest.Request
+		for _, q := range s.requests() {
+			if s.write(q) {
+				out = append(out, q)
+			}
+		}
+		return out
 	}
 	n := int(benchSliderTime.Seconds() * benchSliderRate)
 	for _, s := range sliders {
-		before := len(s.puts())
+		before := len(writes(s))
 		start := time.Now()
 		tick := time.NewTicker(time.Second / benchSliderRate)
 		for i := range n {
@@ -257,7 +234,11 @@ func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir strin
 		lastLevel := (n-1)%254 + 1
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var err error
-		for !s.last(lastLevel) && err == nil {
+		lastIs := func(level int) bool {
+			w := writes(s)
+			return len(w) > before && strings.Contains(string(w[len(w)-1].Body), s.value(level))
+		}
+		for !lastIs(lastLevel) && err == nil {
 			err = waitTick(wctx, 10*time.Millisecond)
 		}
 		cancel()
@@ -266,8 +247,8 @@ func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir strin
 		}
 		// The rate between the first write and the last: writes spaced
 		// 1/max_rate apart give max_rate exactly.
-		puts := s.puts()[before:]
-		window := puts[len(puts)-1].Sub(puts[0])
+		puts := writes(s)[before:]
+		window := puts[len(puts)-1].At.Sub(puts[0].At)
 		perSec := 0.0
 		if len(puts) > 1 {
 			perSec = float64(len(puts)-1) / window.Seconds()
@@ -275,7 +256,7 @@ func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir strin
 		r.row(fmt.Sprintf("%s slider %d /set/s → writes/s", s.cloud, benchSliderRate), perSec, 0, "/s",
 			fmt.Sprintf("≤ %v/s, last value last", config.DefaultCommandMaxRate))
 		r.note("%s slider: %d commands in %v, %d writes to the light, the first %.0f ms after the first command, the last %.2f s later, with the last value",
-			s.cloud, n, benchSliderTime, len(puts), ms(puts[0].Sub(start)), window.Seconds())
+			s.cloud, n, benchSliderTime, len(puts), ms(puts[0].At.Sub(start)), window.Seconds())
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloud2mqtt/cloud2mqtt/mqtt/broker"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt/mqtttest"
 )
 
@@ -63,7 +64,7 @@ func TestBenchRefusesAnUnknownBroker(t *testing.T) {
 
 // The bench's own mosquitto accepts clients and delivers their messages.
 func TestBenchMosquittoDelivers(t *testing.T) {
-	bin := findMosquitto()
+	bin := broker.MosquittoBinary()
 	if bin == "" {
 		t.Skip("mosquitto is not installed")
 	}

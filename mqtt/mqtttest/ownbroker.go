@@ -33,23 +33,11 @@ type OwnBroker struct {
 	emb    *broker.Broker
 }
 
-// MosquittoBinary returns the path of the mosquitto binary, or "" when
-// it is not installed.
-func MosquittoBinary() string {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto"
-	}
-	return ""
-}
-
 // StartOwnBroker starts a broker of the test's own on a free port of
 // 127.0.0.1 and stops it when the test ends.
 func StartOwnBroker(t testing.TB) *OwnBroker {
 	t.Helper()
-	b := &OwnBroker{t: t, addr: freeAddr(t), bin: MosquittoBinary()}
+	b := &OwnBroker{t: t, addr: freeAddr(t), bin: broker.MosquittoBinary()}
 	if b.bin != "" {
 		dir := t.TempDir()
 		b.conf = filepath.Join(dir, "mosquitto.conf")
