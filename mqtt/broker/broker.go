@@ -40,6 +40,10 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		_ = ln.Close()
 		return nil, fmt.Errorf("broker: allow-all auth: %w", err)
 	}
+	if err := srv.AddHook(&orderHook{srv: srv}, nil); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("broker: session order: %w", err)
+	}
 	if err := srv.AddListener(newTCPListener("tcp", ln)); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("broker: add listener: %w", err)
