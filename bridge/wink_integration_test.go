@@ -28,6 +28,7 @@ type harness struct {
 	rec    *mqtttest.Recorder
 	events *mqtttest.Recorder
 	disc   *mqtttest.Recorder // everything under the discovery prefix
+	pub    *mqtttest.Publisher
 	bridge *bridge.Bridge
 	client *mqtt.Client
 	// configure, when set by the before hook, adjusts the bridge options.
@@ -64,6 +65,7 @@ func newBaseHarness(tb testing.TB) *harness {
 	h.rec = mqtttest.NewRecorder(tb, h.url, base+"/#")
 	h.events = mqtttest.NewRecorder(tb, h.url, h.topics.BridgeEvent())
 	h.disc = mqtttest.NewClearingRecorder(tb, h.url, h.topics.DiscoveryPrefix+"/#")
+	h.pub = mqtttest.NewPublisher(tb, h.url)
 	return h
 }
 
@@ -144,9 +146,11 @@ func (h *harness) state(tb testing.TB, rel string, match func(map[string]any) bo
 	return out
 }
 
+// publish sends payload to <base>/<rel> from the harness's one publisher,
+// so that a test's commands reach the broker, and the bridge, in order.
 func (h *harness) publish(tb testing.TB, rel string, payload string) {
 	tb.Helper()
-	mqtttest.Publish(tb, h.url, h.topics.Base+"/"+rel, []byte(payload), false)
+	h.pub.Publish(tb, h.topics.Base+"/"+rel, []byte(payload), false)
 }
 
 // discovery returns the device discovery config of an account's device.

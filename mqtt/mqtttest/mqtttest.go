@@ -162,6 +162,38 @@ func Publish(t testing.TB, url, topic string, payload []byte, retained bool) {
 	}
 }
 
+// Publisher is one MQTT client that publishes a test's commands in order,
+// as Home Assistant or any one client does: a broker keeps the order of
+// one connection's messages, not of several (the embedded broker acknowledges
+// a message before it hands it on, so a message from the next connection
+// can overtake it).
+type Publisher struct {
+	c paho.Client
+}
+
+// NewPublisher connects a publisher, disconnected when the test ends.
+func NewPublisher(t testing.TB, url string) *Publisher {
+	t.Helper()
+	c, err := connect(url, "c2mtest-pub-"+randomHex(4))
+	if err != nil {
+		t.Fatalf("mqtttest: publisher: %v", err)
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	return &Publisher{c: c}
+}
+
+// Publish publishes payload on topic with QoS 1 and waits for the broker's
+// acknowledgement.
+func (p *Publisher) Publish(t testing.TB, topic string, payload []byte, retained bool) {
+	t.Helper()
+	if payload == nil {
+		payload = []byte{}
+	}
+	if err := paho.WaitTokenTimeout(p.c.Publish(topic, 1, retained, payload), opTimeout); err != nil {
+		t.Fatalf("mqtttest: publish to %s: %v", topic, err)
+	}
+}
+
 // Recorder is a separate MQTT client that records every message received on
 // one filter.
 type Recorder struct {
