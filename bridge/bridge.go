@@ -176,6 +176,10 @@ func (b *Bridge) run(ctx context.Context) error {
 	b.announce.start(b.opts.ListDelay)
 	defer b.announce.stop()
 
+	reportedTick := time.NewTicker(reportedInterval)
+	defer reportedTick.Stop()
+	reported := b.reported()
+
 	var wg sync.WaitGroup
 	for _, name := range b.order {
 		wg.Add(1)
@@ -200,6 +204,8 @@ func (b *Bridge) run(ctx context.Context) error {
 			b.publishAll(ctx, true)
 		case <-b.announce.due():
 			b.publishAnnounced(ctx)
+		case <-reportedTick.C:
+			b.checkReported(&reported)
 		}
 		settled := b.accountsSettled()
 		if settled {

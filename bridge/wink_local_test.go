@@ -10,7 +10,7 @@ import (
 
 // TestWinkCommandsGoToTheHubFirst: with local control a /set reaches the
 // hub's local API, not the cloud, and bridge/info shows the hub's local
-// control.
+// control, and its failing once the hub stops answering.
 func TestWinkCommandsGoToTheHubFirst(t *testing.T) {
 	srv := furnishedWink(t)
 	h := newBaseHarness(t)
@@ -29,5 +29,14 @@ func TestWinkCommandsGoToTheHubFirst(t *testing.T) {
 	}
 	h.rec.Wait(t, wait, func(m mqtt.Message) bool {
 		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"local_hubs":{"wink":[{"hub":"hub-511438","local":"ok"`)
+	})
+
+	// The hub stops answering: the command still reaches the cloud, and
+	// bridge/info says so without waiting for another reason to publish.
+	srv.SetHubLocalDown(true)
+	h.publish(t, "wink/bedroom_lamp/set", `{"state":"OFF"}`)
+	h.state(t, "wink/bedroom_lamp", func(s map[string]any) bool { return s["state"] == "OFF" })
+	h.rec.Wait(t, wait, func(m mqtt.Message) bool {
+		return m.Topic == h.topics.BridgeInfo() && strings.Contains(string(m.Payload), `"local_hubs":{"wink":[{"hub":"hub-511438","local":"failing","reason":`)
 	})
 }
