@@ -105,6 +105,12 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 	if err := json.Unmarshal(obj, &m); err != nil {
 		return nil, fmt.Errorf("wink: decode device: %w", err)
 	}
+	return decodeObject(m)
+}
+
+// decodeObject is decodeAll for an object already decoded from JSON (as
+// json.Unmarshal decodes into any). It may change m.
+func decodeObject(m map[string]any) ([]decoded, error) {
 	if m == nil {
 		return nil, fmt.Errorf("wink: decode device: not an object")
 	}

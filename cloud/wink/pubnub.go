@@ -346,11 +346,8 @@ func (w *watcher) onMessage(ctx context.Context, m pubnub.PNMessage) {
 			return
 		}
 	} else {
-		raw, err := json.Marshal(obj)
-		if err != nil {
-			return
-		}
-		if ds, err = decodeAll(raw); err != nil {
+		var err error
+		if ds, err = decodeObject(obj); err != nil {
 			if m.Channel == w.userCh {
 				w.resyncFromPush(ctx)
 				return
