@@ -329,7 +329,7 @@ func (c *Client) getObject(ctx context.Context, path string) ([]decoded, error) 
 	if err != nil {
 		return nil, err
 	}
-	ds, err := decodeAll(env.Data)
+	ds, err := decodeAll(json.RawMessage(env.Data))
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +439,7 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	if err != nil {
 		return cloud.Device{}, err
 	}
-	ds, err := decodeAll(env.Data)
+	ds, err := decodeAll(json.RawMessage(env.Data))
 	if err != nil {
 		return cloud.Device{}, fmt.Errorf("answer: %w", err)
 	}
@@ -452,11 +452,38 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	return cloud.Device{}, fmt.Errorf("answer does not contain %s", id)
 }
 
+// maxAnswer bounds the answer read.
+const maxAnswer = 16 << 20
+
+// readAnswer reads an answer's body, in one allocation when its length is
+// known.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+}
+
+// rawData is a JSON value kept as it is, like json.RawMessage but without
+// a copy: it points into the answer that was decoded, which nothing
+// changes afterwards.
+type rawData []byte
+
+// UnmarshalJSON keeps data.
+func (r *rawData) UnmarshalJSON(data []byte) error {
+	*r = data
+	return nil
+}
+
 // envelope is Wink's response wrapper.
 type envelope struct {
-	Data         json.RawMessage `json:"data"`
-	Errors       []any           `json:"errors"`
-	Subscription map[string]any  `json:"subscription"`
+	Data         rawData        `json:"data"`
+	Errors       []any          `json:"errors"`
+	Subscription map[string]any `json:"subscription"`
 }
 
 // HTTPError is a REST call's failure status with Wink's error texts.
@@ -536,7 +563,7 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 			}
 			return nil, err
 		}
-		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		b, rerr := readAnswer(resp)
 		resp.Body.Close()
 		if rerr != nil {
 			return nil, fmt.Errorf("%s %s: read answer: %w", method, path, rerr)
