@@ -1,6 +1,7 @@
 package wink
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -191,9 +192,11 @@ type sdkLog struct {
 }
 
 func (l *sdkLog) Write(p []byte) (int, error) {
-	line := strings.TrimSpace(string(p))
+	// The SDK logs every answer and message in full; only two short
+	// lines count, compared without copying the others.
+	line := bytes.TrimSpace(p)
 	l.mu.Lock()
-	switch line {
+	switch string(line) {
 	case "startSubscribeLoop":
 		l.starts++
 	case "make channel exitSubscriptionManager":
