@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 	pubnub "github.com/pubnub/go/v7"
 )
 
@@ -312,7 +313,13 @@ func (w *watcher) onMessage(ctx context.Context, m pubnub.PNMessage) {
 	payload := m.Message
 	if s, ok := payload.(string); ok {
 		var v any
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
+		var err error
+		if strings.HasPrefix(s, "{") {
+			v, err = jsonobj.Decode([]byte(s))
+		} else {
+			err = json.Unmarshal([]byte(s), &v)
+		}
+		if err != nil {
 			w.c.log.Warn("undecodable Wink push", "channel_device", channelDevice(m.Channel), "err", err)
 			return
 		}
