@@ -40,9 +40,10 @@ type Bridge struct {
 	accounts map[string]*account
 	order    []string // account names in configuration order
 
-	cmdMu  sync.Mutex
-	queues map[string]*deviceQueue // account NUL device id → its commands
-	reads  chan struct{}           // bounds concurrent /get re-reads
+	cmdMu    sync.Mutex
+	queues   map[string]*deviceQueue    // account NUL device id → its commands
+	confirms map[string]*pendingConfirm // account NUL device id → values to confirm
+	reads    chan struct{}              // bounds concurrent /get re-reads
 
 	// Retained discovery configs found at start, cleared when stale.
 	staleMu      sync.Mutex
@@ -121,6 +122,7 @@ func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, erro
 		done:      make(chan struct{}),
 		accounts:  map[string]*account{},
 		queues:    map[string]*deviceQueue{},
+		confirms:  map[string]*pendingConfirm{},
 		reads:     make(chan struct{}, maxConcurrentReads),
 		seed:      maphash.MakeSeed(),
 	}

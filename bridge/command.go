@@ -122,12 +122,8 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 		if dup, found := duplicateKey(trimmed); found {
 			return nil, reject(dup, "appears twice in the payload: send each field once")
 		}
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		if err := dec.Decode(&values); err != nil {
-			return nil, reject("", "payload is not valid JSON (%s): send an object such as {\"state\":\"ON\"} or a plain value such as ON", jsonProblem(err))
-		}
-		if dec.More() {
-			return nil, reject("", "payload has data after the JSON object")
+		if err := decodeObject(trimmed, values); err != nil {
+			return nil, err
 		}
 		if len(values) == 0 {
 			return nil, reject("", "empty JSON object: name at least one field")
@@ -189,6 +185,22 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 		return nil, reject("", "nothing to change")
 	}
 	return change, nil
+}
+
+// decodeObject decodes a /set payload starting with '{' into values.
+func decodeObject(payload []byte, values map[string]any) error {
+	if json.Valid(payload) {
+		// One object and nothing after it: Unmarshal needs no Decoder.
+		return json.Unmarshal(payload, &values)
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if err := dec.Decode(&values); err != nil {
+		return reject("", "payload is not valid JSON (%s): send an object such as {\"state\":\"ON\"} or a plain value such as ON", jsonProblem(err))
+	}
+	if dec.More() {
+		return reject("", "payload has data after the JSON object")
+	}
+	return nil
 }
 
 func findKey(keys []stateKey, name string) (stateKey, bool) {

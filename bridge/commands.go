@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"time"
 
@@ -212,74 +211,6 @@ func changeOf(batch map[string]queuedValue) cloud.Change {
 		change[k] = v.value
 	}
 	return change
-}
-
-// applied feeds the confirmed device back (or the commanded state, for an
-// optimistic device) and makes sure the retained state ends up showing
-// what the cloud applied.
-func (b *Bridge) applied(account, id string, change cloud.Change, d cloud.Device) {
-	b.observeCommand(account, CommandOK)
-	if b.opts.device(account, id).Optimistic {
-		// Publish what was asked for; the cloud's confirmation follows.
-		b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice}, optimistic: change, id: id})
-	} else {
-		b.sendEvent(accountEvent{account: account, ev: cloud.Event{Kind: cloud.EventDevice, Device: d}})
-	}
-	if b.opts.ConfirmAfter > 0 && !shows(d, change) {
-		time.AfterFunc(b.opts.ConfirmAfter, func() { b.confirm(account, id, change) })
-	}
-}
-
-// confirm re-reads a device whose state, a while after a command, still
-// does not show it: the push that would have said so was lost or late.
-func (b *Bridge) confirm(account, id string, change cloud.Change) {
-	b.mu.RLock()
-	a, ok := b.accounts[account]
-	var d cloud.Device
-	if ok {
-		e, found := a.devices[id]
-		ok = found
-		if found {
-			d = e.device.Clone()
-		}
-	}
-	b.mu.RUnlock()
-	if !ok || shows(d, change) {
-		return
-	}
-	select {
-	case <-b.done:
-		return
-	default:
-	}
-	b.log.Debug("no confirmation of a command arrived; re-reading the device", "account", account, "device", id)
-	b.refreshDevice(context.Background(), account, id)
-}
-
-// shows reports whether d's state holds every value of change (numbers to
-// within a cloud's rounding).
-func shows(d cloud.Device, change cloud.Change) bool {
-	for k, want := range change {
-		got, ok := d.State[k]
-		if !ok {
-			return false
-		}
-		if w, isNum := cloud.Number(want); isNum {
-			g, ok := cloud.Number(got)
-			tol := 0.005
-			if f, has := d.Field(k); has && f.Min != nil && f.Max != nil {
-				tol = max(tol*(*f.Max-*f.Min), f.Step/2)
-			}
-			if !ok || math.Abs(g-w) > tol {
-				return false
-			}
-			continue
-		}
-		if got != want {
-			return false
-		}
-	}
-	return true
 }
 
 // commandFailed reports fields of a command that will not be applied:

@@ -10,8 +10,10 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 )
 
-// lookup finds a device by account and topic slug, returning a copy of it
-// and its keys.
+// lookup finds a device by account and topic slug, returning it and its
+// keys. The registry replaces a device on every change and never changes
+// one in place, so the device returned stays as it is: read it, do not
+// change it.
 func (b *Bridge) lookup(account, slug string) (*entry, cloud.Device, []stateKey, bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -23,7 +25,7 @@ func (b *Bridge) lookup(account, slug string) (*entry, cloud.Device, []stateKey,
 	if !ok {
 		return nil, cloud.Device{}, nil, false
 	}
-	return e, e.device.Clone(), e.keys, true
+	return e, e.device, e.keys, true
 }
 
 // onCommand handles <base>/<account>/<device>/set[/<field>] and /get.

@@ -156,9 +156,67 @@ func round(f float64, decimals int) float64 {
 // data, at any depth, as "key" or "parent.key". encoding/json would keep
 // the last one silently, while another reader may keep the first.
 func duplicateKey(data []byte) (string, bool) {
+	if json.Valid(data) && !repeatsKey(data) {
+		return "", false
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dup, found, _ := scanDuplicates(dec, "")
 	return dup, found
+}
+
+// repeatsKey tells whether valid JSON data may hold one key twice in an
+// object: it compares the keys as written, without the allocations of a
+// json.Decoder, and answers true for any key with an escape (which may
+// spell another key differently).
+func repeatsKey(data []byte) bool {
+	type frame struct {
+		object  bool
+		keyNext bool
+		keys    [][]byte
+	}
+	var stack []frame
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '{':
+			stack = append(stack, frame{object: true, keyNext: true})
+		case '[':
+			stack = append(stack, frame{})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if f := &stack[len(stack)-1]; f.object {
+				f.keyNext = true
+			}
+		case '"':
+			start := i + 1
+			escaped := false
+			for i++; data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					escaped = true
+					i++
+				}
+			}
+			if len(stack) == 0 {
+				continue
+			}
+			f := &stack[len(stack)-1]
+			if !f.object || !f.keyNext {
+				continue
+			}
+			f.keyNext = false
+			key := data[start:i]
+			if escaped {
+				return true
+			}
+			for _, k := range f.keys {
+				if bytes.Equal(k, key) {
+					return true
+				}
+			}
+			f.keys = append(f.keys, key)
+		}
+	}
+	return false
 }
 
 // scanDuplicates reads one JSON value from dec and reports the first

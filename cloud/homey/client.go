@@ -584,8 +584,9 @@ func newTransactionID() string {
 // that Watch can recognise their echoes: while the Set that sent one is
 // still running its echo is not reported (Set returns the confirmed device).
 type txLog struct {
-	mu  sync.Mutex
-	ids map[string]*txState
+	mu    sync.Mutex
+	ids   map[string]*txState
+	order []string // ids oldest first, to forget them in order
 }
 
 type txState struct {
@@ -599,11 +600,15 @@ func (l *txLog) add(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	for k, st := range l.ids {
-		if now.Sub(st.at) > txMemory {
-			delete(l.ids, k)
+	n := 0
+	for _, k := range l.order {
+		if st, ok := l.ids[k]; ok && now.Sub(st.at) <= txMemory {
+			break
 		}
+		delete(l.ids, k)
+		n++
 	}
+	l.order = append(l.order[n:], id)
 	l.ids[id] = &txState{at: now}
 }
 

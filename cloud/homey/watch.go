@@ -315,6 +315,16 @@ func (w *watcher) onDeviceObject(ctx context.Context, data json.RawMessage) {
 // of our own change is applied too (it is the confirmed value) but not
 // reported while its Set is running (Set returns the confirmed device), and
 // afterwards only when it changes the device.
+// sameScalar tells whether a and b are the same number, string, boolean
+// or null; anything else counts as different.
+func sameScalar(a, b any) bool {
+	switch a.(type) {
+	case nil, float64, string, bool:
+		return a == b
+	}
+	return false
+}
+
 func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMessage) {
 	var ce capabilityEvent
 	if err := json.Unmarshal(data, &ce); err != nil || ce.CapabilityID == "" {
@@ -329,6 +339,11 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 			return
 		}
 		w.report(cloud.Event{Kind: cloud.EventDevice, Device: d.dev.Clone()})
+		return
+	}
+	if ours, done := w.c.txs.lookup(ce.TransactionID); ours && done && sameScalar(rc.Value, ce.Value) {
+		// The echo of a write of ours that Set already recorded: nothing
+		// to decode or report.
 		return
 	}
 	raw := old.raw

@@ -22,6 +22,7 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/tokensource"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 )
 
 // DefaultAPIURL is the Wink REST API.
@@ -325,11 +326,11 @@ func (c *Client) fetch(ctx context.Context, id string) (decoded, error) {
 
 // getObject GETs one object and decodes and remembers it.
 func (c *Client) getObject(ctx context.Context, path string) ([]decoded, error) {
-	env, err := c.call(ctx, http.MethodGet, path, nil)
+	env, err := c.callObject(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := decodeAll(env.Data)
+	ds, err := env.devices()
 	if err != nil {
 		return nil, err
 	}
@@ -435,11 +436,11 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	if typ == "scene" || typ == "group" {
 		method = http.MethodPost
 	}
-	env, err := c.call(ctx, method, path, body)
+	env, err := c.callObject(ctx, method, path, body)
 	if err != nil {
 		return cloud.Device{}, err
 	}
-	ds, err := decodeAll(env.Data)
+	ds, err := env.devices()
 	if err != nil {
 		return cloud.Device{}, fmt.Errorf("answer: %w", err)
 	}
@@ -452,11 +453,96 @@ func (c *Client) set(ctx context.Context, id string, ch cloud.Change) (cloud.Dev
 	return cloud.Device{}, fmt.Errorf("answer does not contain %s", id)
 }
 
+// maxAnswer bounds the answer read.
+const maxAnswer = 16 << 20
+
+// readAnswer reads an answer's body, in one allocation when its length is
+// known.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxAnswer {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+}
+
+// rawData is a JSON value kept as it is, like json.RawMessage but without
+// a copy: it points into the answer that was decoded, which nothing
+// changes afterwards.
+type rawData []byte
+
+// UnmarshalJSON keeps data.
+func (r *rawData) UnmarshalJSON(data []byte) error {
+	*r = data
+	return nil
+}
+
 // envelope is Wink's response wrapper.
 type envelope struct {
-	Data         json.RawMessage `json:"data"`
-	Errors       []any           `json:"errors"`
-	Subscription map[string]any  `json:"subscription"`
+	Data         rawData        `json:"data"`
+	Errors       []any          `json:"errors"`
+	Subscription map[string]any `json:"subscription"`
+
+	// object is the data object already decoded, by callObject; Data is
+	// then not set.
+	object map[string]any
+}
+
+// devices decodes the answer's data object.
+func (e *envelope) devices() ([]decoded, error) {
+	if e.object != nil {
+		return decodeObject(e.object)
+	}
+	return decodeAll(json.RawMessage(e.Data))
+}
+
+// decodeAnswer decodes a successful answer. With object set, an answer
+// whose data is an object is decoded in one pass into envelope.object;
+// any other answer as by json.Unmarshal into the envelope.
+func decodeAnswer(b []byte, object bool) (*envelope, error) {
+	if object {
+		if m, err := jsonobj.Decode(b); err == nil {
+			if data, ok := m["data"].(map[string]any); ok && plainEnvelope(m) {
+				env := &envelope{object: data}
+				env.Errors, _ = m["errors"].([]any)
+				env.Subscription, _ = m["subscription"].(map[string]any)
+				return env, nil
+			}
+		}
+	}
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, err
+	}
+	return &env, nil
+}
+
+// plainEnvelope tells whether json.Unmarshal would fill the envelope from
+// m as decodeAnswer does: "data", "errors" and "subscription" spelt so and
+// only so (it matches names regardless of case), and errors and
+// subscription of their types or null.
+func plainEnvelope(m map[string]any) bool {
+	for k := range m {
+		for _, name := range []string{"data", "errors", "subscription"} {
+			if k != name && strings.EqualFold(k, name) {
+				return false
+			}
+		}
+	}
+	if e, ok := m["errors"]; ok && e != nil {
+		if _, isList := e.([]any); !isList {
+			return false
+		}
+	}
+	if sub, ok := m["subscription"]; ok && sub != nil {
+		if _, isObj := sub.(map[string]any); !isObj {
+			return false
+		}
+	}
+	return true
 }
 
 // HTTPError is a REST call's failure status with Wink's error texts.
@@ -506,7 +592,17 @@ func (c *Client) call(ctx context.Context, method, path string, body any) (*enve
 	return c.callUA(ctx, method, path, body, UserAgent)
 }
 
+// callObject is call for an answer whose data is one object, which it
+// decodes in the same pass as the envelope.
+func (c *Client) callObject(ctx context.Context, method, path string, body any) (*envelope, error) {
+	return c.callAs(ctx, method, path, body, UserAgent, true)
+}
+
 func (c *Client) callUA(ctx context.Context, method, path string, body any, ua string) (*envelope, error) {
+	return c.callAs(ctx, method, path, body, ua, false)
+}
+
+func (c *Client) callAs(ctx context.Context, method, path string, body any, ua string, object bool) (*envelope, error) {
 	var payload []byte
 	if body != nil {
 		var err error
@@ -536,19 +632,20 @@ func (c *Client) callUA(ctx context.Context, method, path string, body any, ua s
 			}
 			return nil, err
 		}
-		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		b, rerr := readAnswer(resp)
 		resp.Body.Close()
 		if rerr != nil {
 			return nil, fmt.Errorf("%s %s: read answer: %w", method, path, rerr)
 		}
-		var env envelope
-		jerr := json.Unmarshal(b, &env)
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			env, jerr := decodeAnswer(b, object)
 			if jerr != nil {
 				return nil, fmt.Errorf("%s %s: answer is not JSON: %w", method, path, jerr)
 			}
-			return &env, nil
+			return env, nil
 		}
+		var env envelope
+		_ = json.Unmarshal(b, &env)
 		herr := &HTTPError{Method: method, Path: path, Status: resp.StatusCode, Message: errorText(env.Errors)}
 		if herr.Message == "" {
 			herr.Message = http.StatusText(resp.StatusCode)

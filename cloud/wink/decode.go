@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 )
 
 // conv says how a field's wire value relates to its common value.
@@ -101,10 +102,16 @@ var errNoLoad = errors.New("wink: decode device: a relay switch whose powering_m
 // yields itself followed by its outlets); none for a relay button that
 // switches no load.
 func decodeAll(obj json.RawMessage) ([]decoded, error) {
-	var m map[string]any
-	if err := json.Unmarshal(obj, &m); err != nil {
+	m, err := jsonobj.Decode(obj)
+	if err != nil {
 		return nil, fmt.Errorf("wink: decode device: %w", err)
 	}
+	return decodeObject(m)
+}
+
+// decodeObject is decodeAll for an object already decoded from JSON (as
+// json.Unmarshal decodes into any). It may change m.
+func decodeObject(m map[string]any) ([]decoded, error) {
 	if m == nil {
 		return nil, fmt.Errorf("wink: decode device: not an object")
 	}

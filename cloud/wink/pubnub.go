@@ -1,6 +1,7 @@
 package wink
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 	pubnub "github.com/pubnub/go/v7"
 )
 
@@ -191,9 +193,11 @@ type sdkLog struct {
 }
 
 func (l *sdkLog) Write(p []byte) (int, error) {
-	line := strings.TrimSpace(string(p))
+	// The SDK logs every answer and message in full; only two short
+	// lines count, compared without copying the others.
+	line := bytes.TrimSpace(p)
 	l.mu.Lock()
-	switch line {
+	switch string(line) {
 	case "startSubscribeLoop":
 		l.starts++
 	case "make channel exitSubscriptionManager":
@@ -309,7 +313,13 @@ func (w *watcher) onMessage(ctx context.Context, m pubnub.PNMessage) {
 	payload := m.Message
 	if s, ok := payload.(string); ok {
 		var v any
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
+		var err error
+		if strings.HasPrefix(s, "{") {
+			v, err = jsonobj.Decode([]byte(s))
+		} else {
+			err = json.Unmarshal([]byte(s), &v)
+		}
+		if err != nil {
 			w.c.log.Warn("undecodable Wink push", "channel_device", channelDevice(m.Channel), "err", err)
 			return
 		}
@@ -346,11 +356,8 @@ func (w *watcher) onMessage(ctx context.Context, m pubnub.PNMessage) {
 			return
 		}
 	} else {
-		raw, err := json.Marshal(obj)
-		if err != nil {
-			return
-		}
-		if ds, err = decodeAll(raw); err != nil {
+		var err error
+		if ds, err = decodeObject(obj); err != nil {
 			if m.Channel == w.userCh {
 				w.resyncFromPush(ctx)
 				return

@@ -1,0 +1,238 @@
+// Package jsonobj decodes a JSON object into map[string]any exactly as
+// json.Unmarshal does, faster for the plain JSON of cloud answers: a
+// document it does not take on (escapes in strings, invalid UTF-8, a
+// number out of range, a syntax error) goes to json.Unmarshal, so that
+// results and errors are always encoding/json's.
+package jsonobj
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Decode decodes data, a JSON object, as json.Unmarshal(data, &m) would
+// with a nil map m.
+func Decode(data []byte) (map[string]any, error) {
+	p := parser{data: data}
+	p.space()
+	if p.i < len(data) && data[p.i] == '{' {
+		if m, ok := p.object(); ok {
+			p.space()
+			if p.i == len(data) {
+				return m, nil
+			}
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// parser reads plain JSON; ok false means "leave it to encoding/json".
+type parser struct {
+	data    []byte
+	i       int
+	members []member // of the objects being read, innermost last
+}
+
+type member struct {
+	key   string
+	value any
+}
+
+func (p *parser) space() {
+	for p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// object reads an object, data[p.i] being '{'. Its members are gathered
+// first, so that the map is made at its size.
+func (p *parser) object() (map[string]any, bool) {
+	p.i++
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
+	p.space()
+	if p.i < len(p.data) && p.data[p.i] == '}' {
+		p.i++
+		return map[string]any{}, true
+	}
+	for {
+		p.space()
+		if p.i >= len(p.data) || p.data[p.i] != '"' {
+			return nil, false
+		}
+		k, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		p.space()
+		if p.i >= len(p.data) || p.data[p.i] != ':' {
+			return nil, false
+		}
+		p.i++
+		v, ok := p.value()
+		if !ok {
+			return nil, false
+		}
+		p.members = append(p.members, member{k, v})
+		p.space()
+		if p.i >= len(p.data) {
+			return nil, false
+		}
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			ms := p.members[base:]
+			m := make(map[string]any, len(ms))
+			for _, x := range ms {
+				m[x.key] = x.value
+			}
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// array reads an array, data[p.i] being '['.
+func (p *parser) array() ([]any, bool) {
+	p.i++
+	out := []any{}
+	p.space()
+	if p.i < len(p.data) && p.data[p.i] == ']' {
+		p.i++
+		return out, true
+	}
+	for {
+		v, ok := p.value()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+		p.space()
+		if p.i >= len(p.data) {
+			return nil, false
+		}
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return out, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (p *parser) value() (any, bool) {
+	p.space()
+	if p.i >= len(p.data) {
+		return nil, false
+	}
+	switch c := p.data[p.i]; {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return true, p.word("true")
+	case c == 'f':
+		return false, p.word("false")
+	case c == 'n':
+		return nil, p.word("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	}
+	return nil, false
+}
+
+func (p *parser) word(w string) bool {
+	if len(p.data)-p.i < len(w) || string(p.data[p.i:p.i+len(w)]) != w {
+		return false
+	}
+	p.i += len(w)
+	return true
+}
+
+// str reads a string without escapes or control characters, in valid
+// UTF-8, data[p.i] being '"'.
+func (p *parser) str() (string, bool) {
+	start := p.i + 1
+	ascii := true
+	for j := start; j < len(p.data); j++ {
+		switch c := p.data[j]; {
+		case c == '"':
+			s := p.data[start:j]
+			if !ascii && !utf8.Valid(s) {
+				return "", false
+			}
+			p.i = j + 1
+			return string(s), true
+		case c == '\\' || c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return "", false
+}
+
+// number reads a number in JSON's grammar as a float64.
+func (p *parser) number() (any, bool) {
+	d, start := p.data, p.i
+	j := start
+	if j < len(d) && d[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(d) && d[j] == '0':
+		j++
+	case j < len(d) && d[j] >= '1' && d[j] <= '9':
+		for j < len(d) && d[j] >= '0' && d[j] <= '9' {
+			j++
+		}
+	default:
+		return nil, false
+	}
+	if j < len(d) && d[j] == '.' {
+		j++
+		if j >= len(d) || d[j] < '0' || d[j] > '9' {
+			return nil, false
+		}
+		for j < len(d) && d[j] >= '0' && d[j] <= '9' {
+			j++
+		}
+	}
+	if j < len(d) && (d[j] == 'e' || d[j] == 'E') {
+		j++
+		if j < len(d) && (d[j] == '+' || d[j] == '-') {
+			j++
+		}
+		if j >= len(d) || d[j] < '0' || d[j] > '9' {
+			return nil, false
+		}
+		for j < len(d) && d[j] >= '0' && d[j] <= '9' {
+			j++
+		}
+	}
+	f, err := strconv.ParseFloat(string(d[start:j]), 64)
+	if err != nil {
+		return nil, false
+	}
+	p.i = j
+	return f, true
+}
