@@ -149,6 +149,23 @@ func (b *Bridge) Run(ctx context.Context) error {
 }
 
 func (b *Bridge) run(ctx context.Context) error {
+	// The accounts start at once: their token and listing requests overlap
+	// the scan of retained discovery and the subscriptions below, and their
+	// events wait in b.events until the loop handles them.
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stopWatching()
+		wg.Wait()
+	}()
+	for _, name := range b.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.watch(watchCtx, name)
+		}()
+	}
+
 	cleanupDue := false
 	if b.opts.Discovery != DiscoveryOff {
 		if err := b.collectDiscovery(ctx); err != nil {
@@ -175,16 +192,6 @@ func (b *Bridge) run(ctx context.Context) error {
 	defer close(b.done)
 	b.announce.start(b.opts.ListDelay)
 	defer b.announce.stop()
-
-	var wg sync.WaitGroup
-	for _, name := range b.order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b.watch(ctx, name)
-		}()
-	}
-	defer wg.Wait()
 
 	for {
 		select {
