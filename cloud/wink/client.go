@@ -214,13 +214,15 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	known := map[string]decoded{}
 	var ids [][]string // the device ids of each object
 	for _, r := range raw {
-		ds, err := decodeAll(r)
+		m, err := objectOf(r)
+		var ds []decoded
+		if err == nil {
+			ds, err = decodeObject(m)
+		}
 		if err != nil {
 			c.log.Warn("skipping an undecodable device", "err", err)
 			continue
 		}
-		var m map[string]any
-		_ = json.Unmarshal(r, &m)
 		l.objects = append(l.objects, m)
 		var these []string
 		for _, d := range ds {
@@ -257,13 +259,15 @@ func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map
 		return fmt.Errorf("%s list: %w", list, err)
 	}
 	for _, r := range raw {
-		ds, err := decodeAll(r)
+		m, err := objectOf(r)
+		var ds []decoded
+		if err == nil {
+			ds, err = decodeObject(m)
+		}
 		if err != nil {
 			c.log.Warn("skipping an undecodable object", "list", list, "err", err)
 			continue
 		}
-		var m map[string]any
-		_ = json.Unmarshal(r, &m)
 		l.objects = append(l.objects, m)
 		for _, d := range ds {
 			known[d.dev.ID] = d

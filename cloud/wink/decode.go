@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -101,6 +102,15 @@ var errNoLoad = errors.New("wink: decode device: a relay switch whose powering_m
 // yields itself followed by its outlets); none for a relay button that
 // switches no load.
 func decodeAll(obj json.RawMessage) ([]decoded, error) {
+	m, err := objectOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(m)
+}
+
+// objectOf parses one Wink object.
+func objectOf(obj json.RawMessage) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal(obj, &m); err != nil {
 		return nil, fmt.Errorf("wink: decode device: %w", err)
@@ -108,6 +118,11 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 	if m == nil {
 		return nil, fmt.Errorf("wink: decode device: not an object")
 	}
+	return m, nil
+}
+
+// decodeObject is decodeAll of a parsed object; m is left as it was.
+func decodeObject(m map[string]any) ([]decoded, error) {
 	typ := str(m["object_type"])
 	id := str(m["object_id"])
 	if typ == "" || id == "" {
@@ -118,8 +133,10 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 		if !publishedGroup(m) {
 			return nil, nil
 		}
+		m = maps.Clone(m)
 		m["last_reading"] = groupReading(m)
 	case "scene":
+		m = maps.Clone(m)
 		m["last_reading"] = map[string]any{}
 	}
 	b := newBuilder(m, typ, id)
