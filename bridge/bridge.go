@@ -199,10 +199,7 @@ func (b *Bridge) run(ctx context.Context) error {
 			b.markAllOffline()
 			return nil
 		case ae := <-b.events:
-			b.handle(ctx, ae)
-			if ae.reply != nil {
-				close(ae.reply)
-			}
+			b.handleBurst(ctx, ae)
 		case <-b.republish:
 			b.publishAll(ctx, true)
 		case <-b.announce.due():
@@ -217,6 +214,36 @@ func (b *Bridge) run(ctx context.Context) error {
 			b.clearStaleDiscovery(ctx)
 		}
 	}
+}
+
+// maxBurst bounds the events handled back to back before the loop looks at
+// its other work (stopping, re-publishing, announcing).
+const maxBurst = 64
+
+// handleBurst handles ae and the events already waiting behind it through
+// one outbox, flushed once: at start, when every account's listing is
+// queued, the messages of one account do not wait for the last
+// acknowledgement of the previous one. An event with a reply is answered
+// once its messages are acknowledged.
+func (b *Bridge) handleBurst(ctx context.Context, ae accountEvent) {
+	o := b.newOutbox(ctx)
+	for n := 1; ; n++ {
+		b.handle(o, ae)
+		if ae.reply != nil {
+			o.flush()
+			close(ae.reply)
+		}
+		if n == maxBurst {
+			break
+		}
+		select {
+		case ae = <-b.events:
+			continue
+		default:
+		}
+		break
+	}
+	o.flush()
 }
 
 // accountsSettled tells whether every account has listed its devices or
@@ -279,20 +306,21 @@ func (b *Bridge) send(ctx context.Context, ae accountEvent) {
 	}
 }
 
-// handle applies one event to the registry and publishes what changed.
-func (b *Bridge) handle(ctx context.Context, ae accountEvent) {
+// handle applies one event to the registry and publishes what changed
+// through o.
+func (b *Bridge) handle(o *outbox, ae accountEvent) {
 	switch ae.ev.Kind {
 	case cloud.EventListing:
-		b.applyListing(ctx, ae.account, ae.ev.Devices)
+		b.applyListing(o, ae.account, ae.ev.Devices)
 	case cloud.EventDevice:
 		if ae.optimistic != nil {
-			b.applyOptimistic(ctx, ae.account, ae.id, ae.optimistic)
+			b.applyOptimistic(o, ae.account, ae.id, ae.optimistic)
 			return
 		}
-		b.applyDevice(ctx, ae.account, ae.ev.Device)
+		b.applyDeviceTo(o, ae.account, ae.ev.Device, false)
 	case cloud.EventPush:
-		b.setAccount(ctx, ae.account, func(a *account) { a.push = ae.ev.Push })
+		b.setAccount(ae.account, func(a *account) { a.push = ae.ev.Push })
 	case cloud.EventAuth:
-		b.applyAuth(ctx, ae.account, ae.ev.Err)
+		b.applyAuth(o, ae.account, ae.ev.Err)
 	}
 }
