@@ -83,6 +83,7 @@ type Client struct {
 	known map[string]decoded // last decoded state per device id
 
 	local localState // hubs that take local commands
+	wires wireCache  // wire maps shared by devices of one shape
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -226,6 +227,7 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 		l.objects = append(l.objects, m)
 		var these []string
 		for _, d := range ds {
+			d.wire = c.wires.shared(d.wire)
 			known[d.dev.ID] = d
 			l.devices = append(l.devices, d.dev.Clone())
 			these = append(these, d.dev.ID)
@@ -270,6 +272,7 @@ func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map
 		}
 		l.objects = append(l.objects, m)
 		for _, d := range ds {
+			d.wire = c.wires.shared(d.wire)
 			known[d.dev.ID] = d
 			l.devices = append(l.devices, d.dev.Clone())
 		}
