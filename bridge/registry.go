@@ -127,10 +127,19 @@ func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstList
 	}
 	nameChanged := !known || e.device.Name != d.Name
 	reshaped := !known || !sameShape(&e.device, &d)
-	e.device = d.Clone()
-	if reshaped {
-		e.keys = b.keyCache.keys(&e.device)
+	// The entry's own state, and fields shared with the devices of its
+	// shape (never modified): thousands of devices keep one copy of each
+	// shape's fields.
+	fields := e.device.Fields
+	e.device = d
+	e.device.State = maps.Clone(d.State)
+	if e.device.State == nil {
+		e.device.State = map[string]any{}
 	}
+	if reshaped {
+		e.keys, fields = b.keyCache.keys(&d)
+	}
+	e.device.Fields = fields
 	if nameChanged {
 		own := d.Name
 		if dopts.Topic != "" {
