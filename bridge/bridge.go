@@ -166,28 +166,20 @@ func (b *Bridge) run(ctx context.Context) error {
 		}()
 	}
 
+	// The subscriptions and the scan each wait for the broker's answers:
+	// they are all asked for at once.
+	subscribed := make(chan error, 1)
+	go func() { subscribed <- b.subscribe(ctx) }()
 	cleanupDue := false
 	if b.opts.Discovery != DiscoveryOff {
 		if err := b.collectDiscovery(ctx); err != nil {
+			<-subscribed
 			return err
 		}
 		cleanupDue = true
 	}
-
-	subs := []struct {
-		filter string
-		h      func(mqtt.Message)
-	}{
-		{b.topics.Base + "/+/+/set", b.onCommand},
-		{b.topics.Base + "/+/+/set/+", b.onCommand},
-		{b.topics.Base + "/+/+/get", b.onCommand},
-		{b.topics.HAStatus(), b.onHAStatus},
-		{b.topics.BridgeRequest(), b.onRequest},
-	}
-	for _, s := range subs {
-		if err := b.broker.Subscribe(ctx, s.filter, s.h); err != nil {
-			return fmt.Errorf("bridge: subscribe %s: %w", s.filter, err)
-		}
+	if err := <-subscribed; err != nil {
+		return err
 	}
 	defer close(b.done)
 	b.announce.start(b.opts.ListDelay)
@@ -244,6 +236,39 @@ func (b *Bridge) handleBurst(ctx context.Context, ae accountEvent) {
 		break
 	}
 	o.flush()
+}
+
+// subscribe subscribes to the command, Home Assistant status and request
+// topics, all at once, and returns the first failure.
+func (b *Bridge) subscribe(ctx context.Context) error {
+	subs := []struct {
+		filter string
+		h      func(mqtt.Message)
+	}{
+		{b.topics.Base + "/+/+/set", b.onCommand},
+		{b.topics.Base + "/+/+/set/+", b.onCommand},
+		{b.topics.Base + "/+/+/get", b.onCommand},
+		{b.topics.HAStatus(), b.onHAStatus},
+		{b.topics.BridgeRequest(), b.onRequest},
+	}
+	errs := make([]error, len(subs))
+	var wg sync.WaitGroup
+	for i, s := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.broker.Subscribe(ctx, s.filter, s.h); err != nil {
+				errs[i] = fmt.Errorf("bridge: subscribe %s: %w", s.filter, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // accountsSettled tells whether every account has listed its devices or
