@@ -207,15 +207,15 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(env.Data, &raw); err != nil {
+	objs, errs, err := objectsOf(env.Data)
+	if err != nil {
 		return nil, fmt.Errorf("device list: %w", err)
 	}
 	l := &listing{user: env.Subscription}
 	known := map[string]decoded{}
 	var ids [][]string // the device ids of each object
-	for _, r := range raw {
-		m, err := objectOf(r)
+	for i, m := range objs {
+		err := errs[i]
 		var ds []decoded
 		if err == nil {
 			ds, err = decodeObject(m)
@@ -256,12 +256,12 @@ func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map
 	if err != nil {
 		return fmt.Errorf("%s: %w", list, err)
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(env.Data, &raw); err != nil {
+	objs, errs, err := objectsOf(env.Data)
+	if err != nil {
 		return fmt.Errorf("%s list: %w", list, err)
 	}
-	for _, r := range raw {
-		m, err := objectOf(r)
+	for i, m := range objs {
+		err := errs[i]
 		var ds []decoded
 		if err == nil {
 			ds, err = decodeObject(m)

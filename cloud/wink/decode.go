@@ -109,6 +109,9 @@ func decodeAll(obj json.RawMessage) ([]decoded, error) {
 	return decodeObject(m)
 }
 
+// errNotObject is an element of a list that is null, not an object.
+var errNotObject = errors.New("wink: decode device: not an object")
+
 // objectOf parses one Wink object.
 func objectOf(obj json.RawMessage) (map[string]any, error) {
 	var m map[string]any
@@ -116,9 +119,33 @@ func objectOf(obj json.RawMessage) (map[string]any, error) {
 		return nil, fmt.Errorf("wink: decode device: %w", err)
 	}
 	if m == nil {
-		return nil, fmt.Errorf("wink: decode device: not an object")
+		return nil, errNotObject
 	}
 	return m, nil
+}
+
+// objectsOf parses a list of Wink objects: in one pass when every element
+// is an object (or null), else element by element as objectOf does. errs[i]
+// tells why element i is no object.
+func objectsOf(list json.RawMessage) (objs []map[string]any, errs []error, err error) {
+	if json.Unmarshal(list, &objs) == nil {
+		errs = make([]error, len(objs))
+		for i, m := range objs {
+			if m == nil {
+				errs[i] = errNotObject
+			}
+		}
+		return objs, errs, nil
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(list, &raw); err != nil {
+		return nil, nil, err
+	}
+	objs, errs = make([]map[string]any, len(raw)), make([]error, len(raw))
+	for i, r := range raw {
+		objs[i], errs[i] = objectOf(r)
+	}
+	return objs, errs, nil
 }
 
 // decodeObject is decodeAll of a parsed object; m is left as it was.
