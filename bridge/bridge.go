@@ -151,46 +151,44 @@ func (b *Bridge) Run(ctx context.Context) error {
 }
 
 func (b *Bridge) run(ctx context.Context) error {
-	cleanupDue := false
-	if b.opts.Discovery != DiscoveryOff {
-		if err := b.collectDiscovery(ctx); err != nil {
-			return err
-		}
-		cleanupDue = true
-	}
-
-	subs := []struct {
-		filter string
-		h      func(mqtt.Message)
-	}{
-		{b.topics.Base + "/+/+/set", b.onCommand},
-		{b.topics.Base + "/+/+/set/+", b.onCommand},
-		{b.topics.Base + "/+/+/get", b.onCommand},
-		{b.topics.HAStatus(), b.onHAStatus},
-		{b.topics.BridgeRequest(), b.onRequest},
-	}
-	for _, s := range subs {
-		if err := b.broker.Subscribe(ctx, s.filter, s.h); err != nil {
-			return fmt.Errorf("bridge: subscribe %s: %w", s.filter, err)
-		}
-	}
-	defer close(b.done)
-	b.announce.start(b.opts.ListDelay)
-	defer b.announce.stop()
-
-	reportedTick := time.NewTicker(reportedInterval)
-	defer reportedTick.Stop()
-	reported := b.reported()
-
+	// The accounts start at once: their token and listing requests overlap
+	// the scan of retained discovery and the subscriptions below, and their
+	// events wait in b.events until the loop handles them.
+	watchCtx, stopWatching := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	defer func() {
+		stopWatching()
+		wg.Wait()
+	}()
 	for _, name := range b.order {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.watch(ctx, name)
+			b.watch(watchCtx, name)
 		}()
 	}
-	defer wg.Wait()
+
+	// The subscriptions and the scan each wait for the broker's answers:
+	// they are all asked for at once.
+	subscribed := make(chan error, 1)
+	go func() { subscribed <- b.subscribe(ctx) }()
+	cleanupDue := false
+	if b.opts.Discovery != DiscoveryOff {
+		if err := b.collectDiscovery(ctx); err != nil {
+			<-subscribed
+			return err
+		}
+		cleanupDue = true
+	}
+	if err := <-subscribed; err != nil {
+		return err
+	}
+	defer close(b.done)
+	b.announce.start(b.opts.ListDelay)
+	defer b.announce.stop()
+	reportedTick := time.NewTicker(reportedInterval)
+	defer reportedTick.Stop()
+	reported := b.reported()
 
 	for {
 		select {
@@ -198,10 +196,7 @@ func (b *Bridge) run(ctx context.Context) error {
 			b.markAllOffline()
 			return nil
 		case ae := <-b.events:
-			b.handle(ctx, ae)
-			if ae.reply != nil {
-				close(ae.reply)
-			}
+			b.handleBurst(ctx, ae)
 		case <-b.republish:
 			b.publishAll(ctx, true)
 		case <-b.announce.due():
@@ -218,6 +213,69 @@ func (b *Bridge) run(ctx context.Context) error {
 			b.clearStaleDiscovery(ctx)
 		}
 	}
+}
+
+// maxBurst bounds the events handled back to back before the loop looks at
+// its other work (stopping, re-publishing, announcing).
+const maxBurst = 64
+
+// handleBurst handles ae and the events already waiting behind it through
+// one outbox, flushed once: at start, when every account's listing is
+// queued, the messages of one account do not wait for the last
+// acknowledgement of the previous one. An event with a reply is answered
+// once its messages are acknowledged.
+func (b *Bridge) handleBurst(ctx context.Context, ae accountEvent) {
+	o := b.newOutbox(ctx)
+	for n := 1; ; n++ {
+		b.handle(o, ae)
+		if ae.reply != nil {
+			o.flush()
+			close(ae.reply)
+		}
+		if n == maxBurst {
+			break
+		}
+		select {
+		case ae = <-b.events:
+			continue
+		default:
+		}
+		break
+	}
+	o.flush()
+}
+
+// subscribe subscribes to the command, Home Assistant status and request
+// topics, all at once, and returns the first failure.
+func (b *Bridge) subscribe(ctx context.Context) error {
+	subs := []struct {
+		filter string
+		h      func(mqtt.Message)
+	}{
+		{b.topics.Base + "/+/+/set", b.onCommand},
+		{b.topics.Base + "/+/+/set/+", b.onCommand},
+		{b.topics.Base + "/+/+/get", b.onCommand},
+		{b.topics.HAStatus(), b.onHAStatus},
+		{b.topics.BridgeRequest(), b.onRequest},
+	}
+	errs := make([]error, len(subs))
+	var wg sync.WaitGroup
+	for i, s := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.broker.Subscribe(ctx, s.filter, s.h); err != nil {
+				errs[i] = fmt.Errorf("bridge: subscribe %s: %w", s.filter, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // accountsSettled tells whether every account has listed its devices or
@@ -280,20 +338,21 @@ func (b *Bridge) send(ctx context.Context, ae accountEvent) {
 	}
 }
 
-// handle applies one event to the registry and publishes what changed.
-func (b *Bridge) handle(ctx context.Context, ae accountEvent) {
+// handle applies one event to the registry and publishes what changed
+// through o.
+func (b *Bridge) handle(o *outbox, ae accountEvent) {
 	switch ae.ev.Kind {
 	case cloud.EventListing:
-		b.applyListing(ctx, ae.account, ae.ev.Devices)
+		b.applyListing(o, ae.account, ae.ev.Devices)
 	case cloud.EventDevice:
 		if ae.optimistic != nil {
-			b.applyOptimistic(ctx, ae.account, ae.id, ae.optimistic)
+			b.applyOptimistic(o, ae.account, ae.id, ae.optimistic)
 			return
 		}
-		b.applyDevice(ctx, ae.account, ae.ev.Device)
+		b.applyDeviceTo(o, ae.account, ae.ev.Device, false)
 	case cloud.EventPush:
-		b.setAccount(ctx, ae.account, func(a *account) { a.push = ae.ev.Push })
+		b.setAccount(ae.account, func(a *account) { a.push = ae.ev.Push })
 	case cloud.EventAuth:
-		b.applyAuth(ctx, ae.account, ae.ev.Err)
+		b.applyAuth(o, ae.account, ae.ev.Err)
 	}
 }

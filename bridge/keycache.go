@@ -8,31 +8,38 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
-// keyCache shares the state keys of devices of the same shape: keys
-// depend only on a device's class and fields, and thousands of devices
-// often have a few shapes between them. The shared slices are never
-// modified.
+// keyCache shares the state keys and the fields of devices of the same
+// shape: keys depend only on a device's class and fields, and thousands of
+// devices often have a few shapes between them. The shared slices are
+// never modified.
 type keyCache struct {
 	mu    sync.Mutex
-	byKey map[string][]stateKey
+	byKey map[string]shape
 }
 
-// keys returns the state keys of d, shared with every device of its shape.
-func (c *keyCache) keys(d *cloud.Device) []stateKey {
+// shape is what devices of one shape share.
+type shape struct {
+	keys   []stateKey
+	fields []cloud.Field
+}
+
+// keys returns the state keys of d and fields equal to d's, both shared
+// with every device of its shape.
+func (c *keyCache) keys(d *cloud.Device) ([]stateKey, []cloud.Field) {
 	sig := shapeSignature(d)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if k, ok := c.byKey[sig]; ok {
-		return k
+	if s, ok := c.byKey[sig]; ok {
+		return s.keys, s.fields
 	}
 	if c.byKey == nil {
-		c.byKey = map[string][]stateKey{}
+		c.byKey = map[string]shape{}
 	}
 	// A clone, so that the keys built from d hold nothing of d itself.
-	shape := cloud.Device{Class: d.Class, Fields: d.Clone().Fields}
-	k := deviceKeys(&shape)
-	c.byKey[sig] = k
-	return k
+	dev := cloud.Device{Class: d.Class, Fields: d.Clone().Fields}
+	s := shape{keys: deviceKeys(&dev), fields: dev.Fields}
+	c.byKey[sig] = s
+	return s.keys, s.fields
 }
 
 // shapeSignature is what deviceKeys reads of a device, as a string.

@@ -187,10 +187,8 @@ func availabilityPayload(state string) []byte {
 }
 
 // publishAvailabilityAll re-publishes state and availability for every
-// device of an account (after an account status change).
-func (b *Bridge) publishAvailabilityAll(ctx context.Context, name string) {
-	o := b.newOutbox(ctx)
-	defer o.flush()
+// device of an account (after an account status change), through o.
+func (b *Bridge) publishAvailabilityAll(o *outbox, name string) {
 	for _, e := range b.entries(name) {
 		b.mu.RLock()
 		p := b.stateSnapshot(e, b.accounts[name])

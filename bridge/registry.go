@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"context"
 	"errors"
 	"maps"
 	"slices"
@@ -9,7 +8,8 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
-func (b *Bridge) applyAuth(ctx context.Context, name string, err error) {
+func (b *Bridge) applyAuth(o *outbox, name string, err error) {
+	ctx := o.ctx
 	status, problem := StatusConnected, ""
 	switch {
 	case err == nil:
@@ -23,7 +23,7 @@ func (b *Bridge) applyAuth(ctx context.Context, name string, err error) {
 	default:
 		status, problem = StatusError, err.Error()
 	}
-	changed := b.setAccount(ctx, name, func(a *account) { a.status, a.problem = status, problem })
+	changed := b.setAccount(name, func(a *account) { a.status, a.problem = status, problem })
 	if !changed {
 		return
 	}
@@ -35,12 +35,12 @@ func (b *Bridge) applyAuth(ctx context.Context, name string, err error) {
 		b.log.Info("account status changed", "account", name, "status", status)
 	}
 	b.publishEvent(ctx, "account_status", data)
-	b.publishAvailabilityAll(ctx, name)
+	b.publishAvailabilityAll(o, name)
 }
 
 // setAccount changes an account under the lock and re-publishes bridge/info
 // when anything changed.
-func (b *Bridge) setAccount(ctx context.Context, name string, f func(*account)) bool {
+func (b *Bridge) setAccount(name string, f func(*account)) bool {
 	b.mu.Lock()
 	a := b.accounts[name]
 	before := accountInfo(name, a)
@@ -55,8 +55,8 @@ func (b *Bridge) setAccount(ctx context.Context, name string, f func(*account)) 
 }
 
 // applyListing replaces an account's device list: new devices are added,
-// known ones updated and missing ones removed.
-func (b *Bridge) applyListing(ctx context.Context, name string, devices []cloud.Device) {
+// known ones updated and missing ones removed, publishing through o.
+func (b *Bridge) applyListing(o *outbox, name string, devices []cloud.Device) {
 	slices.SortFunc(devices, func(x, y cloud.Device) int {
 		if x.ID < y.ID {
 			return -1
@@ -87,14 +87,12 @@ func (b *Bridge) applyListing(ctx context.Context, name string, devices []cloud.
 	}
 	b.mu.Unlock()
 
-	o := b.newOutbox(ctx)
 	for _, e := range gone {
 		b.removeEntry(o, e)
 	}
 	for _, d := range devices {
 		b.applyDeviceTo(o, name, d, firstListing)
 	}
-	o.flush()
 	if firstListing {
 		b.log.Info("account listed", "account", name, "devices", len(devices))
 	}
@@ -102,17 +100,11 @@ func (b *Bridge) applyListing(ctx context.Context, name string, devices []cloud.
 	b.devicesChanged()
 }
 
-// applyDevice updates or adds one device and publishes its discovery, state
-// and availability where they changed. It reports whether the device is new.
-func (b *Bridge) applyDevice(ctx context.Context, name string, d cloud.Device) bool {
-	o := b.newOutbox(ctx)
-	defer o.flush()
-	return b.applyDeviceTo(o, name, d, false)
-}
-
-// applyDeviceTo is applyDevice publishing through o. A device found by an
-// account's first listing is not announced as added on bridge/event: it was
-// there before the bridge started.
+// applyDeviceTo updates or adds one device and publishes its discovery,
+// state and availability where they changed, through o. It reports whether
+// the device is new. A device found by an account's first listing is not
+// announced as added on bridge/event: it was there before the bridge
+// started.
 func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstListing bool) bool {
 	ctx := o.ctx
 	dopts := b.opts.device(name, d.ID)
@@ -135,11 +127,20 @@ func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstList
 	}
 	nameChanged := !known || e.device.Name != d.Name
 	reshaped := !known || !sameShape(&e.device, &d)
+	// The entry's own state, and fields shared with the devices of its
+	// shape (never modified): thousands of devices keep one copy of each
+	// shape's fields.
 	old := e.device
-	e.device = d.Clone()
-	if reshaped {
-		e.keys = b.keyCache.keys(&e.device)
+	fields := e.device.Fields
+	e.device = d
+	e.device.State = maps.Clone(d.State)
+	if e.device.State == nil {
+		e.device.State = map[string]any{}
 	}
+	if reshaped {
+		e.keys, fields = b.keyCache.keys(&d)
+	}
+	e.device.Fields = fields
 	var events [][]byte
 	if known { // a device's state when first seen reports no new event
 		events = newEvents(e, &old)
@@ -213,7 +214,7 @@ func samePtr(x, y *float64) bool {
 
 // applyOptimistic publishes a device's state with a change the cloud
 // accepted but has not confirmed yet.
-func (b *Bridge) applyOptimistic(ctx context.Context, name, id string, change cloud.Change) {
+func (b *Bridge) applyOptimistic(o *outbox, name, id string, change cloud.Change) {
 	b.mu.Lock()
 	a := b.accounts[name]
 	e, ok := a.devices[id]
@@ -228,8 +229,6 @@ func (b *Bridge) applyOptimistic(ctx context.Context, name, id string, change cl
 	e.device = d
 	p := b.stateSnapshot(e, a)
 	b.mu.Unlock()
-	o := b.newOutbox(ctx)
-	defer o.flush()
 	b.publishState(o, e, p, false)
 }
 

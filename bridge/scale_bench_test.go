@@ -172,8 +172,9 @@ func TestDeviceListIsPublishedOnceAllAccountsListed(t *testing.T) {
 // BenchmarkPublishThousandDevices measures a cold start with 1,000 devices
 // in four accounts: time until every device's discovery, state and
 // availability reached a subscriber, messages per second, the heap the
-// running bridge and its four cloud clients hold (bridge-heap-MiB), and the
-// resident memory of the whole test process, emulators included (rss-MiB).
+// running bridge and its four cloud clients hold (bridge-heap-MiB, and per
+// device heap-B/device), and the resident memory of the whole test process,
+// emulators included (rss-MiB).
 func BenchmarkPublishThousandDevices(b *testing.B) {
 	servers := scaleServers(b, 4, 250)
 	var total time.Duration
@@ -188,6 +189,7 @@ func BenchmarkPublishThousandDevices(b *testing.B) {
 	b.ReportMetric(total.Seconds()*1000/float64(b.N), "ms/publish-all")
 	b.ReportMetric(float64(msgs)/total.Seconds(), "msgs/s")
 	b.ReportMetric(float64(held)/(1<<20), "bridge-heap-MiB")
+	b.ReportMetric(float64(held)/1000, "heap-B/device")
 	if rss, ok := residentMiB(); ok {
 		b.ReportMetric(rss, "rss-MiB")
 	}

@@ -147,6 +147,7 @@ func (c *Client) pahoOptions(cn *connection) *paho.ClientOptions {
 		SetPassword(o.Password).
 		SetCleanSession(!c.persistent).
 		SetStore(newNoResumeStore()).
+		SetCustomOpenConnectionFn(openConnection).
 		SetOrderMatters(true).
 		SetAutoReconnect(false).
 		SetConnectRetry(false).

@@ -28,7 +28,14 @@ const FileName = "tokens.json"
 type Store struct {
 	dir  string
 	path string
-	mu   sync.Mutex
+	mu   sync.Mutex // held while the file is read or replaced
+
+	// Saves waiting for the next write: one write (two fsyncs) stores the
+	// tokens of every account that refreshed meanwhile, as at start when
+	// all accounts refresh at once.
+	queueMu sync.Mutex
+	queue   map[string]*oauth2.Token
+	batch   *saveBatch
 
 	// beforeRename, when set, runs after the temporary file is written and
 	// before it replaces the token file; an error aborts the write.
@@ -109,22 +116,60 @@ func (s *Store) Load(account string) (*oauth2.Token, bool, error) {
 	return t, true, nil
 }
 
-// Save stores tok for account, replacing the file atomically.
+// saveBatch is the saves one write stores; done is closed once it is
+// written or failed (readErr: the file could not be read; writeErr: not
+// replaced).
+type saveBatch struct {
+	done              chan struct{}
+	readErr, writeErr error
+}
+
+// Save stores tok for account, replacing the file atomically, and returns
+// once the file holds it. Saves of several accounts at once share a write.
 func (s *Store) Save(account string, tok *oauth2.Token) error {
 	if tok == nil {
 		return fmt.Errorf("tokenstore: save %s: nil token", account)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, err := s.read()
-	if err != nil {
-		return err
+	s.queueMu.Lock()
+	if s.batch == nil {
+		s.queue, s.batch = map[string]*oauth2.Token{}, &saveBatch{done: make(chan struct{})}
 	}
-	m[account] = tok
-	if err := s.write(m); err != nil {
-		return fmt.Errorf("tokenstore: save %s: %w", account, err)
+	s.queue[account] = tok
+	mine := s.batch
+	s.queueMu.Unlock()
+
+	// Whoever holds the file next writes every queued save, ours included
+	// unless an earlier writer already took it.
+	s.mu.Lock()
+	s.queueMu.Lock()
+	queued, batch := s.queue, s.batch
+	s.queue, s.batch = nil, nil
+	s.queueMu.Unlock()
+	if batch != nil {
+		batch.readErr, batch.writeErr = s.writeSaves(queued)
+		close(batch.done)
+	}
+	s.mu.Unlock()
+	<-mine.done
+	if mine.readErr != nil {
+		return mine.readErr
+	}
+	if mine.writeErr != nil {
+		return fmt.Errorf("tokenstore: save %s: %w", account, mine.writeErr)
 	}
 	return nil
+}
+
+// writeSaves adds the queued tokens to the file. Call with s.mu held.
+func (s *Store) writeSaves(queued map[string]*oauth2.Token) (readErr, writeErr error) {
+	m, err := s.read()
+	if err != nil {
+		return err, nil
+	}
+	for account, tok := range queued {
+		m[account] = tok
+	}
+	return nil, s.write(m)
 }
 
 // Delete removes account's token; deleting a missing account is no error.

@@ -130,6 +130,68 @@ func TestConcurrentSaves(t *testing.T) {
 	}
 }
 
+// Saves that arrive while the file is being written wait for one write
+// that stores them all, and each returns only once its token is in the
+// file.
+func TestSavesDuringAWriteShareTheNext(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inWrite, release := make(chan struct{}), make(chan struct{})
+	var writes int
+	s.beforeRename = func(string) error {
+		writes++
+		if writes == 1 {
+			close(inWrite)
+			<-release
+		}
+		return nil
+	}
+	first := make(chan error, 1)
+	go func() { first <- s.Save("acct-0", tok(0)) }()
+	<-inWrite
+	const others = 9
+	var wg sync.WaitGroup
+	for i := 1; i <= others; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Save(fmt.Sprintf("acct-%d", i), tok(i)); err != nil {
+				t.Error(err)
+				return
+			}
+			s2, err := Open(filepath.Dir(s.Path()))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if got, ok, err := s2.Load(fmt.Sprintf("acct-%d", i)); err != nil || !ok || got.AccessToken != fmt.Sprintf("access-%d", i) {
+				t.Errorf("acct-%d after Save returned: %v %v %v", i, got, ok, err)
+			}
+		}()
+	}
+	// Let the others queue behind the first write.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.queueMu.Lock()
+		n := len(s.queue)
+		s.queueMu.Unlock()
+		if n == others || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if writes != 2 {
+		t.Errorf("%d writes for %d saves, want 2: the first and one for all that waited", writes, others+1)
+	}
+}
+
 func TestFailedWriteKeepsOldContent(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)

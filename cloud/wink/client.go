@@ -84,6 +84,7 @@ type Client struct {
 	known map[string]decoded // last decoded state per device id
 
 	local localState // hubs that take local commands
+	wires wireCache  // wire maps shared by devices of one shape
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -207,24 +208,27 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(env.Data, &raw); err != nil {
+	objs, errs, err := objectsOf(json.RawMessage(env.Data))
+	if err != nil {
 		return nil, fmt.Errorf("device list: %w", err)
 	}
 	l := &listing{user: env.Subscription}
 	known := map[string]decoded{}
 	var ids [][]string // the device ids of each object
-	for _, r := range raw {
-		ds, err := decodeAll(r)
+	for i, m := range objs {
+		err := errs[i]
+		var ds []decoded
+		if err == nil {
+			ds, err = decodeObject(m)
+		}
 		if err != nil {
 			c.log.Warn("skipping an undecodable device", "err", err)
 			continue
 		}
-		var m map[string]any
-		_ = json.Unmarshal(r, &m)
 		l.objects = append(l.objects, m)
 		var these []string
 		for _, d := range ds {
+			d.wire = c.wires.shared(d.wire)
 			known[d.dev.ID] = d
 			l.devices = append(l.devices, d.dev.Clone())
 			these = append(these, d.dev.ID)
@@ -253,20 +257,23 @@ func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map
 	if err != nil {
 		return fmt.Errorf("%s: %w", list, err)
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(env.Data, &raw); err != nil {
+	objs, errs, err := objectsOf(json.RawMessage(env.Data))
+	if err != nil {
 		return fmt.Errorf("%s list: %w", list, err)
 	}
-	for _, r := range raw {
-		ds, err := decodeAll(r)
+	for i, m := range objs {
+		err := errs[i]
+		var ds []decoded
+		if err == nil {
+			ds, err = decodeObject(m)
+		}
 		if err != nil {
 			c.log.Warn("skipping an undecodable object", "list", list, "err", err)
 			continue
 		}
-		var m map[string]any
-		_ = json.Unmarshal(r, &m)
 		l.objects = append(l.objects, m)
 		for _, d := range ds {
+			d.wire = c.wires.shared(d.wire)
 			known[d.dev.ID] = d
 			l.devices = append(l.devices, d.dev.Clone())
 		}

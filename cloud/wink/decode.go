@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -102,19 +103,54 @@ var errNoLoad = errors.New("wink: decode device: a relay switch whose powering_m
 // yields itself followed by its outlets); none for a relay button that
 // switches no load.
 func decodeAll(obj json.RawMessage) ([]decoded, error) {
-	m, err := jsonobj.Decode(obj)
+	m, err := objectOf(obj)
 	if err != nil {
-		return nil, fmt.Errorf("wink: decode device: %w", err)
+		return nil, err
 	}
 	return decodeObject(m)
 }
 
-// decodeObject is decodeAll for an object already decoded from JSON (as
-// json.Unmarshal decodes into any). It may change m.
-func decodeObject(m map[string]any) ([]decoded, error) {
-	if m == nil {
-		return nil, fmt.Errorf("wink: decode device: not an object")
+// errNotObject is an element of a list that is null, not an object.
+var errNotObject = errors.New("wink: decode device: not an object")
+
+// objectOf parses one Wink object.
+func objectOf(obj json.RawMessage) (map[string]any, error) {
+	m, err := jsonobj.Decode(obj)
+	if err != nil {
+		return nil, fmt.Errorf("wink: decode device: %w", err)
 	}
+	if m == nil {
+		return nil, errNotObject
+	}
+	return m, nil
+}
+
+// objectsOf parses a list of Wink objects: in one pass when every element
+// is an object (or null), else element by element as objectOf does. errs[i]
+// tells why element i is no object.
+func objectsOf(list json.RawMessage) (objs []map[string]any, errs []error, err error) {
+	if json.Unmarshal(list, &objs) == nil {
+		errs = make([]error, len(objs))
+		for i, m := range objs {
+			if m == nil {
+				errs[i] = errNotObject
+			}
+		}
+		return objs, errs, nil
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(list, &raw); err != nil {
+		return nil, nil, err
+	}
+	objs, errs = make([]map[string]any, len(raw)), make([]error, len(raw))
+	for i, r := range raw {
+		objs[i], errs[i] = objectOf(r)
+	}
+	return objs, errs, nil
+}
+
+// decodeObject is decodeAll of a parsed object; m is left as it was.
+func decodeObject(m map[string]any) ([]decoded, error) {
 	typ := str(m["object_type"])
 	id := str(m["object_id"])
 	if typ == "" || id == "" {
@@ -125,8 +161,10 @@ func decodeObject(m map[string]any) ([]decoded, error) {
 		if !publishedGroup(m) {
 			return nil, nil
 		}
+		m = maps.Clone(m)
 		m["last_reading"] = groupReading(m)
 	case "scene":
+		m = maps.Clone(m)
 		m["last_reading"] = map[string]any{}
 	}
 	b := newBuilder(m, typ, id)

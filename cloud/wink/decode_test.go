@@ -267,3 +267,36 @@ func TestDecodeHumidityUnits(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectsOfKeepsEveryObjectOfAList(t *testing.T) {
+	for _, tc := range []struct {
+		name, list string
+		objects    []string // object_id of each element, "" where it is no object
+	}{
+		{"all objects", `[{"object_id":"1"},{"object_id":"2"}]`, []string{"1", "2"}},
+		{"with a null", `[{"object_id":"1"},null,{"object_id":"3"}]`, []string{"1", "", "3"}},
+		{"with a string and a number", `[{"object_id":"1"},"x",5,{"object_id":"4"}]`, []string{"1", "", "", "4"}},
+		{"empty", `[]`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, errs, err := objectsOf(json.RawMessage(tc.list))
+			if err != nil {
+				t.Fatalf("objectsOf: %v", err)
+			}
+			if len(objs) != len(tc.objects) || len(errs) != len(tc.objects) {
+				t.Fatalf("%d objects and %d errors, want %d", len(objs), len(errs), len(tc.objects))
+			}
+			for i, want := range tc.objects {
+				switch {
+				case want == "" && (errs[i] == nil || objs[i] != nil):
+					t.Errorf("element %d: %v, %v; want no object and an error", i, objs[i], errs[i])
+				case want != "" && (errs[i] != nil || objs[i]["object_id"] != want):
+					t.Errorf("element %d: %v, %v; want object %s", i, objs[i], errs[i], want)
+				}
+			}
+		})
+	}
+	if _, _, err := objectsOf(json.RawMessage(`{"object_id":"1"}`)); err == nil {
+		t.Error("an object where a list belongs was taken for a list")
+	}
+}

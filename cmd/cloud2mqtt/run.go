@@ -96,6 +96,12 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	if err != nil {
 		return err
 	}
+	// The bridge's options (the configuration view for bridge/info takes
+	// some milliseconds) are made before the broker connection: once the
+	// bridge is online it goes straight to listing and publishing.
+	opts := bridgeOptions(cfg, topics, log, level)
+	opts.TokenExpiry = credentialExpiry(providers)
+	opts.OnCommand = obs.onCommand
 	var current atomic.Pointer[bridge.Bridge]
 	client, err := connectBroker(ctx, mqtt.Options{
 		URL: url, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, ClientID: mqttClientID(cfg),
@@ -116,9 +122,6 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 		}
 		return err
 	}
-	opts := bridgeOptions(cfg, topics, log, level)
-	opts.TokenExpiry = credentialExpiry(providers)
-	opts.OnCommand = obs.onCommand
 	obs.broker.Store(client)
 	b, err := bridge.New(bridge.NotifyingBroker(client, obs.changes), providers, opts)
 	if err != nil {
