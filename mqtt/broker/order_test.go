@@ -36,12 +36,28 @@ func TestQueuedMessagesKeepTheirOrder(t *testing.T) {
 	}
 	away.Disconnect(250)
 
+	// A sentinel's message, published after the others by the same client,
+	// arrives once the broker has queued them all: it hands one client's
+	// messages on in order (its acknowledgement comes before that).
+	sentinel := make(chan struct{}, 1)
+	watcher := connect("watcher", true)
+	defer watcher.Disconnect(250)
+	if tok := watcher.Subscribe("sentinel", 1, func(paho.Client, paho.Message) { sentinel <- struct{}{} }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+
 	const n = 100
 	pub := connect("publisher", true)
 	for i := range n {
 		if tok := pub.Publish("lamp/set", 1, false, fmt.Sprint(i)); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			t.Fatalf("publish %d: %v", i, tok.Error())
 		}
+	}
+	pub.Publish("sentinel", 1, false, "done")
+	select {
+	case <-sentinel:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sentinel never arrived")
 	}
 	pub.Disconnect(250)
 
