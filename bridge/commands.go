@@ -27,10 +27,10 @@ type deviceQueue struct {
 	lastSent time.Time
 }
 
-// mergeInto adds src to dst, the later value of a field winning. A colour
-// temperature and a hue cannot both be the latest colour: the later kind
-// drops the other.
-func mergeInto(dst, src map[string]queuedValue) {
+// mergeInto adds src to dst (queued values, or a change to confirm), the
+// later value of a field winning. A colour temperature and a hue cannot
+// both be the latest colour: the later kind drops the other.
+func mergeInto[V any](dst, src map[string]V) {
 	if _, ok := src[cloud.FieldColorTemp]; ok {
 		delete(dst, cloud.FieldHue)
 		delete(dst, cloud.FieldSaturation)

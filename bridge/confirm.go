@@ -51,7 +51,7 @@ func (b *Bridge) expectConfirm(account, id string, change cloud.Change, shown bo
 		pc = &pendingConfirm{change: cloud.Change{}}
 		b.confirms[key] = pc
 	}
-	mergeChange(pc.change, change)
+	mergeInto(pc.change, change)
 	if shown {
 		for k := range change {
 			delete(pc.change, k)
@@ -64,21 +64,6 @@ func (b *Bridge) expectConfirm(account, id string, change cloud.Change, shown bo
 	pc.due = time.Now().Add(b.opts.ConfirmAfter)
 	if pc.timer == nil {
 		pc.timer = time.AfterFunc(b.opts.ConfirmAfter, func() { b.confirmDue(account, id, key, pc) })
-	}
-}
-
-// mergeChange adds src to dst, the later value of a field winning; a
-// colour temperature and a hue replace each other, as in mergeInto.
-func mergeChange(dst, src cloud.Change) {
-	if _, ok := src[cloud.FieldColorTemp]; ok {
-		delete(dst, cloud.FieldHue)
-		delete(dst, cloud.FieldSaturation)
-	}
-	if _, ok := src[cloud.FieldHue]; ok {
-		delete(dst, cloud.FieldColorTemp)
-	}
-	for k, v := range src {
-		dst[k] = v
 	}
 }
 
