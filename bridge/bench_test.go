@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloud2mqtt/cloud2mqtt/bridge"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 	"github.com/cloud2mqtt/cloud2mqtt/mqtt"
 )
@@ -30,7 +31,9 @@ func reportLatency(b *testing.B, samples []time.Duration) {
 // PUT reaches the Wink emulator: broker delivery, parsing, validation,
 // conversion and the HTTP request.
 func BenchmarkSetToCloudPUT(b *testing.B) {
-	h := newHarness(b, nil)
+	// One command after the other to one light: the per-device rate limit
+	// would space them 1/max_rate apart.
+	h := newHarness(b, func(h *harness) { h.configure = func(o *bridge.Options) { o.MaxRate = 1e6 } })
 	ctx := context.Background()
 	pub, err := mqtt.Connect(ctx, mqtt.Options{URL: h.url})
 	if err != nil {
