@@ -12,7 +12,7 @@ import (
 // field that reports them turns true. The state keeps the field as it is;
 // Home Assistant's event entities read the event topic, so re-publishing the
 // state (a refresh, Home Assistant's birth, another field changing while the
-// field stays true) or a retained state read after a restart fires nothing.
+// field stays true) fires nothing.
 
 // eventTopic is where a device's events are published.
 func eventTopic(deviceTopic string) string { return deviceTopic + "/event" }

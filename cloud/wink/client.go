@@ -208,32 +208,11 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs, errs, err := objectsOf(json.RawMessage(env.Data))
-	if err != nil {
-		return nil, fmt.Errorf("device list: %w", err)
-	}
 	l := &listing{user: env.Subscription}
 	known := map[string]decoded{}
-	var ids [][]string // the device ids of each object
-	for i, m := range objs {
-		err := errs[i]
-		var ds []decoded
-		if err == nil {
-			ds, err = decodeObject(m)
-		}
-		if err != nil {
-			c.log.Warn("skipping an undecodable device", "err", err)
-			continue
-		}
-		l.objects = append(l.objects, m)
-		var these []string
-		for _, d := range ds {
-			d.wire = c.wires.shared(d.wire)
-			known[d.dev.ID] = d
-			l.devices = append(l.devices, d.dev.Clone())
-			these = append(these, d.dev.ID)
-		}
-		ids = append(ids, these)
+	ids, err := c.addObjects("device", env.Data, l, known)
+	if err != nil {
+		return nil, err
 	}
 	c.rememberLocal(l.objects, ids)
 	for _, list := range ownLists {
@@ -257,10 +236,19 @@ func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map
 	if err != nil {
 		return fmt.Errorf("%s: %w", list, err)
 	}
-	objs, errs, err := objectsOf(json.RawMessage(env.Data))
+	_, err = c.addObjects(list, env.Data, l, known)
+	return err
+}
+
+// addObjects decodes the objects of one list into l and known, skipping
+// (and logging) those that are no device, and returns the device ids of
+// each object it added.
+func (c *Client) addObjects(list string, data rawData, l *listing, known map[string]decoded) ([][]string, error) {
+	objs, errs, err := objectsOf(json.RawMessage(data))
 	if err != nil {
-		return fmt.Errorf("%s list: %w", list, err)
+		return nil, fmt.Errorf("%s list: %w", list, err)
 	}
+	var ids [][]string
 	for i, m := range objs {
 		err := errs[i]
 		var ds []decoded
@@ -272,13 +260,16 @@ func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map
 			continue
 		}
 		l.objects = append(l.objects, m)
+		these := make([]string, 0, len(ds))
 		for _, d := range ds {
 			d.wire = c.wires.shared(d.wire)
 			known[d.dev.ID] = d
 			l.devices = append(l.devices, d.dev.Clone())
+			these = append(these, d.dev.ID)
 		}
+		ids = append(ids, these)
 	}
-	return nil
+	return ids, nil
 }
 
 // remember stores decoded devices for later Set and Device calls.

@@ -193,16 +193,17 @@ func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir strin
 	type slider struct {
 		cloud, topic string
 		requests     func() []winktest.Request // the cloud's request log
+		wait         func(context.Context, func(winktest.Request) bool) (winktest.Request, error)
 		write        func(winktest.Request) bool
 		value        func(level int) string // how a write of level shows in its body
 	}
 	sliders := []slider{
-		{cloud: "wink", topic: b.base + "/wink/bedroom_lamp/set", requests: wink.Requests,
+		{cloud: "wink", topic: b.base + "/wink/bedroom_lamp/set", requests: wink.Requests, wait: wink.WaitRequest,
 			write: func(q winktest.Request) bool {
 				return q.Method == "PUT" && strings.Contains(q.Path, "/2194253") && strings.Contains(string(q.Body), `"brightness"`)
 			},
 			value: func(level int) string { return fmt.Sprintf(`"brightness":%v`, float64(level)/255) }},
-		{cloud: "homey", topic: b.base + "/homey/ceiling_light/set", requests: homey.Requests,
+		{cloud: "homey", topic: b.base + "/homey/ceiling_light/set", requests: homey.Requests, wait: homey.WaitRequest,
 			write: func(q homeytest.Request) bool {
 				return (q.Host == homeytest.HostHomey || q.Host == homeytest.HostSocket) && q.Method == "PUT" &&
 					strings.HasSuffix(q.Path, "/"+homeytest.DeviceLight+"/capability/dim")
@@ -233,17 +234,15 @@ func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir strin
 		tick.Stop()
 		lastLevel := (n-1)%254 + 1
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var err error
-		lastIs := func(level int) bool {
-			w := writes(s)
-			return len(w) > before && strings.Contains(string(w[len(w)-1].Body), s.value(level))
-		}
-		for !lastIs(lastLevel) && err == nil {
-			err = waitTick(wctx, 10*time.Millisecond)
-		}
+		_, err := s.wait(wctx, func(q winktest.Request) bool {
+			return q.At.After(start) && s.write(q) && strings.Contains(string(q.Body), s.value(lastLevel))
+		})
 		cancel()
 		if err != nil {
-			return fmt.Errorf("bench: %s slider: the last value (%d) was not the last write the cloud got: %w", s.cloud, lastLevel, err)
+			return fmt.Errorf("bench: %s slider: the last value (%d) never reached the cloud: %w", s.cloud, lastLevel, err)
+		}
+		if w := writes(s); !strings.Contains(string(w[len(w)-1].Body), s.value(lastLevel)) {
+			return fmt.Errorf("bench: %s slider: the last value (%d) was not the last write the cloud got", s.cloud, lastLevel)
 		}
 		// The rate between the first write and the last: writes spaced
 		// 1/max_rate apart give max_rate exactly.

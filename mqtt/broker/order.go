@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"slices"
 
 	mochi "github.com/mochi-mqtt/server/v2"
@@ -25,7 +24,7 @@ func (h *orderHook) ID() string { return "cloud2mqtt-session-order" }
 
 // Provides tells mochi the hook handles session establishment.
 func (h *orderHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mochi.OnSessionEstablish}, []byte{b})
+	return b == mochi.OnSessionEstablish
 }
 
 // OnSessionEstablish renumbers the queued messages of the session cl takes

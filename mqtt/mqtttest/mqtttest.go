@@ -154,12 +154,7 @@ func Publish(t testing.TB, url, topic string, payload []byte, retained bool) {
 		t.Fatalf("mqtttest: publish to %s: %v", topic, err)
 	}
 	defer c.Disconnect(100)
-	if payload == nil {
-		payload = []byte{}
-	}
-	if err := paho.WaitTokenTimeout(c.Publish(topic, 1, retained, payload), opTimeout); err != nil {
-		t.Fatalf("mqtttest: publish to %s: %v", topic, err)
-	}
+	(&Publisher{c: c}).Publish(t, topic, payload, retained)
 }
 
 // Publisher is one MQTT client that publishes a test's commands in order,
