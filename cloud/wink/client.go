@@ -48,7 +48,7 @@ type Config struct {
 	AccessToken string
 	APIURL      string // default DefaultAPIURL
 	// PubNubOrigin overrides the PubNub host: "" takes the origin from the
-	// devices' subscription blocks (or the SDK default), "host:port" uses TLS
+	// devices' subscription blocks (else ps.pndsn.com), "host:port" uses TLS
 	// and "http://host:port" plain HTTP.
 	PubNubOrigin string
 	// VerifyURL is Wink Login's verify-client endpoint, used by Check.

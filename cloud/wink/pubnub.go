@@ -1,22 +1,17 @@
 package wink
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
-	pubnub "github.com/pubnub/go/v7"
 )
 
 // subscription finds the subscribe key, origin and channels in a listing.
@@ -50,70 +45,54 @@ func (w *watcher) subscription(l *listing) (key, origin, user string, chans []st
 	return key, origin, user, chans
 }
 
-// setupPubNub starts the PubNub client for the listing's channels.
-func (w *watcher) setupPubNub(l *listing) {
+// setupPubNub starts the PubNub subscriber for the listing's channels.
+func (w *watcher) setupPubNub(ctx context.Context, l *listing) {
 	key, origin, user, chans := w.subscription(l)
 	if key == "" || len(chans) == 0 {
 		w.c.log.Info("no PubNub subscription in the device list; polling", "every", w.c.cfg.PollInterval)
 		return
 	}
 	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
-	w.startPubNub()
+	w.startPubNub(ctx, 0)
 }
 
-// startPubNub creates one PubNub client for all channels of the account and
-// subscribes. Every (re)connection uses a fresh client: resubscribing on a
-// client whose loop stopped can leave an SDK goroutine that panics in
-// Destroy.
-func (w *watcher) startPubNub() {
-	cfg := pubnub.NewConfigWithUserId(pubnub.UserId(pubnub.GenerateUUID()))
-	cfg.SubscribeKey = w.subKey
+// startPubNub subscribes to all channels of the account, resuming from
+// timetoken resume (0: from now).
+func (w *watcher) startPubNub(ctx context.Context, resume int64) {
 	// The configured origin wins; else the one Wink names in the objects'
-	// subscription blocks.
+	// subscription blocks; else PubNub's own.
 	o := w.c.cfg.PubNubOrigin
 	if o == "" {
 		o = w.origin
 	}
-	switch {
-	case strings.HasPrefix(o, "http://"):
-		cfg.Origin, cfg.Secure = strings.TrimPrefix(o, "http://"), false
-	case o != "":
-		cfg.Origin, cfg.Secure = strings.TrimPrefix(o, "https://"), true
+	if o == "" {
+		o = defaultPubNubOrigin
 	}
-	secs := int((w.c.cfg.SubscribeTimeout + time.Second - 1) / time.Second)
-	cfg.SubscribeRequestTimeout = max(secs, 1)
-	// No SDK reconnection policy: the watcher itself resubscribes with a
-	// fresh client (watchdog and statuses). The SDK's reconnection manager
-	// would poll /time/0 in a goroutine that can send on a channel Destroy
-	// has closed (stopHeartbeatTimer during a reconnect), a panic no caller
-	// can recover; without a policy that goroutine never runs.
-	cfg.PNReconnectionPolicy = pubnub.PNNonePolicy
-	w.sdkLog = &sdkLog{}
-	cfg.Log = log.New(w.sdkLog, "", 0)
-
-	pn := pubnub.NewPubNub(cfg)
-	pn.GetClient() // Destroy dereferences the non-subscribe client
-	w.activity = &activity{}
-	sc := pubnub.NewHTTP1Client(cfg.ConnectTimeout, cfg.SubscribeRequestTimeout, cfg.MaxIdleConnsPerHost)
-	sc.Transport = &trackingTransport{next: sc.Transport, a: w.activity}
-	pn.SetSubscribeClient(sc)
-	ls := pubnub.NewListener()
-	pn.AddListener(ls)
+	o = strings.TrimPrefix(o, "https://")
+	if w.subHTTP == nil {
+		w.subHTTP = subscribeClient(w.c.cfg.SubscribeTimeout)
+	}
 	w.pnGen++
-	w.drainEnd = make(chan struct{})
-	go drain(ls, w.pnGen, w.events, w.drainEnd)
+	w.sub = newSubscriber(w.subHTTP, o, w.subKey, w.channels, resume, w.pnGen, w.events)
+	w.sub.start(ctx)
+	w.c.log.Info("subscribing to Wink pushes", "channels", len(w.channels), "origin", strings.TrimPrefix(o, "http://"))
+}
 
-	w.pn = pn
-	w.activity.touch()
-	pn.Subscribe().Channels(w.channels).Execute()
-	w.c.log.Info("subscribing to Wink pushes", "channels", len(w.channels), "origin", cfg.Origin)
+// restartPubNub replaces the subscriber by one that resumes where it ended.
+func (w *watcher) restartPubNub(ctx context.Context) {
+	resume := int64(0)
+	if w.sub != nil {
+		resume = w.sub.resumeFrom()
+	}
+	w.stopPubNub()
+	w.startPubNub(ctx, resume)
 }
 
 // updateSubscription follows channel changes after a resync.
-func (w *watcher) updateSubscription(l *listing) {
+func (w *watcher) updateSubscription(ctx context.Context, l *listing) {
 	if w.subKey == "" {
-		w.setupPubNub(l)
-		if w.pn == nil {
+		w.setupPubNub(ctx, l)
+		if w.sub == nil {
 			w.health.SetPush(cloud.PushPolling)
 		}
 		return
@@ -128,137 +107,36 @@ func (w *watcher) updateSubscription(l *listing) {
 	}
 	w.c.log.Info("Wink subscription changed; resubscribing", "channels", len(chans))
 	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
-	w.stopPubNub()
-	w.startPubNub()
+	w.restartPubNub(ctx)
 }
 
-// stopPubNub destroys the PubNub client. It first lets the SDK's subscribe
-// worker get past the point where Destroy would make it panic (bounded).
+// stopPubNub ends the subscriber and waits for it.
 func (w *watcher) stopPubNub() {
-	if w.pn == nil {
+	if w.sub == nil {
 		return
 	}
-	w.sdkLog.waitSettled(2 * time.Second)
-	w.pn.Destroy()
-	close(w.drainEnd)
-	w.pn = nil
+	w.sub.stop()
 	w.live = false
 }
 
-// pnEvent is a status or message of PubNub client generation gen.
-type pnEvent struct {
-	gen    int
-	status *pubnub.PNStatus
-	msg    *pubnub.PNMessage
-}
-
-// drain empties every listener channel (the SDK leaks a goroutine per
-// undelivered event) and forwards statuses and messages.
-func drain(l *pubnub.Listener, gen int, out chan<- pnEvent, done <-chan struct{}) {
-	for {
-		var ev pnEvent
-		select {
-		case <-done:
-			return
-		case s := <-l.Status:
-			ev = pnEvent{gen: gen, status: s}
-		case m := <-l.Message:
-			ev = pnEvent{gen: gen, msg: m}
-		case <-l.Presence:
-		case <-l.Signal:
-		case <-l.UUIDEvent:
-		case <-l.ChannelEvent:
-		case <-l.MembershipEvent:
-		case <-l.MessageActionsEvent:
-		case <-l.File:
-		}
-		if ev.status == nil && ev.msg == nil {
-			continue
-		}
-		select {
-		case out <- ev:
-		case <-done:
-			return
-		}
-	}
-}
-
-// sdkLog receives the PubNub SDK's log lines. It counts started subscribe
-// loops and workers that passed their hand-over, so that Destroy is called
-// only when no worker is about to send on a channel Destroy closes.
-type sdkLog struct {
-	mu             sync.Mutex
-	starts, passed int
-	changed        chan struct{} // closed (and dropped) on the next count change
-}
-
-func (l *sdkLog) Write(p []byte) (int, error) {
-	// The SDK logs every answer and message in full; only two short
-	// lines count, compared without copying the others.
-	line := bytes.TrimSpace(p)
-	l.mu.Lock()
-	switch string(line) {
-	case "startSubscribeLoop":
-		l.starts++
-	case "make channel exitSubscriptionManager":
-		l.passed++
-	default:
-		l.mu.Unlock()
-		return len(p), nil
-	}
-	if l.changed != nil {
-		close(l.changed)
-		l.changed = nil
-	}
-	l.mu.Unlock()
-	return len(p), nil
-}
-
-// waitSettled waits until every started subscribe loop passed its
-// hand-over, or at most timeout.
-func (l *sdkLog) waitSettled(timeout time.Duration) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		l.mu.Lock()
-		if l.starts > 0 && l.passed >= l.starts {
-			l.mu.Unlock()
-			return
-		}
-		if l.changed == nil {
-			l.changed = make(chan struct{})
-		}
-		changed := l.changed
-		l.mu.Unlock()
-		select {
-		case <-changed:
-		case <-deadline.C:
-			return
-		}
-	}
-}
-
-// onStatus handles a PubNub status; it reports whether to resync now.
-func (w *watcher) onStatus(s pubnub.PNStatus) bool {
-	if w.pn == nil {
+// onPubNub handles a subscriber's connection or failure; it reports whether
+// to resync now.
+func (w *watcher) onPubNub(ev pnEvent) bool {
+	if w.sub == nil || ev.gen != w.pnGen {
 		return false
 	}
-	w.activity.touch()
-	switch s.Category {
-	case pubnub.PNConnectedCategory, pubnub.PNReconnectedCategory:
-		w.live = true
-		w.resubAt = time.Time{}
-		w.resubTries = 0
-		w.health.SetPush(cloud.PushLive)
-		if w.gap {
-			w.gap = false
-			return true
-		}
-	case pubnub.PNDisconnectedUnexpectedlyCategory, pubnub.PNUnknownCategory,
-		pubnub.PNAccessDeniedCategory, pubnub.PNBadRequestCategory,
-		pubnub.PNReconnectionAttemptsExhausted:
-		w.c.log.Warn("Wink push channel lost; polling until it is back", "status", s.Category.String())
+	if ev.err != nil {
+		w.c.log.Warn("Wink push channel lost; polling until it is back", "err", ev.err)
 		w.lost()
+		return false
+	}
+	w.live = true
+	w.resubAt = time.Time{}
+	w.resubTries = 0
+	w.health.SetPush(cloud.PushLive)
+	if w.gap {
+		w.gap = false
+		return true
 	}
 	return false
 }
@@ -274,50 +152,40 @@ func (w *watcher) lost() {
 	}
 }
 
+// watchdogPeriod is how often the watcher looks whether to resubscribe.
 func (w *watcher) watchdogPeriod() time.Duration {
 	return min(max(w.c.cfg.SubscribeTimeout/4, 250*time.Millisecond), 5*time.Second)
 }
 
-// watchdog resubscribes when scheduled, and notices a subscribe loop that
-// stopped without a status (no request in flight for a while, or one stuck
-// beyond the subscribe timeout).
-func (w *watcher) watchdog(now time.Time) {
-	if w.pn == nil {
+// watchdog resubscribes when scheduled.
+func (w *watcher) watchdog(ctx context.Context, now time.Time) {
+	if w.sub == nil || w.resubAt.IsZero() || now.Before(w.resubAt) {
 		return
 	}
-	if !w.resubAt.IsZero() {
-		if now.Before(w.resubAt) {
-			return
-		}
-		w.resubAt = time.Time{}
-		w.resubTries++
-		w.c.log.Info("resubscribing to Wink pushes", "attempt", w.resubTries)
-		w.stopPubNub()
-		w.startPubNub()
-		return
-	}
-	inflight, since := w.activity.state()
-	idle := max(2*w.watchdogPeriod(), 2*time.Second)
-	if (inflight == 0 && now.Sub(since) > idle) || (inflight > 0 && now.Sub(since) > w.c.cfg.SubscribeTimeout+10*time.Second) {
-		w.c.log.Warn("Wink push channel stalled; resubscribing")
-		w.lost()
-	}
+	w.resubAt = time.Time{}
+	w.resubTries++
+	w.c.log.Info("resubscribing to Wink pushes", "attempt", w.resubTries)
+	w.restartPubNub(ctx)
 }
 
 // onMessage applies one push: a device object (as an object, a JSON string or
 // inside {"data":…}), a pull_url to fetch, or a list change.
-func (w *watcher) onMessage(ctx context.Context, m pubnub.PNMessage) {
-	if w.activity != nil {
-		w.activity.touch()
-	}
+func (w *watcher) onMessage(ctx context.Context, m push) {
 	payload := m.Message
-	if s, ok := payload.(string); ok {
+	var raw []byte
+	switch p := payload.(type) {
+	case string:
+		raw = []byte(p)
+	case json.RawMessage:
+		raw = p
+	}
+	if raw != nil {
 		var v any
 		var err error
-		if strings.HasPrefix(s, "{") {
-			v, err = jsonobj.Decode([]byte(s))
+		if len(raw) > 0 && raw[0] == '{' {
+			v, err = jsonobj.Decode(raw)
 		} else {
-			err = json.Unmarshal([]byte(s), &v)
+			err = json.Unmarshal(raw, &v)
 		}
 		if err != nil {
 			w.c.log.Warn("undecodable Wink push", "channel_device", channelDevice(m.Channel), "err", err)
@@ -400,45 +268,4 @@ func channelDevice(ch string) string {
 		return parts[1]
 	}
 	return ""
-}
-
-// activity tracks the SDK's subscribe requests for the watchdog.
-type activity struct {
-	mu       sync.Mutex
-	inflight int
-	since    time.Time // last start or end of a request, or other sign of life
-}
-
-func (a *activity) touch() {
-	if a == nil {
-		return
-	}
-	a.mu.Lock()
-	a.since = time.Now()
-	a.mu.Unlock()
-}
-
-func (a *activity) state() (int, time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.inflight, a.since
-}
-
-// trackingTransport counts subscribe requests in flight.
-type trackingTransport struct {
-	next http.RoundTripper
-	a    *activity
-}
-
-func (t *trackingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.a.mu.Lock()
-	t.a.inflight++
-	t.a.since = time.Now()
-	t.a.mu.Unlock()
-	resp, err := t.next.RoundTrip(r)
-	t.a.mu.Lock()
-	t.a.inflight--
-	t.a.since = time.Now()
-	t.a.mu.Unlock()
-	return resp, err
 }

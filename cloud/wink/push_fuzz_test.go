@@ -8,16 +8,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	pubnub "github.com/pubnub/go/v7"
-
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/cloudtest"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 )
 
-// FuzzPushPayload feeds PubNub messages (as the SDK hands them over: a
-// JSON text or a decoded object) to the watcher: no panic, and every
-// device it reports has an id.
+// FuzzPushPayload feeds PubNub messages (a JSON text or an object, inside
+// a subscribe answer) to the watcher: no panic, and every device it reports
+// has an id. The payload is also read as a whole subscribe answer.
 func FuzzPushPayload(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, p := range files {
@@ -35,11 +33,18 @@ func FuzzPushPayload(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, payload []byte, asText bool, channel string) {
-		var msg any = string(payload)
-		if !asText {
-			if json.Unmarshal(payload, &msg) != nil {
-				return
-			}
+		_, _, _, _ = decodeSubscribe(payload)
+		d := payload
+		if asText {
+			d, _ = json.Marshal(string(payload))
+		} else if !json.Valid(payload) {
+			return
+		}
+		ch, _ := json.Marshal(channel)
+		answer := `{"t":{"t":"2","r":1},"m":[{"c":` + string(ch) + `,"p":{"t":"1"},"d":` + string(d) + `}]}`
+		_, _, msgs, err := decodeSubscribe([]byte(answer))
+		if err != nil {
+			t.Fatalf("answer %s: %v", answer, err)
 		}
 		report := func(ev cloud.Event) {
 			if ev.Kind == cloud.EventDevice && ev.Device.ID == "" {
@@ -48,6 +53,8 @@ func FuzzPushPayload(f *testing.F) {
 		}
 		w := &watcher{c: c, report: report, health: &outage.Tracker{Cloud: "Wink", Report: report},
 			lastTT: map[string]int64{}, userCh: "user-1"}
-		w.onMessage(context.Background(), pubnub.PNMessage{Message: msg, Channel: channel, Timetoken: 1})
+		for _, m := range msgs {
+			w.onMessage(context.Background(), m)
+		}
 	})
 }

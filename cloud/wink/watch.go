@@ -10,7 +10,6 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 	"github.com/cloud2mqtt/cloud2mqtt/internal/backoff"
-	pubnub "github.com/pubnub/go/v7"
 )
 
 // Watch reports the device listing, then live changes through PubNub until
@@ -38,16 +37,14 @@ type watcher struct {
 
 	lastTT map[string]int64
 
-	pn       *pubnub.PubNub
-	pnGen    int // generation of pn; events of older clients are stale
-	sdkLog   *sdkLog
+	sub      *subscriber // nil without a PubNub subscription
+	subHTTP  *http.Client
+	pnGen    int // generation of sub; events of older subscribers are stale
 	subKey   string
 	origin   string
 	userCh   string
 	channels []string
-	drainEnd chan struct{}
-	events   chan pnEvent // from the drain goroutine
-	activity *activity    // subscribe request tracking (shared with the SDK)
+	events   chan pnEvent // from the subscriber
 
 	live         bool      // PubNub connected
 	gap          bool      // resync once PubNub connects again
@@ -62,7 +59,7 @@ func (w *watcher) run(ctx context.Context) error {
 	for {
 		l, err := w.resync(ctx)
 		if err == nil {
-			w.setupPubNub(l)
+			w.setupPubNub(ctx, l)
 			break
 		}
 		w.listFailures++
@@ -70,7 +67,7 @@ func (w *watcher) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if w.pn == nil {
+	if w.sub == nil {
 		w.health.SetPush(cloud.PushPolling)
 	}
 
@@ -106,7 +103,7 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 		w.listFailures = 0
 		retry = nil
-		w.updateSubscription(l)
+		w.updateSubscription(ctx, l)
 	}
 
 	for {
@@ -117,10 +114,8 @@ func (w *watcher) run(ctx context.Context) error {
 			switch {
 			case ev.msg != nil:
 				w.onMessage(ctx, *ev.msg)
-			case ev.status != nil && ev.gen == w.pnGen:
-				if w.onStatus(*ev.status) {
-					doResync()
-				}
+			case w.onPubNub(ev):
+				doResync()
 			}
 		case <-resync.C:
 			doResync()
@@ -134,7 +129,7 @@ func (w *watcher) run(ctx context.Context) error {
 		case <-keepAlive.C:
 			w.keepAlive(ctx)
 		case now := <-tick.C:
-			w.watchdog(now)
+			w.watchdog(ctx, now)
 		}
 	}
 }
@@ -176,7 +171,7 @@ func (w *watcher) keepAlive(ctx context.Context) {
 		return
 	}
 	if l, err := w.resync(ctx); err == nil {
-		w.updateSubscription(l)
+		w.updateSubscription(ctx, l)
 	}
 	nonce := fmt.Sprintf("%09d", rand.N(1000000000))
 	if _, err := w.c.call(ctx, http.MethodPost, "/users/me/session", map[string]string{"nonce": nonce}); err != nil {
@@ -186,6 +181,6 @@ func (w *watcher) keepAlive(ctx context.Context) {
 
 func (w *watcher) resyncFromPush(ctx context.Context) {
 	if l, err := w.resync(ctx); err == nil {
-		w.updateSubscription(l)
+		w.updateSubscription(ctx, l)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/tokenstore"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
-	pubnub "github.com/pubnub/go/v7"
 )
 
 // recorder collects the events Watch reports.
@@ -160,7 +159,7 @@ func TestWatchResumesAfterFailedPoll(t *testing.T) {
 }
 
 func TestWatchPollsWithoutPubNub(t *testing.T) {
-	// An origin nobody listens on: the SDK cannot subscribe.
+	// An origin nobody listens on: the subscription cannot start.
 	e := newEnv(t, func(c *Config) { c.PubNubOrigin = "http://127.0.0.1:1" })
 	rec := startWatch(t, e.client)
 	_, i := rec.wait(t, 0, "polling", isPush(cloud.PushPolling))
@@ -239,8 +238,9 @@ func TestWatchPeriodicResync(t *testing.T) {
 	rec.wait(t, i+1, "another listing", func(e cloud.Event) bool { return e.Kind == cloud.EventListing })
 }
 
-// TestOlderPushIgnored feeds pushes straight to the watcher: the SDK may
-// deliver two messages of one poll in either order.
+// TestOlderPushIgnored feeds pushes straight to the watcher: a push that
+// is older than one already applied (a resumed subscription's catch-up) is
+// not applied again.
 func TestOlderPushIgnored(t *testing.T) {
 	e := newEnv(t, nil)
 	rec := newRecorder()
@@ -251,11 +251,11 @@ func TestOlderPushIgnored(t *testing.T) {
 	}
 	ctx := testCtx(t)
 	ch := "abc|light_bulb-2194253|user-1"
-	w.onMessage(ctx, pubnub.PNMessage{Channel: ch, Timetoken: 200, Message: obj(0.8)})
-	w.onMessage(ctx, pubnub.PNMessage{Channel: ch, Timetoken: 100, Message: obj(0.2)})
-	w.onMessage(ctx, pubnub.PNMessage{Channel: ch, Timetoken: 300, Message: map[string]any{"data": map[string]any{
+	w.onMessage(ctx, push{Channel: ch, Timetoken: 200, Message: obj(0.8)})
+	w.onMessage(ctx, push{Channel: ch, Timetoken: 100, Message: obj(0.2)})
+	w.onMessage(ctx, push{Channel: ch, Timetoken: 300, Message: map[string]any{"data": map[string]any{
 		"object_type": "light_bulb", "object_id": "2194253", "last_reading": map[string]any{"brightness": 0.5}}}})
-	w.onMessage(ctx, pubnub.PNMessage{Channel: ch, Timetoken: 400, Message: "not json"})
+	w.onMessage(ctx, push{Channel: ch, Timetoken: 400, Message: "not json"})
 	var got []any
 	for _, ev := range rec.events {
 		got = append(got, ev.Device.State["brightness"])

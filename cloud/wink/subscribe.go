@@ -1,0 +1,260 @@
+package wink
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultPubNubOrigin is PubNub's own host, used over TLS when neither the
+// configuration nor the devices' subscription blocks name one.
+const defaultPubNubOrigin = "ps.pndsn.com"
+
+// maxSubscribeAnswer bounds one subscribe answer: PubNub sends at most 100
+// messages of at most 32 KiB each.
+const maxSubscribeAnswer = 8 << 20
+
+// push is one message PubNub delivered on a channel.
+type push struct {
+	Channel   string
+	Timetoken int64 // when it was published
+	// Message is the payload as it arrived: a map for a JSON object, a
+	// string for a JSON string (not decoded further), else any JSON value.
+	Message any
+}
+
+// pnEvent is what a subscriber of generation gen reports to the watcher:
+// that it connected, a message, or that it stopped with err.
+type pnEvent struct {
+	gen       int
+	connected bool
+	msg       *push
+	err       error
+}
+
+// subscriber long-polls PubNub's subscribe API (v2) for a set of channels:
+// a handshake for the current timetoken and region, then one request after
+// the other from the last answer's timetoken. It reports in order on out and
+// stops at the first failure, which it reports; the watcher starts a new
+// one, resuming from Cursor.
+type subscriber struct {
+	http    *http.Client
+	path    string // /v2/subscribe/<key>/<channels>/0, escaped
+	base    string // scheme://host
+	uuid    string
+	gen     int
+	out     chan<- pnEvent
+	cursor  int64 // timetoken to resume from; written by run only
+	region  int
+	stopped chan struct{}
+	cancel  context.CancelFunc
+}
+
+// newSubscriber prepares a subscriber for channels of subKey at origin
+// ("host[:port]" over TLS, "http://host[:port]" in plain text). resume is
+// a timetoken to continue from after the handshake (0: from now).
+func newSubscriber(hc *http.Client, origin, subKey string, channels []string, resume int64, gen int, out chan<- pnEvent) *subscriber {
+	base := "https://" + origin
+	if strings.HasPrefix(origin, "http://") {
+		base = origin
+	}
+	escaped := make([]string, len(channels))
+	for i, ch := range channels {
+		escaped[i] = pathEscapeChannel(ch)
+	}
+	return &subscriber{
+		http:    hc,
+		base:    base,
+		path:    "/v2/subscribe/" + pathEscapeChannel(subKey) + "/" + strings.Join(escaped, ",") + "/0",
+		uuid:    newUUID(),
+		gen:     gen,
+		out:     out,
+		cursor:  resume,
+		stopped: make(chan struct{}),
+	}
+}
+
+// pathEscapeChannel escapes a channel name the way PubNub's SDKs do: query
+// escaping with spaces as %20, so that '|' and ',' never appear bare.
+func pathEscapeChannel(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// newUUID returns a random version 4 UUID, PubNub's client identity.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// start runs the subscribe loop until stop or the first failure.
+func (s *subscriber) start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	go s.run(ctx)
+}
+
+// stop ends the loop and waits until it returned; afterwards Cursor is
+// final.
+func (s *subscriber) stop() {
+	s.cancel()
+	<-s.stopped
+}
+
+// resumeFrom is the timetoken a successor continues from. Call it after stop.
+func (s *subscriber) resumeFrom() int64 { return s.cursor }
+
+func (s *subscriber) run(ctx context.Context) {
+	defer close(s.stopped)
+	tt, region, _, err := s.poll(ctx, 0, 0)
+	if err != nil {
+		s.report(ctx, pnEvent{err: fmt.Errorf("handshake: %w", err)})
+		return
+	}
+	if s.cursor == 0 {
+		s.cursor = tt
+	}
+	s.region = region
+	if !s.report(ctx, pnEvent{connected: true}) {
+		return
+	}
+	for {
+		next, region, msgs, err := s.poll(ctx, s.cursor, s.region)
+		if err != nil {
+			s.report(ctx, pnEvent{err: err})
+			return
+		}
+		for i := range msgs {
+			if !s.report(ctx, pnEvent{msg: &msgs[i]}) {
+				return
+			}
+		}
+		s.cursor, s.region = next, region
+	}
+}
+
+// report hands ev to the watcher; false once the subscriber is stopped.
+func (s *subscriber) report(ctx context.Context, ev pnEvent) bool {
+	ev.gen = s.gen
+	select {
+	case s.out <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// poll makes one subscribe request from timetoken tt (0: the handshake) and
+// returns the next timetoken, its region and the messages.
+func (s *subscriber) poll(ctx context.Context, tt int64, region int) (int64, int, []push, error) {
+	q := url.Values{"uuid": {s.uuid}, "tr": {strconv.Itoa(region)}}
+	if tt != 0 {
+		q.Set("tt", strconv.FormatInt(tt, 10))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+s.path+"?"+q.Encode(), nil)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL names the channels, which name the user
+		}
+		return 0, 0, nil, fmt.Errorf("subscribe request: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSubscribeAnswer+1))
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, nil, pubnubError(resp.StatusCode, body)
+	}
+	if len(body) > maxSubscribeAnswer {
+		return 0, 0, nil, fmt.Errorf("subscribe answer larger than %d bytes", maxSubscribeAnswer)
+	}
+	return decodeSubscribe(body)
+}
+
+// pubnubError describes a refused subscribe request with PubNub's own
+// message ("Invalid Subscribe Key", "Forbidden").
+func pubnubError(status int, body []byte) error {
+	var e struct {
+		Message string `json:"message"`
+	}
+	msg := http.StatusText(status)
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		msg = e.Message
+	}
+	return fmt.Errorf("PubNub answered %d: %s", status, msg)
+}
+
+// subscribeEnvelope is the wire shape of a subscribe answer.
+type subscribeEnvelope struct {
+	T struct {
+		T string `json:"t"`
+		R int    `json:"r"`
+	} `json:"t"`
+	M []struct {
+		C string `json:"c"`
+		E int    `json:"e"` // 0 a message; signals, objects, actions, files otherwise
+		P struct {
+			T string `json:"t"`
+		} `json:"p"`
+		D json.RawMessage `json:"d"`
+	} `json:"m"`
+}
+
+// decodeSubscribe reads a subscribe answer. Only messages are kept: no
+// signals, object or file events, nor presence channels.
+func decodeSubscribe(body []byte) (int64, int, []push, error) {
+	var env subscribeEnvelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
+	}
+	next, err := strconv.ParseInt(env.T.T, 10, 64)
+	if err != nil || next <= 0 {
+		return 0, 0, nil, fmt.Errorf("subscribe answer: timetoken %q is not a positive number", env.T.T)
+	}
+	var out []push
+	for _, m := range env.M {
+		if m.E != 0 || strings.HasSuffix(m.C, "-pnpres") {
+			continue
+		}
+		p := push{Channel: m.C}
+		p.Timetoken, _ = strconv.ParseInt(m.P.T, 10, 64)
+		if d := bytes.TrimSpace(m.D); len(d) > 0 && d[0] == '"' {
+			var s string
+			if json.Unmarshal(d, &s) == nil {
+				p.Message = s
+			}
+		} else if len(d) > 0 {
+			p.Message = json.RawMessage(d)
+		}
+		out = append(out, p)
+	}
+	return next, env.T.R, out, nil
+}
+
+// subscribeClient is the long-poll's HTTP client: a connection of its own
+// (the REST client's requests are counted and timed; a long-poll held for
+// minutes is neither) and the long-poll's time limit.
+func subscribeClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 1
+	t.IdleConnTimeout = 30 * time.Second
+	return &http.Client{Transport: t, Timeout: timeout}
+}
