@@ -82,9 +82,9 @@ func (w *watcher) startPubNub(ctx context.Context, resume int64) {
 func (w *watcher) restartPubNub(ctx context.Context) {
 	resume := int64(0)
 	if w.sub != nil {
+		w.stopPubNub()
 		resume = w.sub.resumeFrom()
 	}
-	w.stopPubNub()
 	w.startPubNub(ctx, resume)
 }
 
