@@ -172,14 +172,8 @@ func (w *watcher) watchdog(ctx context.Context, now time.Time) {
 // inside {"data":…}), a pull_url to fetch, or a list change.
 func (w *watcher) onMessage(ctx context.Context, m push) {
 	payload := m.Message
-	var raw []byte
-	switch p := payload.(type) {
-	case string:
-		raw = []byte(p)
-	case json.RawMessage:
-		raw = p
-	}
-	if raw != nil {
+	if text, ok := payload.(string); ok {
+		raw := []byte(text)
 		var v any
 		var err error
 		if len(raw) > 0 && raw[0] == '{' {

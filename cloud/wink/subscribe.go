@@ -1,7 +1,6 @@
 package wink
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 )
 
 // defaultPubNubOrigin is PubNub's own host, used over TLS when neither the
@@ -28,8 +29,9 @@ const maxSubscribeAnswer = 8 << 20
 type push struct {
 	Channel   string
 	Timetoken int64 // when it was published
-	// Message is the payload as it arrived: a map for a JSON object, a
-	// string for a JSON string (not decoded further), else any JSON value.
+	// Message is the payload as encoding/json decodes it into an any: a
+	// map for a JSON object, a string for a JSON string (a JSON text
+	// itself, decoded by the watcher), and so on.
 	Message any
 }
 
@@ -202,51 +204,37 @@ func pubnubError(status int, body []byte) error {
 	return fmt.Errorf("PubNub answered %d: %s", status, msg)
 }
 
-// subscribeEnvelope is the wire shape of a subscribe answer.
-type subscribeEnvelope struct {
-	T struct {
-		T string `json:"t"`
-		R int    `json:"r"`
-	} `json:"t"`
-	M []struct {
-		C string `json:"c"`
-		E int    `json:"e"` // 0 a message; signals, objects, actions, files otherwise
-		P struct {
-			T string `json:"t"`
-		} `json:"p"`
-		D json.RawMessage `json:"d"`
-	} `json:"m"`
-}
-
-// decodeSubscribe reads a subscribe answer. Only messages are kept: no
-// signals, object or file events, nor presence channels.
+// decodeSubscribe reads a subscribe answer,
+// {"t":{"t":"<timetoken>","r":<region>},"m":[{"c":…,"p":{"t":…},"d":…}]},
+// in one pass: the payloads come out decoded. Only messages are kept: no
+// signals, object or file events ("e" other than 0), nor presence channels.
 func decodeSubscribe(body []byte) (int64, int, []push, error) {
-	var env subscribeEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	env, err := jsonobj.Decode(body)
+	if err != nil {
 		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
 	}
-	next, err := strconv.ParseInt(env.T.T, 10, 64)
+	t, _ := env["t"].(map[string]any)
+	tt, _ := t["t"].(string)
+	next, err := strconv.ParseInt(tt, 10, 64)
 	if err != nil || next <= 0 {
-		return 0, 0, nil, fmt.Errorf("subscribe answer: timetoken %q is not a positive number", env.T.T)
+		return 0, 0, nil, fmt.Errorf("subscribe answer: timetoken %q is not a positive number", tt)
 	}
+	region, _ := t["r"].(float64)
+	msgs, _ := env["m"].([]any)
 	var out []push
-	for _, m := range env.M {
-		if m.E != 0 || strings.HasSuffix(m.C, "-pnpres") {
+	for _, v := range msgs {
+		m, _ := v.(map[string]any)
+		ch, _ := m["c"].(string)
+		if e, _ := m["e"].(float64); e != 0 || m == nil || strings.HasSuffix(ch, "-pnpres") {
 			continue
 		}
-		p := push{Channel: m.C}
-		p.Timetoken, _ = strconv.ParseInt(m.P.T, 10, 64)
-		if d := bytes.TrimSpace(m.D); len(d) > 0 && d[0] == '"' {
-			var s string
-			if json.Unmarshal(d, &s) == nil {
-				p.Message = s
-			}
-		} else if len(d) > 0 {
-			p.Message = json.RawMessage(d)
-		}
+		p := push{Channel: ch, Message: m["d"]}
+		pt, _ := m["p"].(map[string]any)
+		ptt, _ := pt["t"].(string)
+		p.Timetoken, _ = strconv.ParseInt(ptt, 10, 64)
 		out = append(out, p)
 	}
-	return next, env.T.R, out, nil
+	return next, int(region), out, nil
 }
 
 // subscribeClient is the long-poll's HTTP client: a connection of its own
