@@ -1,6 +1,7 @@
 package wink
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -58,6 +59,8 @@ type subscriber struct {
 	out     chan<- pnEvent
 	cursor  int64 // timetoken to resume from; written by run only
 	region  int
+	target  *url.URL // base and path, parsed on the first request
+	buf     []byte   // the last answer, read by run only
 	stopped chan struct{}
 	cancel  context.CancelFunc
 }
@@ -165,10 +168,18 @@ func (s *subscriber) poll(ctx context.Context, tt int64, region int) (int64, int
 	if tt != 0 {
 		q.Set("tt", strconv.FormatInt(tt, 10))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+s.path+"?"+q.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base, nil)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, fmt.Errorf("subscribe request: origin %q: %w", s.base, err)
 	}
+	if s.target == nil {
+		if s.target, err = url.Parse(s.base + s.path); err != nil {
+			return 0, 0, nil, fmt.Errorf("subscribe request: origin %q: %w", s.base, err)
+		}
+	}
+	u := *s.target // the channels' path is parsed once
+	u.RawQuery = q.Encode()
+	req.URL = &u
 	resp, err := s.http.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -178,7 +189,7 @@ func (s *subscriber) poll(ctx context.Context, tt int64, region int) (int64, int
 		return 0, 0, nil, fmt.Errorf("subscribe request: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSubscribeAnswer+1))
+	body, err := s.read(resp.Body)
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
 	}
@@ -189,6 +200,19 @@ func (s *subscriber) poll(ctx context.Context, tt int64, region int) (int64, int
 		return 0, 0, nil, fmt.Errorf("subscribe answer larger than %d bytes", maxSubscribeAnswer)
 	}
 	return decodeSubscribe(body)
+}
+
+// read reads an answer into the subscriber's buffer, which the next answer
+// reuses (decoding copies what it keeps); one grown by a large answer is
+// let go.
+func (s *subscriber) read(r io.Reader) ([]byte, error) {
+	if cap(s.buf) > 64<<10 {
+		s.buf = nil
+	}
+	b := bytes.NewBuffer(s.buf[:0])
+	_, err := b.ReadFrom(io.LimitReader(r, maxSubscribeAnswer+1))
+	s.buf = b.Bytes()
+	return s.buf, err
 }
 
 // pubnubError describes a refused subscribe request with PubNub's own
