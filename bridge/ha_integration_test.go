@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -121,11 +122,9 @@ func TestRenameInCloudMovesTopicAndKeepsUniqueIDs(t *testing.T) {
 	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == old+"/availability" && len(m.Payload) == 0 })
 	second := disc.Wait(t, wait, func(m mqtt.Message) bool { return strings.Contains(string(m.Payload), "Garden light") })
 	uid := func(m mqtt.Message) any {
-		var cfg struct {
-			Cmps map[string]map[string]any `json:"cmps"`
-		}
-		_ = json.Unmarshal(m.Payload, &cfg)
-		return cfg.Cmps["switch"]["unique_id"]
+		cmps, _ := haView(t, h.topics.DiscoveryPrefix, m.Topic, m.Payload)["components"].(map[string]any)
+		sw, _ := cmps["switch"].(map[string]any)
+		return sw["unique_id"]
 	}
 	if uid(first) == nil || uid(first) != uid(second) {
 		t.Errorf("unique_id changed from %v to %v", uid(first), uid(second))
@@ -239,16 +238,28 @@ func TestPerComponentDiscovery(t *testing.T) {
 	topic := h.topics.DiscoveryPrefix + "/light/cloud2mqtt_wink_light_bulb-2194253/light/config"
 	r := mqtttest.NewRecorder(t, h.url, topic)
 	m := r.Wait(t, wait, nil)
-	var cfg map[string]any
-	if err := json.Unmarshal(m.Payload, &cfg); err != nil {
+	var raw map[string]any
+	if err := json.Unmarshal(m.Payload, &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"command_topic", "state_topic", "unique_id", "dev", "o", "availability", "schema"} {
+	if _, ok := raw["p"]; ok {
+		t.Errorf("per-component config carries the device-based key p: %s", m.Payload)
+	}
+	cfg := haView(t, h.topics.DiscoveryPrefix, topic, m.Payload)
+	for k, want := range map[string]any{"command_topic": h.topics.Base + "/wink/bedroom_lamp/set",
+		"state_topic": h.topics.Base + "/wink/bedroom_lamp", "unique_id": "cloud2mqtt_wink_light_bulb-2194253_light",
+		"schema": "json", "qos": float64(1)} {
+		if cfg[k] != want {
+			t.Errorf("per-component light config: %s = %v, want %v: %s", k, cfg[k], want, m.Payload)
+		}
+	}
+	for _, k := range []string{"device", "origin", "availability"} {
 		if _, ok := cfg[k]; !ok {
 			t.Errorf("per-component light config lacks %s: %s", k, m.Payload)
 		}
 	}
-	if _, ok := cfg["p"]; ok {
-		t.Errorf("per-component config carries the device-based key p: %s", m.Payload)
+	avty := fmt.Sprint(cfg["availability"])
+	if !strings.Contains(avty, h.topics.BridgeState()) || !strings.Contains(avty, h.topics.Base+"/wink/bedroom_lamp/availability") {
+		t.Errorf("per-component light config: availability %s", avty)
 	}
 }
