@@ -45,7 +45,8 @@ var binarySensorClasses = map[string]string{
 // component is one entry of a device discovery payload's "cmps".
 type component map[string]any
 
-// discoveryPayload is the device-based discovery config of one device.
+// discoveryPayload is the device-based discovery config of one device,
+// with full keys (compactDevice shortens it for sending).
 func (b *Bridge) discoveryPayload(e *entry) map[string]any {
 	d := &e.device
 	dev := map[string]any{
@@ -386,7 +387,8 @@ var platformsWithStateTopic = map[string]bool{"light": true, "switch": true, "lo
 	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true,
 	"alarm_control_panel": true, "vacuum": true, "event": true}
 
-// discoveryMessages is every discovery config of a device: topic → payload.
+// discoveryMessages is every discovery config of a device: topic → payload,
+// with Home Assistant's abbreviated keys.
 func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
 	out := map[string][]byte{}
 	switch b.opts.Discovery {
@@ -408,11 +410,11 @@ func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
 			if _, ok := cfg["state_topic"]; !ok && platformsWithStateTopic[platform] {
 				cfg["state_topic"] = root["state_topic"]
 			}
-			payload, _ := json.Marshal(cfg)
+			payload, _ := json.Marshal(compactConfig(cfg, platform, e.topic))
 			out[b.topics.DiscoveryPrefix+"/"+platform+"/"+e.discoveryID+"/"+key+"/config"] = payload
 		}
 	default:
-		payload, _ := json.Marshal(b.discoveryPayload(e))
+		payload, _ := json.Marshal(compactDevice(b.discoveryPayload(e), e.topic))
 		out[b.topics.DeviceDiscovery(e.discoveryID)] = payload
 	}
 	return out

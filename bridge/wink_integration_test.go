@@ -206,6 +206,10 @@ func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
 			if cmp["platform"] == nil || cmp["unique_id"] == nil {
 				t.Errorf("%s: component without platform or unique_id: %v", c.id, cmp)
 			}
+			// Home Assistant before 2026.5 takes no qos from the root.
+			if cmp["qos"] != float64(1) || cmp["availability"] == nil || cmp["state_topic"] == nil {
+				t.Errorf("%s: component without qos 1, availability and a state topic in Home Assistant: %v", c.id, cmp)
+			}
 			if uid, _ := cmp["unique_id"].(string); !strings.HasPrefix(uid, "cloud2mqtt_wink_"+c.id) {
 				t.Errorf("%s: unique_id %q is not derived from the cloud id", c.id, uid)
 			}
