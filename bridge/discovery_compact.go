@@ -1,8 +1,13 @@
 package bridge
 
 import (
+	"encoding/json"
 	"maps"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The bridge builds its discovery payloads with Home Assistant's full keys
@@ -119,83 +124,207 @@ var haDefaults = map[string]map[string]any{
 	"light": {"brightness_scale": 255},
 }
 
-// compactDevice shortens a device-based config: its root and availability
-// keys, and each component (without the defaults of its platform, with
-// qos, which Home Assistant before 2026.5 does not take from the root of
-// a device-based config, and with prefix as "~" where that is shorter).
-func compactDevice(root map[string]any, prefix string) map[string]any {
-	out := make(map[string]any, len(root))
-	for k, v := range root {
-		switch k {
-		case "cmps", "qos":
-		case "availability":
-			out[abbreviation(k)] = compactAvailability(v)
-		default:
-			out[abbreviation(k)] = v
-		}
-	}
+// encodeDevice is the JSON of a device-based config built with full keys:
+// its keys abbreviated, and each component without the defaults of its
+// platform, with qos (which Home Assistant before 2026.5 does not take
+// from the root of a device-based config) and with prefix as "~" where
+// that is shorter. It changes root's components, which discoveryPayload
+// built for this call.
+func encodeDevice(root map[string]any, prefix string) []byte {
+	q, hasQoS := root["qos"]
 	cmps, _ := root["cmps"].(map[string]component)
-	short := make(map[string]map[string]any, len(cmps))
-	for key, c := range cmps {
-		cfg := make(map[string]any, len(c)+1)
-		for k, v := range c {
-			cfg[k] = v
+	for _, c := range cmps {
+		if hasQoS {
+			c["qos"] = q
 		}
-		if q, ok := root["qos"]; ok {
-			cfg["qos"] = q
-		}
-		platform, _ := c["p"].(string)
-		short[key] = compactConfig(cfg, platform, prefix)
+		useTopicBase(c, prefix)
 	}
-	out["cmps"] = short
-	return out
+	return appendObject(make([]byte, 0, 2048), root, "", "qos")
 }
 
-// compactConfig shortens one config with full keys, of the given
-// platform: a single-component config or a component of a device-based
-// config.
-func compactConfig(cfg map[string]any, platform, prefix string) map[string]any {
+// encodeConfig is the JSON of one single-component config built with full
+// keys, of the given platform: its keys abbreviated, without the defaults of
+// its platform and with prefix as "~" where that is shorter. It may change
+// cfg; an availability list it holds (with abbreviated entries, t and
+// val_tpl) may be shared: useTopicBase replaces it rather than change it.
+func encodeConfig(cfg map[string]any, platform, prefix string) []byte {
+	useTopicBase(cfg, prefix)
+	return appendObject(make([]byte, 0, 1024), cfg, platform, "")
+}
+
+// The encoder below writes what encoding/json writes for the same values
+// with the keys abbreviated (keys sorted, HTML characters escaped), without
+// first building maps with the abbreviated keys: a payload is built, sent
+// once per device and dropped, and copying its maps cost more than the
+// encoding.
+
+type jsonMember struct {
+	key string
+	val any
+}
+
+// appendObject appends m as a JSON object with abbreviated keys, leaving
+// out skip and the keys whose value is a default of platform.
+func appendObject(b []byte, m map[string]any, platform, skip string) []byte {
 	defaults := haDefaults[platform]
-	c := make(map[string]any, len(cfg)+1)
-	for k, v := range cfg {
+	var buf [32]jsonMember
+	members := buf[:0]
+	for k, v := range m {
+		if k == skip {
+			continue
+		}
 		if d, ok := defaults[k]; ok && d == v {
 			continue
 		}
-		c[k] = v
-	}
-	useTopicBase(c, prefix)
-	out := make(map[string]any, len(c))
-	for k, v := range c {
-		if k == "availability" {
-			v = compactAvailability(v)
+		if a, ok := haAbbreviations[k]; ok {
+			k = a
 		}
-		out[abbreviation(k)] = v
+		members = append(members, jsonMember{k, v})
 	}
-	return out
+	slices.SortFunc(members, func(x, y jsonMember) int { return strings.Compare(x.key, y.key) })
+	b = append(b, '{')
+	for i, mb := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, mb.key)
+		b = append(b, ':')
+		b = appendValue(b, mb.val)
+	}
+	return append(b, '}')
 }
 
-func abbreviation(key string) string {
-	if a, ok := haAbbreviations[key]; ok {
-		return a
+// appendValue appends v as JSON; the components of a device-based config
+// (map[string]component) each without the defaults of their platform.
+func appendValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendString(b, v)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			break
+		}
+		return appendFloat(b, v)
+	case []string:
+		b = append(b, '[')
+		for i, s := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, s)
+		}
+		return append(b, ']')
+	case []map[string]any:
+		b = append(b, '[')
+		for i, m := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendObject(b, m, "", "")
+		}
+		return append(b, ']')
+	case map[string]any:
+		return appendObject(b, v, "", "")
+	case component:
+		return appendObject(b, v, "", "")
+	case map[string]component:
+		keys := slices.Sorted(maps.Keys(v))
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			platform, _ := v[k]["p"].(string)
+			b = appendObject(b, v[k], platform, "")
+		}
+		return append(b, '}')
 	}
-	return key
+	out, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...) // not a JSON value (NaN, ±Inf): Home Assistant takes null as unset
+	}
+	return append(b, out...)
 }
 
-// compactAvailability abbreviates the keys of an availability list.
-func compactAvailability(v any) any {
-	list, ok := v.([]map[string]any)
-	if !ok {
-		return v
+// appendFloat appends f as encoding/json writes a float64.
+func appendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
 	}
-	out := make([]map[string]any, len(list))
-	for i, a := range list {
-		s := make(map[string]any, len(a))
-		for k, x := range a {
-			s[abbreviation(k)] = x
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 → e-9, as encoding/json
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
 		}
-		out[i] = s
 	}
-	return out
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string as encoding/json writes it: with
+// <, > and & escaped, invalid UTF-8 as \ufffd, and U+2028 and U+2029
+// escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // useTopicBase writes the topics of cfg (full keys) that are prefix or
@@ -212,7 +341,8 @@ func useTopicBase(cfg map[string]any, prefix string) {
 		m   map[string]any
 		key string
 	}
-	var topics, uses []ref
+	var topicsBuf, usesBuf [16]ref
+	topics, uses := topicsBuf[:0], usesBuf[:0]
 	for k, v := range cfg {
 		if strings.HasSuffix(k, "topic") {
 			topics = append(topics, ref{cfg, k})
@@ -226,7 +356,7 @@ func useTopicBase(cfg map[string]any, prefix string) {
 			own := make([]map[string]any, len(list))
 			for i, a := range list {
 				own[i] = maps.Clone(a)
-				topics = append(topics, ref{own[i], "topic"})
+				topics = append(topics, ref{own[i], "t"})
 			}
 			cfg[k] = own
 		}
