@@ -16,9 +16,9 @@ import (
 // tables, discovery.py for where they and the "~" topic base apply):
 //
 //   - keys are abbreviated where Home Assistant has an abbreviation: at the
-//     root of a payload, in each entry of its availability list and in each
-//     component of a device-based config (dev and o, with tables of their
-//     own, are built abbreviated);
+//     root of a payload and in each component of a device-based config
+//     (availability entries, dev and o, with tables of their own, are built
+//     abbreviated);
 //   - a single-component config, or a component of a device-based config,
 //     gets the device's topic as "~" and its topics under it as "~/…" when
 //     that makes it shorter. Home Assistant replaces "~" in the values of
@@ -139,7 +139,7 @@ func encodeDevice(root map[string]any, prefix string) []byte {
 		}
 		useTopicBase(c, prefix)
 	}
-	return appendObject(make([]byte, 0, 2048), root, "", "qos")
+	return appendObject(make([]byte, 0, 2048), root, true, "", "qos")
 }
 
 // encodeConfig is the JSON of one single-component config built with full
@@ -149,7 +149,7 @@ func encodeDevice(root map[string]any, prefix string) []byte {
 // val_tpl) may be shared: useTopicBase replaces it rather than change it.
 func encodeConfig(cfg map[string]any, platform, prefix string) []byte {
 	useTopicBase(cfg, prefix)
-	return appendObject(make([]byte, 0, 1024), cfg, platform, "")
+	return appendObject(make([]byte, 0, 1024), cfg, true, platform, "")
 }
 
 // The encoder below writes what encoding/json writes for the same values
@@ -163,9 +163,10 @@ type jsonMember struct {
 	val any
 }
 
-// appendObject appends m as a JSON object with abbreviated keys, leaving
-// out skip and the keys whose value is a default of platform.
-func appendObject(b []byte, m map[string]any, platform, skip string) []byte {
+// appendObject appends m as a JSON object, with abbreviated keys when
+// abbreviate (m is a config or a component), leaving out skip and the keys
+// whose value is a default of platform.
+func appendObject(b []byte, m map[string]any, abbreviate bool, platform, skip string) []byte {
 	defaults := haDefaults[platform]
 	var buf [32]jsonMember
 	members := buf[:0]
@@ -176,7 +177,7 @@ func appendObject(b []byte, m map[string]any, platform, skip string) []byte {
 		if d, ok := defaults[k]; ok && d == v {
 			continue
 		}
-		if a, ok := haAbbreviations[k]; ok {
+		if a, ok := haAbbreviations[k]; ok && abbreviate {
 			k = a
 		}
 		members = append(members, jsonMember{k, v})
@@ -194,8 +195,9 @@ func appendObject(b []byte, m map[string]any, platform, skip string) []byte {
 	return append(b, '}')
 }
 
-// appendValue appends v as JSON; the components of a device-based config
-// (map[string]component) each without the defaults of their platform.
+// appendValue appends v as JSON; components (component, and the
+// map[string]component of a device-based config) with abbreviated keys,
+// the latter each without the defaults of its platform.
 func appendValue(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case nil:
@@ -226,13 +228,13 @@ func appendValue(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendObject(b, m, "", "")
+			b = appendObject(b, m, false, "", "")
 		}
 		return append(b, ']')
 	case map[string]any:
-		return appendObject(b, v, "", "")
+		return appendObject(b, v, false, "", "")
 	case component:
-		return appendObject(b, v, "", "")
+		return appendObject(b, v, true, "", "")
 	case map[string]component:
 		keys := slices.Sorted(maps.Keys(v))
 		b = append(b, '{')
@@ -243,7 +245,7 @@ func appendValue(b []byte, v any) []byte {
 			b = appendString(b, k)
 			b = append(b, ':')
 			platform, _ := v[k]["p"].(string)
-			b = appendObject(b, v[k], platform, "")
+			b = appendObject(b, v[k], true, platform, "")
 		}
 		return append(b, '}')
 	}

@@ -63,6 +63,7 @@ func TestAppendValueWritesWhatEncodingJSONWrites(t *testing.T) {
 		"µg/m³ °C ü 中文 🙂", "\u2028\u2029", "bad \xff\xfe utf8 \xe2\x82", []string{}, []string{"a", "<b>"},
 		[]map[string]any{{"t": "x/y", "val_tpl": "{{ value_json.state }}"}, {}},
 		map[string]any{"name": nil, "ids": []string{"x"}, "sw": "1.0", "~": "a", "Z": 1, "a_b": 2.0},
+		map[string]any{"state_topic": "not abbreviated below a config's root"},
 		component{"platform": "x", "min": 0.2, "max": 1.0},
 		map[string]component{"b": {"p": "sensor"}, "a": {"p": "switch", "name": "s"}},
 		struct {
