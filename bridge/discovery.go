@@ -1,8 +1,6 @@
 package bridge
 
 import (
-	"encoding/json"
-
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 )
 
@@ -45,7 +43,9 @@ var binarySensorClasses = map[string]string{
 // component is one entry of a device discovery payload's "cmps".
 type component map[string]any
 
-// discoveryPayload is the device-based discovery config of one device.
+// discoveryPayload is the device-based discovery config of one device,
+// with full keys but for the availability entries (encodeDevice shortens
+// it for sending).
 func (b *Bridge) discoveryPayload(e *entry) map[string]any {
 	d := &e.device
 	dev := map[string]any{
@@ -71,9 +71,11 @@ func (b *Bridge) discoveryPayload(e *entry) map[string]any {
 	return map[string]any{
 		"dev": dev,
 		"o":   map[string]any{"name": "cloud2mqtt", "sw": b.opts.Version, "url": "https://github.com/cloud2mqtt/cloud2mqtt"},
+		// The entries are built with Home Assistant's abbreviations (t,
+		// val_tpl): compactDevice and compactConfig leave them alone.
 		"availability": []map[string]any{
-			{"topic": b.topics.BridgeState(), "value_template": valueState},
-			{"topic": e.topic + "/availability", "value_template": valueState},
+			{"t": b.topics.BridgeState(), "val_tpl": valueState},
+			{"t": e.topic + "/availability", "val_tpl": valueState},
 		},
 		"availability_mode": "all",
 		"state_topic":       e.topic,
@@ -386,7 +388,8 @@ var platformsWithStateTopic = map[string]bool{"light": true, "switch": true, "lo
 	"cover": true, "sensor": true, "binary_sensor": true, "siren": true, "select": true, "number": true,
 	"alarm_control_panel": true, "vacuum": true, "event": true}
 
-// discoveryMessages is every discovery config of a device: topic → payload.
+// discoveryMessages is every discovery config of a device: topic → payload,
+// with Home Assistant's abbreviated keys.
 func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
 	out := map[string][]byte{}
 	switch b.opts.Discovery {
@@ -408,11 +411,11 @@ func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
 			if _, ok := cfg["state_topic"]; !ok && platformsWithStateTopic[platform] {
 				cfg["state_topic"] = root["state_topic"]
 			}
-			payload, _ := json.Marshal(cfg)
+			payload := encodeConfig(cfg, platform, e.topic)
 			out[b.topics.DiscoveryPrefix+"/"+platform+"/"+e.discoveryID+"/"+key+"/config"] = payload
 		}
 	default:
-		payload, _ := json.Marshal(b.discoveryPayload(e))
+		payload := encodeDevice(b.discoveryPayload(e), e.topic)
 		out[b.topics.DeviceDiscovery(e.discoveryID)] = payload
 	}
 	return out

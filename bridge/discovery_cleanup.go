@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -70,15 +71,19 @@ func (b *Bridge) collectDiscovery(ctx context.Context) error {
 }
 
 // ownedAccount tells whether a discovery config was published by this
-// bridge instance, and for which account.
+// bridge instance, and for which account. It reads the payloads of this
+// version, with abbreviated keys and a "~" topic base, and those of
+// earlier ones with full keys, which brokers still retain; where both
+// forms of a key are there, the abbreviation wins, as in Home Assistant.
 func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
 	var cfg struct {
-		Origin     map[string]any `json:"o"`
-		OriginLong map[string]any `json:"origin"`
-		StateTopic string         `json:"state_topic"`
-		Avail      []struct {
-			Topic string `json:"topic"`
-		} `json:"availability"`
+		Origin     map[string]any  `json:"o"`
+		OriginLong map[string]any  `json:"origin"`
+		Base       string          `json:"~"`
+		StatT      string          `json:"stat_t"`
+		StateTopic string          `json:"state_topic"`
+		Avty       json.RawMessage `json:"avty"`
+		Avail      json.RawMessage `json:"availability"`
 	}
 	if json.Unmarshal(payload, &cfg) != nil {
 		return "", false
@@ -90,7 +95,10 @@ func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
 	if origin["name"] != "cloud2mqtt" {
 		return "", false
 	}
-	for _, topic := range append([]string{cfg.StateTopic}, availTopics(cfg.Avail)...) {
+	topics := []string{cmp.Or(cfg.StatT, cfg.StateTopic)}
+	topics = append(topics, availTopics(cmp.Or(string(cfg.Avty), string(cfg.Avail)))...)
+	for _, topic := range topics {
+		topic = expandTopicBase(topic, cfg.Base)
 		rest, ok := strings.CutPrefix(topic, b.topics.Base+"/")
 		if !ok {
 			continue
@@ -102,12 +110,39 @@ func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
 	return "", false
 }
 
-func availTopics(a []struct {
-	Topic string `json:"topic"`
-}) []string {
-	out := make([]string, 0, len(a))
-	for _, x := range a {
-		out = append(out, x.Topic)
+// availTopics are the topics of an availability list, with keys in either
+// form.
+func availTopics(raw string) []string {
+	var list []struct {
+		T     string `json:"t"`
+		Topic string `json:"topic"`
+	}
+	if raw == "" || json.Unmarshal([]byte(raw), &list) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, a := range list {
+		out = append(out, cmp.Or(a.T, a.Topic))
+	}
+	return out
+}
+
+// topicBase is the key, and the value prefix, of Home Assistant's topic
+// base in discovery payloads.
+const topicBase = "~"
+
+// expandTopicBase replaces "~" at the start or end of topic with base, as
+// Home Assistant does.
+func expandTopicBase(topic, base string) string {
+	if base == "" {
+		return topic
+	}
+	out := topic
+	if strings.HasPrefix(topic, topicBase) {
+		out = base + topic[len(topicBase):]
+	}
+	if strings.HasSuffix(topic, topicBase) {
+		out = topic[:len(topic)-len(topicBase)] + base
 	}
 	return out
 }

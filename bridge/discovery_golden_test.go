@@ -71,6 +71,7 @@ func publishedDiscovery(t *testing.T, mode bridge.DiscoveryMode) map[string][]by
 			delete(configs[id], topic)
 			continue
 		}
+		haView(t, h.topics.DiscoveryPrefix, m.Topic, m.Payload) // fails on what Home Assistant would not take
 		configs[id][topic] = json.RawMessage(normalise(h.topics, string(m.Payload)))
 	}
 	out := map[string][]byte{}

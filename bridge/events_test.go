@@ -21,8 +21,8 @@ type eventSteps struct {
 func checkEvents(t *testing.T, h *harness, rel, key, eventType string, cfg map[string]any, s eventSteps) {
 	t.Helper()
 	topic := h.topics.Base + "/" + rel
-	cmp, _ := cfg["cmps"].(map[string]any)[key].(map[string]any)
-	if cmp == nil || cmp["p"] != "event" || cmp["state_topic"] != topic+"/event" {
+	cmp, _ := cfg["components"].(map[string]any)[key].(map[string]any)
+	if cmp == nil || cmp["platform"] != "event" || cmp["state_topic"] != topic+"/event" {
 		t.Fatalf("the %s component is not an event entity on %s/event: %v", key, topic, cmp)
 	}
 	wantTemplate := `{% if value_json.event == '` + key + `' %}{"event_type":"` + eventType + `"}{% endif %}`

@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -69,24 +70,53 @@ func TestHomeAssistantBirthRepublishesDiscoveryAndState(t *testing.T) {
 	h.rec.Wait(t, wait, nth(before+1, onTopic(stateTopic)))
 }
 
+// TestStaleDiscoveryIsClearedAtStartAndForeignKept: retained configs of
+// this bridge that match no device are cleared at start, in the
+// abbreviated form of this version (with a "~" topic base) and in the
+// full-key form of earlier versions, in both discovery modes; configs of
+// other bridges stay.
 func TestStaleDiscoveryIsClearedAtStartAndForeignKept(t *testing.T) {
-	var stale, foreign string
+	var stale, foreign []string
 	var r *mqtttest.Recorder
 	h := newHarness(t, func(h *harness) {
-		r = mqtttest.NewRecorder(t, h.url, h.topics.DiscoveryPrefix+"/device/+/config")
-		stale = h.topics.DeviceDiscovery("cloud2mqtt_wink_light_bulb-999")
-		foreign = h.topics.DiscoveryPrefix + "/device/other_bridge_1/config"
-		mqtttest.Publish(t, h.url, stale, []byte(`{"o":{"name":"cloud2mqtt"},"state_topic":"`+h.topics.Base+
-			`/wink/old_lamp","dev":{"ids":["x"]},"cmps":{"light":{"p":"light","unique_id":"x"}}}`), true)
-		mqtttest.Publish(t, h.url, foreign, []byte(`{"o":{"name":"zigbee2mqtt"},"state_topic":"z2m/lamp"}`), true)
-		t.Cleanup(func() { mqtttest.Publish(t, h.url, foreign, nil, true) })
+		r = mqtttest.NewRecorder(t, h.url, h.topics.DiscoveryPrefix+"/#")
+		base, prefix := h.topics.Base, h.topics.DiscoveryPrefix
+		retain := func(list *[]string, topic, payload string) {
+			*list = append(*list, topic)
+			mqtttest.Publish(t, h.url, topic, []byte(payload), true)
+		}
+		// Earlier versions: full keys.
+		retain(&stale, h.topics.DeviceDiscovery("cloud2mqtt_wink_light_bulb-999"), `{"o":{"name":"cloud2mqtt"},"state_topic":"`+
+			base+`/wink/old_lamp","dev":{"ids":["x"]},"cmps":{"light":{"p":"light","unique_id":"x"}}}`)
+		retain(&stale, prefix+"/switch/cloud2mqtt_wink_binary_switch-998/switch/config", `{"origin":{"name":"cloud2mqtt"},`+
+			`"availability":[{"topic":"`+base+`/bridge/state"},{"topic":"`+base+`/wink/old_switch/availability"}]}`)
+		// This version: abbreviated keys, "~" in single-component configs.
+		retain(&stale, h.topics.DeviceDiscovery("cloud2mqtt_wink_light_bulb-997"), `{"o":{"name":"cloud2mqtt"},"stat_t":"`+
+			base+`/wink/old_bulb","avty":[{"t":"`+base+`/bridge/state"}],"dev":{"ids":["y"]},"cmps":{"light":{"p":"light","uniq_id":"y"}}}`)
+		retain(&stale, prefix+"/light/cloud2mqtt_wink_light_bulb-996/light/config", `{"o":{"name":"cloud2mqtt"},"~":"`+
+			base+`/wink/old_spot","stat_t":"~","avty":[{"t":"`+base+`/bridge/state"},{"t":"~/availability"}],"uniq_id":"z"}`)
+		// Other bridges: another program, another base topic.
+		retain(&foreign, prefix+"/device/other_bridge_1/config", `{"o":{"name":"zigbee2mqtt"},"state_topic":"z2m/lamp"}`)
+		retain(&foreign, prefix+"/light/other_bridge_2/light/config", `{"o":{"name":"cloud2mqtt"},"~":"`+
+			base+`-other/wink/lamp","stat_t":"~","avty":[{"t":"~/availability"}]}`)
+		t.Cleanup(func() {
+			for _, topic := range foreign {
+				mqtttest.Publish(t, h.url, topic, nil, true)
+			}
+		})
 	})
-	r.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == stale && len(m.Payload) == 0 })
-	h.events.Wait(t, wait, func(m mqtt.Message) bool { return strings.Contains(string(m.Payload), "discovery_cleaned") })
-	// The other bridge's config is still retained.
-	fresh := mqtttest.NewRecorder(t, h.url, foreign)
-	if m := fresh.Wait(t, wait, nil); !m.Retained || len(m.Payload) == 0 {
-		t.Errorf("foreign config was touched: %q", m.Payload)
+	for _, topic := range stale {
+		r.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == topic && len(m.Payload) == 0 })
+	}
+	h.events.Wait(t, wait, func(m mqtt.Message) bool {
+		return strings.Contains(string(m.Payload), "discovery_cleaned") && strings.Contains(string(m.Payload), `"cleared":4`)
+	})
+	// The other bridges' configs are still retained.
+	for _, topic := range foreign {
+		fresh := mqtttest.NewRecorder(t, h.url, topic)
+		if m := fresh.Wait(t, wait, nil); !m.Retained || len(m.Payload) == 0 {
+			t.Errorf("foreign config %s was touched: %q", topic, m.Payload)
+		}
 	}
 }
 
@@ -121,11 +151,9 @@ func TestRenameInCloudMovesTopicAndKeepsUniqueIDs(t *testing.T) {
 	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return m.Topic == old+"/availability" && len(m.Payload) == 0 })
 	second := disc.Wait(t, wait, func(m mqtt.Message) bool { return strings.Contains(string(m.Payload), "Garden light") })
 	uid := func(m mqtt.Message) any {
-		var cfg struct {
-			Cmps map[string]map[string]any `json:"cmps"`
-		}
-		_ = json.Unmarshal(m.Payload, &cfg)
-		return cfg.Cmps["switch"]["unique_id"]
+		cmps, _ := haView(t, h.topics.DiscoveryPrefix, m.Topic, m.Payload)["components"].(map[string]any)
+		sw, _ := cmps["switch"].(map[string]any)
+		return sw["unique_id"]
 	}
 	if uid(first) == nil || uid(first) != uid(second) {
 		t.Errorf("unique_id changed from %v to %v", uid(first), uid(second))
@@ -239,16 +267,28 @@ func TestPerComponentDiscovery(t *testing.T) {
 	topic := h.topics.DiscoveryPrefix + "/light/cloud2mqtt_wink_light_bulb-2194253/light/config"
 	r := mqtttest.NewRecorder(t, h.url, topic)
 	m := r.Wait(t, wait, nil)
-	var cfg map[string]any
-	if err := json.Unmarshal(m.Payload, &cfg); err != nil {
+	var raw map[string]any
+	if err := json.Unmarshal(m.Payload, &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"command_topic", "state_topic", "unique_id", "dev", "o", "availability", "schema"} {
+	if _, ok := raw["p"]; ok {
+		t.Errorf("per-component config carries the device-based key p: %s", m.Payload)
+	}
+	cfg := haView(t, h.topics.DiscoveryPrefix, topic, m.Payload)
+	for k, want := range map[string]any{"command_topic": h.topics.Base + "/wink/bedroom_lamp/set",
+		"state_topic": h.topics.Base + "/wink/bedroom_lamp", "unique_id": "cloud2mqtt_wink_light_bulb-2194253_light",
+		"schema": "json", "qos": float64(1)} {
+		if cfg[k] != want {
+			t.Errorf("per-component light config: %s = %v, want %v: %s", k, cfg[k], want, m.Payload)
+		}
+	}
+	for _, k := range []string{"device", "origin", "availability"} {
 		if _, ok := cfg[k]; !ok {
 			t.Errorf("per-component light config lacks %s: %s", k, m.Payload)
 		}
 	}
-	if _, ok := cfg["p"]; ok {
-		t.Errorf("per-component config carries the device-based key p: %s", m.Payload)
+	avty := fmt.Sprint(cfg["availability"])
+	if !strings.Contains(avty, h.topics.BridgeState()) || !strings.Contains(avty, h.topics.Base+"/wink/bedroom_lamp/availability") {
+		t.Errorf("per-component light config: availability %s", avty)
 	}
 }

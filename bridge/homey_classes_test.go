@@ -117,15 +117,15 @@ func TestHomeyEveryDeviceClass(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := h.discovery(t, "homey", tc.id)
 			got := map[string]string{}
-			for key, c := range cfg["cmps"].(map[string]any) {
+			for key, c := range cfg["components"].(map[string]any) {
 				c := c.(map[string]any)
 				dc, _ := c["device_class"].(string)
-				got[key] = c["p"].(string) + "/" + dc
+				got[key] = c["platform"].(string) + "/" + dc
 			}
 			if !reflect.DeepEqual(got, tc.components) {
 				t.Errorf("components = %v\nwant         %v", got, tc.components)
 			}
-			if energy, ok := cfg["cmps"].(map[string]any)["energy"].(map[string]any); ok && energy["state_class"] != "total_increasing" {
+			if energy, ok := cfg["components"].(map[string]any)["energy"].(map[string]any); ok && energy["state_class"] != "total_increasing" {
 				t.Errorf("energy sensor state_class = %v, want total_increasing", energy["state_class"])
 			}
 			h.state(t, tc.topic, func(s map[string]any) bool {

@@ -54,13 +54,13 @@ func TestHomeyDevicesGetDiscovery(t *testing.T) {
 	for id, platform := range cases {
 		cfg := h.discovery(t, "homey", id)
 		found := false
-		for _, c := range cfg["cmps"].(map[string]any) {
-			if c.(map[string]any)["p"] == platform {
+		for _, c := range cfg["components"].(map[string]any) {
+			if c.(map[string]any)["platform"] == platform {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("%s: no %s component: %v", id, platform, cfg["cmps"])
+			t.Errorf("%s: no %s component: %v", id, platform, cfg["components"])
 		}
 	}
 	socket := h.state(t, "homey/coffee_machine", nil)

@@ -89,10 +89,10 @@ func TestWinkCatalogue(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.id, func(t *testing.T) {
 			cfg := h.discovery(t, "wink", c.id)
-			cmps, _ := cfg["cmps"].(map[string]any)
+			cmps, _ := cfg["components"].(map[string]any)
 			got := map[string]string{}
 			for k, v := range cmps {
-				p, _ := v.(map[string]any)["p"].(string)
+				p, _ := v.(map[string]any)["platform"].(string)
 				got[k] = p
 			}
 			for k, p := range c.cmps {

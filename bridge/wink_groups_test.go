@@ -19,7 +19,7 @@ func TestWinkGroupsAndShortcuts(t *testing.T) {
 	h := newHarness(t, nil)
 	for id, platform := range map[string]string{"group-9001": "light", "group-9002": "switch", "group-9003": "cover", "scene-9101": "scene"} {
 		cfg := h.discovery(t, "wink", id)
-		cmps, _ := cfg["cmps"].(map[string]any)
+		cmps, _ := cfg["components"].(map[string]any)
 		if _, ok := cmps[platform]; !ok || len(cmps) != 1 {
 			t.Errorf("%s: components %v, want one %s", id, cmps, platform)
 		}
@@ -76,7 +76,7 @@ func TestWinkGroupsAndShortcuts(t *testing.T) {
 	h.srv.AddDevice(map[string]any{"object_type": "group", "object_id": "9010", "name": "Porch group",
 		"members": []any{map[string]any{"object_type": "binary_switch", "object_id": "451110"}}})
 	h.request(t, "discover", `{"transaction":"again"}`)
-	if cmps, _ := h.discovery(t, "wink", "group-9010")["cmps"].(map[string]any); cmps["switch"] == nil {
+	if cmps, _ := h.discovery(t, "wink", "group-9010")["components"].(map[string]any); cmps["switch"] == nil {
 		t.Errorf("group added later: components %v, want a switch", cmps)
 	}
 }

@@ -153,17 +153,14 @@ func (h *harness) publish(tb testing.TB, rel string, payload string) {
 	h.pub.Publish(tb, h.topics.Base+"/"+rel, []byte(payload), false)
 }
 
-// discovery returns the device discovery config of an account's device.
+// discovery returns the device discovery config of an account's device, as
+// Home Assistant reads it (haView).
 func (h *harness) discovery(tb testing.TB, account, id string) map[string]any {
 	tb.Helper()
 	topic := h.topics.DeviceDiscovery("cloud2mqtt_" + account + "_" + id)
 	r := mqtttest.NewRecorder(tb, h.url, topic)
 	m := r.Wait(tb, wait, func(m mqtt.Message) bool { return m.Retained && len(m.Payload) > 0 })
-	var cfg map[string]any
-	if err := json.Unmarshal(m.Payload, &cfg); err != nil {
-		tb.Fatalf("discovery %s: %v", topic, err)
-	}
-	return cfg
+	return haView(tb, h.topics.DiscoveryPrefix, topic, m.Payload)
 }
 
 func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
@@ -189,30 +186,34 @@ func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
 	}
 	for _, c := range cases {
 		cfg := h.discovery(t, "wink", c.id)
-		dev, _ := cfg["dev"].(map[string]any)
-		if ids, _ := dev["ids"].([]any); len(ids) != 1 || ids[0] != "cloud2mqtt_wink_"+c.id || dev["name"] == "" {
-			t.Errorf("%s: dev = %v, want ids [cloud2mqtt_wink_%s] and a name", c.id, dev, c.id)
+		dev, _ := cfg["device"].(map[string]any)
+		if ids, _ := dev["identifiers"].([]any); len(ids) != 1 || ids[0] != "cloud2mqtt_wink_"+c.id || dev["name"] == "" {
+			t.Errorf("%s: device = %v, want identifiers [cloud2mqtt_wink_%s] and a name", c.id, dev, c.id)
 		}
 		if dev["via_device"] != "cloud2mqtt_wink_hub-"+winktest.HubID {
 			t.Errorf("%s: via_device = %v, want the hub", c.id, dev["via_device"])
 		}
-		if o, _ := cfg["o"].(map[string]any); o["name"] != "cloud2mqtt" {
-			t.Errorf("%s: origin = %v", c.id, cfg["o"])
+		if o, _ := cfg["origin"].(map[string]any); o["name"] != "cloud2mqtt" {
+			t.Errorf("%s: origin = %v", c.id, cfg["origin"])
 		}
 		if cfg["state_topic"] == nil || cfg["availability"] == nil {
 			t.Errorf("%s: state_topic / availability missing: %v", c.id, cfg)
 		}
-		cmps, _ := cfg["cmps"].(map[string]any)
+		cmps, _ := cfg["components"].(map[string]any)
 		complete := false
 		for _, v := range cmps {
 			cmp := v.(map[string]any)
-			if cmp["p"] == nil || cmp["unique_id"] == nil {
-				t.Errorf("%s: component without p or unique_id: %v", c.id, cmp)
+			if cmp["platform"] == nil || cmp["unique_id"] == nil {
+				t.Errorf("%s: component without platform or unique_id: %v", c.id, cmp)
+			}
+			// Home Assistant before 2026.5 takes no qos from the root.
+			if cmp["qos"] != float64(1) || cmp["availability"] == nil || cmp["state_topic"] == nil {
+				t.Errorf("%s: component without qos 1, availability and a state topic in Home Assistant: %v", c.id, cmp)
 			}
 			if uid, _ := cmp["unique_id"].(string); !strings.HasPrefix(uid, "cloud2mqtt_wink_"+c.id) {
 				t.Errorf("%s: unique_id %q is not derived from the cloud id", c.id, uid)
 			}
-			if cmp["p"] != c.platform {
+			if cmp["platform"] != c.platform {
 				continue
 			}
 			has := true
@@ -227,7 +228,7 @@ func TestWinkDevicesGetRetainedDiscoveryForEveryComponent(t *testing.T) {
 			t.Errorf("%s: no %s component with %v in %v", c.id, c.platform, c.required, cmps)
 		}
 	}
-	color := h.discovery(t, "wink", "light_bulb-2194260")["cmps"].(map[string]any)["light"].(map[string]any)
+	color := h.discovery(t, "wink", "light_bulb-2194260")["components"].(map[string]any)["light"].(map[string]any)
 	if fmt.Sprint(color["supported_color_modes"]) != "[color_temp hs]" {
 		t.Errorf("colour bulb modes = %v, want [color_temp hs]", color["supported_color_modes"])
 	}
