@@ -341,7 +341,10 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 		w.report(cloud.Event{Kind: cloud.EventDevice, Device: d.dev.Clone()})
 		return
 	}
-	if ours, done := w.c.txs.lookup(ce.TransactionID); ours && done && sameScalar(rc.Value, ce.Value) {
+	// One look at our transactions for both decisions below: the Set may
+	// return in between.
+	ours, done := w.c.txs.lookup(ce.TransactionID)
+	if ours && done && sameScalar(rc.Value, ce.Value) {
 		// The echo of a write of ours that Set already recorded: nothing
 		// to decode or report.
 		return
@@ -357,7 +360,7 @@ func (w *watcher) onCapability(ctx context.Context, id string, data json.RawMess
 	raw.CapabilitiesObj[ce.CapabilityID] = rc
 	nd := decodeRaw(raw, w.c.zoneNames())
 	w.c.remember(nd)
-	if ours, done := w.c.txs.lookup(ce.TransactionID); ours && (!done || (reflect.DeepEqual(nd.dev.State, old.dev.State) && nd.dev.ColorMode == old.dev.ColorMode)) {
+	if ours && (!done || (reflect.DeepEqual(nd.dev.State, old.dev.State) && nd.dev.ColorMode == old.dev.ColorMode)) {
 		return
 	}
 	w.report(cloud.Event{Kind: cloud.EventDevice, Device: nd.dev.Clone()})
