@@ -203,7 +203,20 @@ func (c *Client) list(ctx context.Context) ([]cloud.Device, error) {
 	return l.devices, nil
 }
 
+// listFull reads the device list and the lists of their own (ownLists).
+// The lists are asked for at once, one round trip rather than one after
+// the other, and decoded in that order.
 func (c *Client) listFull(ctx context.Context) (*listing, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a failed list ends the others
+	own := make([]chan ownAnswer, len(ownLists))
+	for i, list := range ownLists {
+		own[i] = make(chan ownAnswer, 1)
+		go func() {
+			env, err := c.call(ctx, http.MethodGet, "/users/me/"+list, nil)
+			own[i] <- ownAnswer{env, err}
+		}()
+	}
 	env, err := c.call(ctx, http.MethodGet, "/users/me/wink_devices", nil)
 	if err != nil {
 		return nil, err
@@ -215,8 +228,12 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 		return nil, err
 	}
 	c.rememberLocal(l.objects, ids)
-	for _, list := range ownLists {
-		if err := c.listOwn(ctx, list, l, known); err != nil {
+	for i, list := range ownLists {
+		a := <-own[i]
+		if a.err != nil {
+			return nil, fmt.Errorf("%s: %w", list, a.err)
+		}
+		if _, err := c.addObjects(list, a.env.Data, l, known); err != nil {
 			return nil, err
 		}
 	}
@@ -230,14 +247,10 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 // does not hold.
 var ownLists = []string{"robots", "groups", "scenes"}
 
-// listOwn adds the objects of GET /users/me/{list} to l and known.
-func (c *Client) listOwn(ctx context.Context, list string, l *listing, known map[string]decoded) error {
-	env, err := c.call(ctx, http.MethodGet, "/users/me/"+list, nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", list, err)
-	}
-	_, err = c.addObjects(list, env.Data, l, known)
-	return err
+// ownAnswer is the answer to GET /users/me/{list}.
+type ownAnswer struct {
+	env *envelope
+	err error
 }
 
 // addObjects decodes the objects of one list into l and known, skipping
