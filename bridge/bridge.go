@@ -18,7 +18,8 @@ import (
 )
 
 // Broker is the MQTT connection the bridge publishes and subscribes with.
-// *mqtt.Client implements it.
+// *mqtt.Client implements it. Its calls may wait for a connection that is
+// still being made: Run starts the accounts before its first call.
 type Broker interface {
 	Publish(ctx context.Context, topic string, payload []byte, retained bool) error
 	Subscribe(ctx context.Context, filter string, h func(mqtt.Message)) error
@@ -152,8 +153,10 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 func (b *Bridge) run(ctx context.Context) error {
 	// The accounts start at once: their token and listing requests overlap
-	// the scan of retained discovery and the subscriptions below, and their
-	// events wait in b.events until the loop handles them.
+	// the broker connection (see Broker), the scan of retained discovery and
+	// the subscriptions below, and their events wait in b.events until the
+	// loop handles them.
+	begin := time.Now()
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -184,6 +187,17 @@ func (b *Bridge) run(ctx context.Context) error {
 		return err
 	}
 	defer close(b.done)
+	if waited := time.Since(begin); waited > b.opts.StaleStart {
+		// What the accounts listed while the bridge waited is old news.
+		b.log.Info("the start waited for the broker; reading every account again", "waited", waited.Round(time.Millisecond))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := b.relist(watchCtx, b.order); err != nil && watchCtx.Err() == nil {
+				b.log.Warn("reading the accounts again failed", "error", err)
+			}
+		}()
+	}
 	b.announce.start(b.opts.ListDelay)
 	defer b.announce.stop()
 	reportedTick := time.NewTicker(reportedInterval)

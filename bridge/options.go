@@ -59,8 +59,12 @@ type Options struct {
 	// ListDelay is how long bridge/info and bridge/devices wait for more
 	// changes before they are re-published; default 100ms.
 	ListDelay time.Duration
-	Output    OutputMode    // default OutputJSON
-	Discovery DiscoveryMode // default DiscoveryDevice
+	// StaleStart: when the broker connection (or the retained discovery
+	// scan) held the start up longer than this, the listings the accounts
+	// made meanwhile are read again once the bridge runs; default 30s.
+	StaleStart time.Duration
+	Output     OutputMode    // default OutputJSON
+	Discovery  DiscoveryMode // default DiscoveryDevice
 	// Devices holds per-device options keyed by "<account>/<cloud id>".
 	Devices map[string]DeviceOptions
 	// Config is the configuration without secrets, shown in bridge/info.
@@ -94,6 +98,9 @@ func (o *Options) defaults() error {
 	}
 	if o.ListDelay <= 0 {
 		o.ListDelay = 100 * time.Millisecond
+	}
+	if o.StaleStart <= 0 {
+		o.StaleStart = 30 * time.Second
 	}
 	if o.Topics.Base == "" {
 		o.Topics.Base = "cloud2mqtt"
