@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	neturl "net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,7 +90,10 @@ func newProvidersWith(cfg *config.Config, clouds *cloud.Registry, store *tokenst
 }
 
 // serve connects to the broker and runs the bridge until ctx ends, then
-// publishes offline and disconnects.
+// publishes offline and disconnects. The bridge starts at once: its
+// accounts log in and list their devices while the broker is being
+// connected, so that once the bridge is online it goes straight to
+// publishing.
 func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, store *tokenstore.Store,
 	obs *observability, log *slog.Logger, level *slog.LevelVar) error {
 	topics := bridge.Topics{Base: cfg.MQTT.BaseTopic, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix}
@@ -96,51 +101,64 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	if err != nil {
 		return err
 	}
-	// The bridge's options (the configuration view for bridge/info takes
-	// some milliseconds) are made before the broker connection: once the
-	// bridge is online it goes straight to listing and publishing.
 	opts := bridgeOptions(cfg, topics, log, level)
 	opts.TokenExpiry = credentialExpiry(providers)
 	opts.OnCommand = obs.onCommand
-	var current atomic.Pointer[bridge.Bridge]
-	client, err := connectBroker(ctx, mqtt.Options{
-		URL: url, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, ClientID: mqttClientID(cfg),
-		TLS:       tlsConfig,
-		WillTopic: topics.BridgeState(), WillPayload: []byte(`{"state":"offline"}`),
-		BirthPayload: []byte(`{"state":"online"}`),
-		OnConnect: func(context.Context) {
-			if b := current.Load(); b != nil {
-				b.Republish()
-			}
-		},
-		Logger:    log.With("component", "mqtt"),
-		OnMessage: obs.metrics.MQTTMessage,
-	}, log)
+	broker := newLateBroker()
+	b, err := bridge.New(broker, providers, opts)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped before the broker answered
+		return err
+	}
+
+	connectCtx, stopConnecting := context.WithCancel(ctx)
+	defer stopConnecting()
+	connected := make(chan *mqtt.Client, 1) // nil when it never connected
+	go func() {
+		var connects atomic.Int64
+		client, err := connectBroker(connectCtx, mqtt.Options{
+			URL: url, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, ClientID: mqttClientID(cfg),
+			TLS:       tlsConfig,
+			WillTopic: topics.BridgeState(), WillPayload: []byte(`{"state":"offline"}`),
+			BirthPayload: []byte(`{"state":"online"}`),
+			// After a reconnect everything is published again; the
+			// first connection has published nothing yet.
+			OnConnect: func(context.Context) {
+				if connects.Add(1) > 1 {
+					b.Republish()
+				}
+			},
+			Logger:    log.With("component", "mqtt"),
+			OnMessage: obs.metrics.MQTTMessage,
+		}, log)
+		if err != nil {
+			broker.fail(err)
+			connected <- nil
+			return
 		}
-		return err
+		obs.broker.Store(client)
+		broker.set(bridge.NotifyingBroker(client, obs.changes))
+		log.Info("cloud2mqtt started", "version", version, "broker", redactedURL(url),
+			"base_topic", topics.Base, "accounts", len(providers))
+		connected <- client
+	}()
+	disconnect := func() {
+		stopConnecting()
+		client := <-connected
+		if client == nil {
+			return
+		}
+		closeCtx, cancelClose := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancelClose()
+		if err := client.Close(closeCtx); err != nil {
+			log.Warn("disconnect from broker", "error", err)
+		}
 	}
-	obs.broker.Store(client)
-	b, err := bridge.New(bridge.NotifyingBroker(client, obs.changes), providers, opts)
-	if err != nil {
-		_ = client.Close(ctx)
-		return err
-	}
-	current.Store(b)
 	if err := startPage(ctx, cfg, b, providers, store, obs, log); err != nil {
-		_ = client.Close(ctx)
+		disconnect()
 		return err
 	}
-	log.Info("cloud2mqtt started", "version", version, "broker", redactedURL(url),
-		"base_topic", topics.Base, "accounts", len(providers))
 	runErr := b.Run(ctx)
-	closeCtx, cancelClose := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelClose()
-	if err := client.Close(closeCtx); err != nil {
-		log.Warn("disconnect from broker", "error", err)
-	}
+	disconnect()
 	log.Info("cloud2mqtt stopped")
 	return runErr
 }
@@ -169,7 +187,7 @@ func bridgeOptions(cfg *config.Config, topics bridge.Topics, log *slog.Logger, l
 		MaxRate:         cfg.Commands.MaxRate,
 		ConfirmAfter:    confirmAfter(cfg.Commands.ConfirmAfter),
 		Devices:         devices,
-		Config:          configView(cfg, log),
+		Config:          newConfigView(cfg, log),
 	}
 }
 
@@ -195,6 +213,22 @@ func configView(cfg *config.Config, log *slog.Logger) any {
 	log.Warn("configuration not shown in bridge/info", "error", err)
 	return nil
 }
+
+// lateJSON is a value made in the background and waited for when it is
+// first encoded as JSON.
+type lateJSON struct{ value func() any }
+
+// newConfigView starts making the configuration view for bridge/info in
+// the background (it takes some milliseconds the accounts' start does not
+// wait for) and returns it as lateJSON.
+func newConfigView(cfg *config.Config, log *slog.Logger) lateJSON {
+	v := sync.OnceValue(func() any { return configView(cfg, log) })
+	go v()
+	return lateJSON{value: v}
+}
+
+// MarshalJSON encodes the value once it is made.
+func (l lateJSON) MarshalJSON() ([]byte, error) { return json.Marshal(l.value()) }
 
 // connectBroker connects to the broker, trying again with backoff while it
 // cannot be reached (a broker that starts after the bridge, as in
