@@ -231,6 +231,7 @@ func (s *Server) applyPut(objType, id string, body map[string]any, desiredOnly b
 	if !ok {
 		return nil, http.StatusNotFound, fmt.Sprintf("not found: no %s with id %q", objType, id)
 	}
+	d.changedLocked() // desired_state and its stamps change without a push
 
 	rawDS, hasDS := body["desired_state"]
 	ds, dsIsMap := rawDS.(map[string]any)
@@ -402,6 +403,7 @@ func (s *Server) settle(key string, changes []pending, apply bool) {
 	if !ok {
 		return
 	}
+	d.changedLocked()
 	if apply && asMap(d.obj["last_reading"])["connection"] != true {
 		s.scheduleLocked(key, d, changes) // went offline meanwhile: give up later
 		return

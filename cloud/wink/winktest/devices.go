@@ -1,6 +1,7 @@
 package winktest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -16,6 +17,33 @@ type device struct {
 	// number of the latest PUT that asked for it; an older pending change
 	// is not applied over a newer one.
 	seq map[string]uint64
+	// enc is obj encoded as JSON, kept until obj changes (changedLocked),
+	// so that a listing of thousands of devices encodes only those that
+	// changed since the last one. Not kept for groups, whose aggregation
+	// follows their members.
+	enc []byte
+}
+
+// changedLocked drops the kept encoding: call it whenever d.obj changes
+// (s.mu held).
+func (d *device) changedLocked() { d.enc = nil }
+
+// encodedLocked returns d.obj as JSON (s.mu held), encoding it when it
+// changed since the last call.
+func (s *Server) encodedLocked(d *device) ([]byte, error) {
+	if d.enc != nil {
+		return d.enc, nil
+	}
+	if str(d.obj["object_type"]) == "group" {
+		s.aggregateLocked(d.obj)
+		return json.Marshal(d.obj)
+	}
+	b, err := json.Marshal(d.obj)
+	if err != nil {
+		return nil, err
+	}
+	d.enc = b
+	return b, nil
 }
 
 func deviceKey(objectType, objectID string) string { return objectType + "-" + objectID }
@@ -343,6 +371,31 @@ func (s *Server) listLocked(keep func(objectType string) bool) []any {
 	return out
 }
 
+// listJSONLocked is listLocked encoded: the JSON array of the objects
+// whose type keep accepts, in order, and how many there are.
+func (s *Server) listJSONLocked(keep func(objectType string) bool) ([]byte, int, error) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	n := 0
+	for _, k := range s.order {
+		d := s.devices[k]
+		if !keep(str(d.obj["object_type"])) {
+			continue
+		}
+		enc, err := s.encodedLocked(d)
+		if err != nil {
+			return nil, 0, fmt.Errorf("winktest: encode %s: %w", k, err)
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(enc)
+		n++
+	}
+	b.WriteByte(']')
+	return b.Bytes(), n, nil
+}
+
 // Update changes a device as the Wink app or the physical device would:
 // reading is merged into last_reading (with x_updated_at, and
 // x_changed_at when the value changed) and the full object is pushed.
@@ -360,6 +413,7 @@ func (s *Server) Update(objectType, objectID string, reading map[string]any) err
 	if !ok {
 		return fmt.Errorf("winktest: update %s: no such device", key)
 	}
+	d.changedLocked()
 	lr := subMap(d.obj, "last_reading")
 	wasConnected := lr["connection"] == true
 	ts := stamp(time.Now())
@@ -391,6 +445,7 @@ func (s *Server) Rename(objectType, objectID, name string) error {
 	if !ok {
 		return fmt.Errorf("winktest: rename %s: no such device", key)
 	}
+	d.changedLocked()
 	d.obj["name"] = name
 	s.pushDeviceLocked(key, d)
 	return nil
@@ -403,20 +458,59 @@ func (s *Server) pushDeviceLocked(key string, d *device) {
 	if channel == "" {
 		return
 	}
-	url := s.URL + "/" + plural(str(d.obj["object_type"])) + "/" + str(d.obj["object_id"])
-	s.publishLocked(channel, d.obj, url)
+	// A push follows every change: what it sends is kept for listings.
+	d.changedLocked()
+	if s.pushForm == PushString {
+		b, err := s.encodedLocked(d)
+		if err != nil {
+			s.log.Warn("winktest: encode push", "err", err)
+			return
+		}
+		s.publishEncodedLocked(channel, string(b))
+	} else {
+		url := s.URL + "/" + plural(str(d.obj["object_type"])) + "/" + str(d.obj["object_id"])
+		s.publishLocked(channel, d.obj, url)
+	}
 	s.log.Debug("winktest: pushed device", "device", key)
 }
 
 // pushListLocked publishes a device-list change on the user channel.
 func (s *Server) pushListLocked() {
-	s.publishLocked(s.userChannel, map[string]any{"data": s.deviceListLocked()}, s.URL+"/users/me/wink_devices")
+	pullURL := s.URL + "/users/me/wink_devices"
+	if s.pushForm != PushString {
+		s.publishLocked(s.userChannel, map[string]any{"data": s.deviceListLocked()}, pullURL)
+		return
+	}
+	list, _, err := s.listJSONLocked(func(objectType string) bool { return !ownList[objectType] })
+	if err != nil {
+		s.log.Warn("winktest: encode push", "err", err)
+		return
+	}
+	s.publishEncodedLocked(s.userChannel, `{"data":`+string(list)+`}`)
+}
+
+// publishEncodedLocked publishes an object already encoded as JSON in the
+// string form (PushString).
+func (s *Server) publishEncodedLocked(channel, payload string) {
+	if s.swallowedLocked(channel) {
+		return
+	}
+	s.hub.publish(channel, payload, publisherUUID, false)
+}
+
+// swallowedLocked tells (and counts) whether the keep-alive quirk
+// swallows a push now.
+func (s *Server) swallowedLocked(channel string) bool {
+	if !s.pushesStoppedLocked() {
+		return false
+	}
+	s.quirkDrops++
+	s.log.Debug("winktest: push swallowed: no app-like /users/me call lately", "channel", channel)
+	return true
 }
 
 func (s *Server) publishLocked(channel string, obj map[string]any, pullURL string) {
-	if s.pushesStoppedLocked() {
-		s.quirkDrops++
-		s.log.Debug("winktest: push swallowed: no app-like /users/me call lately", "channel", channel)
+	if s.swallowedLocked(channel) {
 		return
 	}
 	var payload any

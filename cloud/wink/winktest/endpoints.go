@@ -83,6 +83,7 @@ func (s *Server) handleNewAlarm(w http.ResponseWriter, r *http.Request) {
 			"recurrence": body["recurrence"], "enabled": body["enabled"] != false, "next_at": body["next_at"]}
 		alarms, _ := d.obj["alarms"].([]any)
 		d.obj["alarms"] = append(alarms, alarm)
+		d.changedLocked()
 		s.pushDeviceLocked(deviceKey("cloud_clock", id), d)
 	}
 	s.mu.Unlock()

@@ -1,6 +1,8 @@
 package winktest_test
 
 import (
+	"io"
+	"net/http"
 	"testing"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
@@ -32,5 +34,33 @@ func BenchmarkFurnishGenerated(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/device")
 		})
+	}
+}
+
+// BenchmarkListGenerated reports what GET /users/me/wink_devices costs the
+// emulator (and a client reading the answer) for a generated home of
+// 1,000 devices, the bench's largest account.
+func BenchmarkListGenerated(b *testing.B) {
+	srv := winktest.NewServer(winktest.Options{})
+	defer srv.Close()
+	srv.FurnishGenerated(1000, "big")
+	access, _ := srv.IssueTokens()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/users/me/wink_devices", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+access)
+	b.ResetTimer()
+	for range b.N {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		b.SetBytes(n)
 	}
 }

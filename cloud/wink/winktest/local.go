@@ -158,6 +158,7 @@ func (s *Server) handleLocal(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
+	dev.changedLocked()
 	lr := subMap(dev.obj, "last_reading")
 	now := stamp(time.Now())
 	for k, v := range ds {

@@ -1,6 +1,7 @@
 package winktest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +24,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "winktest: encode answer: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	writeRaw(w, status, b)
+}
+
+// writeRaw answers with b, JSON already encoded.
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	// The answer is written in one piece: say its length, rather than
 	// let net/http chunk an answer over 2 KB.
@@ -186,10 +192,38 @@ func (s *Server) userSubscription() map[string]any {
 }
 
 func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
-	list := s.deviceList()
-	body := envelope(list, map[string]any{"count": len(list)})
-	body["subscription"] = s.userSubscription()
-	writeJSON(w, http.StatusOK, body)
+	s.mu.Lock()
+	list, n, err := s.listJSONLocked(func(objectType string) bool { return !ownList[objectType] })
+	s.mu.Unlock()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeList(w, list, n, s.userSubscription())
+}
+
+// writeList answers a listing: the envelope around list (a JSON array of
+// n objects, as kept), with the subscription block when not nil; the
+// bytes json.Marshal gives for the envelope of the decoded list.
+func writeList(w http.ResponseWriter, list []byte, n int, subscription map[string]any) {
+	var b bytes.Buffer
+	b.Grow(len(list) + 256)
+	b.WriteString(`{"data":`)
+	b.Write(list)
+	b.WriteString(`,"errors":[],"pagination":{"count":`)
+	b.WriteString(strconv.Itoa(n))
+	b.WriteString(`}`)
+	if subscription != nil {
+		sub, err := json.Marshal(subscription)
+		if err != nil {
+			http.Error(w, "winktest: encode answer: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		b.WriteString(`,"subscription":`)
+		b.Write(sub)
+	}
+	b.WriteString(`}`)
+	writeRaw(w, http.StatusOK, b.Bytes())
 }
 
 func (s *Server) handleEmptyList(w http.ResponseWriter, r *http.Request) {
@@ -197,9 +231,13 @@ func (s *Server) handleEmptyList(w http.ResponseWriter, r *http.Request) {
 	case "groups", "scenes", "robots":
 		want := strings.TrimSuffix(l, "s")
 		s.mu.Lock()
-		list := s.listLocked(func(objectType string) bool { return objectType == want })
+		list, n, err := s.listJSONLocked(func(objectType string) bool { return objectType == want })
 		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, envelope(list, map[string]any{"count": len(list)}))
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeList(w, list, n, nil)
 	default:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("not found: %s %s", r.Method, r.URL.Path))
 	}
