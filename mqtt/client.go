@@ -71,7 +71,7 @@ type subscription struct {
 	filter  string
 	qos     byte
 	handler atomic.Pointer[func(Message)]
-	queue   chan Message
+	queue   *msgQueue
 	stop    chan struct{}
 	once    sync.Once
 }
@@ -280,8 +280,18 @@ func (c *Client) dispatch(s *subscription) {
 			return
 		case <-c.done:
 			return
-		case m := <-s.queue:
+		default:
+		}
+		if m, ok := s.queue.pop(); ok {
 			c.deliver(s, m)
+			continue
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-c.done:
+			return
+		case <-s.queue.ready:
 		}
 	}
 }
@@ -360,16 +370,13 @@ func (c *Client) SubscribeQoS(ctx context.Context, filter string, qos byte, h fu
 		c.mu.Unlock()
 		return nil
 	}
-	s := &subscription{filter: filter, qos: qos, queue: make(chan Message, c.opts.QueueSize), stop: make(chan struct{})}
+	s := &subscription{filter: filter, qos: qos, queue: newMsgQueue(c.opts.QueueSize), stop: make(chan struct{})}
 	s.handler.Store(&h)
 	c.subs[filter] = s
 	// Messages of a resumed session that arrived before this subscription
 	// was registered go first; the queue is new and holds them all.
 	for _, m := range c.early.take(filter, time.Now()) {
-		select {
-		case s.queue <- m:
-		default:
-		}
+		s.queue.tryPush(m)
 	}
 	cn := c.conn
 	c.mu.Unlock()

@@ -430,3 +430,35 @@ func TestSubscribeReceivesRetained(t *testing.T) {
 		t.Fatal("retained message not delivered on subscribe")
 	}
 }
+
+func TestAFullQueueHoldsBackAndLosesNothing(t *testing.T) {
+	url := mqtttest.BrokerURL(t)
+	base := mqtttest.BaseTopic(t)
+	c := connect(t, url, base, func(o *mqtt.Options) { o.QueueSize = 3 })
+	release := make(chan struct{})
+	got := make(chan string, 64)
+	if err := c.Subscribe(ctxT(t), base+"/burst", func(m mqtt.Message) {
+		<-release
+		got <- string(m.Payload)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pub := connect(t, url, base+"/pub", nil)
+	const n = 40 // many times the queue, with the handler stuck
+	for i := range n {
+		if err := pub.Publish(ctxT(t), base+"/burst", []byte(fmt.Sprint(i)), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	for i := range n {
+		select {
+		case p := <-got:
+			if p != fmt.Sprint(i) {
+				t.Fatalf("message %d is %s: not in arrival order", i, p)
+			}
+		case <-time.After(wait):
+			t.Fatalf("message %d of %d never delivered", i, n)
+		}
+	}
+}

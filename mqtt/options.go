@@ -92,7 +92,8 @@ type Options struct {
 	// held, and is jittered so that many clients do not retry in lockstep.
 	MaxReconnectInterval time.Duration
 	// QueueSize is the number of received messages buffered per
-	// subscription (default 4096).
+	// subscription at most (default 4096); a queue takes memory for what
+	// it holds, not for its size.
 	QueueSize int
 }
 

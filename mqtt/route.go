@@ -49,19 +49,24 @@ func (c *Client) route(m Message) {
 
 // enqueue puts m on the queue of s, waiting while it is full.
 func (c *Client) enqueue(s *subscription, m Message) {
-	select {
-	case s.queue <- m:
+	if s.queue.tryPush(m) {
 		return
-	default:
 	}
 	if c.fullWarned.CompareAndSwap(false, true) {
 		c.log.Warn("mqtt: message queue full, holding back the connection until handlers catch up",
-			"filter", s.filter, "queue_size", cap(s.queue))
+			"filter", s.filter, "queue_size", s.queue.limit)
 	}
-	select {
-	case s.queue <- m:
-	case <-s.stop:
-	case <-c.done:
+	for {
+		select {
+		case <-s.queue.space:
+			if s.queue.tryPush(m) {
+				return
+			}
+		case <-s.stop:
+			return
+		case <-c.done:
+			return
+		}
 	}
 }
 
