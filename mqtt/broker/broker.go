@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
 )
 
 // Broker is a running embedded MQTT broker listening on one TCP address.
@@ -36,7 +35,7 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		Logger:       brokerLogger(logger),
 		InlineClient: false,
 	})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+	if err := srv.AddHook(new(allowHook), nil); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("broker: allow-all auth: %w", err)
 	}
