@@ -1,8 +1,13 @@
 package wink
 
 import (
+	"fmt"
+	"io"
+	"net/http"
 	"reflect"
 	"testing"
+
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 )
 
 // An answer decoded in one pass gives what decoding the envelope and then
@@ -23,8 +28,8 @@ func TestAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
 		`{"data":` + bulb,
 		`{"data":{"object_type":"light_bulb","object_id":"1","name":"L\u00e4mp","last_reading":{}}}`,
 	} {
-		fast, fastErr := decodeAnswer([]byte(answer), true)
-		slow, slowErr := decodeAnswer([]byte(answer), false)
+		fast, fastErr := decodeAnswer([]byte(answer), answerObject)
+		slow, slowErr := decodeAnswer([]byte(answer), answerAny)
 		if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
 			t.Errorf("%s: error %v, want %v", answer, fastErr, slowErr)
 			continue
@@ -40,5 +45,78 @@ func TestAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
 		if !reflect.DeepEqual(fast.Errors, slow.Errors) || !reflect.DeepEqual(fast.Subscription, slow.Subscription) {
 			t.Errorf("%s: errors %v subscription %v; want %v, %v", answer, fast.Errors, fast.Subscription, slow.Errors, slow.Subscription)
 		}
+	}
+}
+
+// A list answer decoded in one pass gives the objects (and the reasons an
+// element is none) that decoding the envelope and then its list gives.
+func TestListAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
+	bulb := `{"object_type":"light_bulb","object_id":"1","name":"Lamp","last_reading":{"connection":true,"powered":true}}`
+	lock := `{"object_type":"lock","object_id":"2","name":"Door","last_reading":{"locked":true,"n":12345678901234567890}}`
+	for _, answer := range []string{
+		`{"data":[` + bulb + `,` + lock + `],"errors":[],"pagination":{"count":2},"subscription":{"pubnub":{"channel":"u"}}}`,
+		`{"data":[]}`,
+		`{"data":[` + bulb + `,null,5,"x",[1],true,` + lock + `]}`,
+		`{"Data":[` + bulb + `]}`,
+		`{"data":[` + bulb + `],"errors":"nope"}`,
+		`{"data":` + bulb + `}`,
+		`{"data":null}`,
+		`{"data":[{"object_type":"light_bulb","object_id":"1","name":"L\u00e4mp"}]}`,
+		`{"data":[` + bulb,
+	} {
+		fast, fastErr := decodeAnswer([]byte(answer), answerList)
+		slow, slowErr := decodeAnswer([]byte(answer), answerAny)
+		if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
+			t.Errorf("%s: error %v, want %v", answer, fastErr, slowErr)
+			continue
+		}
+		if fastErr != nil {
+			continue
+		}
+		fo, fe, ferr := fast.objects()
+		so, se, serr := slow.objects()
+		if (ferr == nil) != (serr == nil) || ferr != nil && ferr.Error() != serr.Error() || !reflect.DeepEqual(fo, so) {
+			t.Errorf("%s: objects %v, %v; want %v, %v", answer, fo, ferr, so, serr)
+		}
+		if fmt.Sprint(fe) != fmt.Sprint(se) {
+			t.Errorf("%s: element errors %v, want %v", answer, fe, se)
+		}
+		if !reflect.DeepEqual(fast.Errors, slow.Errors) || !reflect.DeepEqual(fast.Subscription, slow.Subscription) {
+			t.Errorf("%s: errors %v subscription %v; want %v, %v", answer, fast.Errors, fast.Subscription, slow.Errors, slow.Subscription)
+		}
+	}
+}
+
+// BenchmarkListAnswer decodes a 1,000-device listing as a listing does
+// (answerList) and as it did before (answerAny), objects included.
+func BenchmarkListAnswer(b *testing.B) {
+	srv := winktest.NewServer(winktest.Options{})
+	defer srv.Close()
+	srv.FurnishGenerated(1000, "big")
+	access, _ := srv.IssueTokens()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/me/wink_devices", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, c := range []struct {
+		name  string
+		shape answerShape
+	}{{"one-pass", answerList}, {"envelope-then-list", answerAny}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for range b.N {
+				env, err := decodeAnswer(body, c.shape)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if objs, _, err := env.objects(); err != nil || len(objs) != 1000 {
+					b.Fatalf("%d objects, %v", len(objs), err)
+				}
+			}
+		})
 	}
 }

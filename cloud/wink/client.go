@@ -213,17 +213,17 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	for i, list := range ownLists {
 		own[i] = make(chan ownAnswer, 1)
 		go func() {
-			env, err := c.call(ctx, http.MethodGet, "/users/me/"+list, nil)
+			env, err := c.callList(ctx, "/users/me/"+list)
 			own[i] <- ownAnswer{env, err}
 		}()
 	}
-	env, err := c.call(ctx, http.MethodGet, "/users/me/wink_devices", nil)
+	env, err := c.callList(ctx, "/users/me/wink_devices")
 	if err != nil {
 		return nil, err
 	}
 	l := &listing{user: env.Subscription}
 	known := map[string]decoded{}
-	ids, err := c.addObjects("device", env.Data, l, known)
+	ids, err := c.addObjects("device", env, l, known)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 		if a.err != nil {
 			return nil, fmt.Errorf("%s: %w", list, a.err)
 		}
-		if _, err := c.addObjects(list, a.env.Data, l, known); err != nil {
+		if _, err := c.addObjects(list, a.env, l, known); err != nil {
 			return nil, err
 		}
 	}
@@ -256,8 +256,8 @@ type ownAnswer struct {
 // addObjects decodes the objects of one list into l and known, skipping
 // (and logging) those that are no device, and returns the device ids of
 // each object it added.
-func (c *Client) addObjects(list string, data rawData, l *listing, known map[string]decoded) ([][]string, error) {
-	objs, errs, err := objectsOf(json.RawMessage(data))
+func (c *Client) addObjects(list string, env *envelope, l *listing, known map[string]decoded) ([][]string, error) {
+	objs, errs, err := env.objects()
 	if err != nil {
 		return nil, fmt.Errorf("%s list: %w", list, err)
 	}
@@ -497,10 +497,21 @@ type envelope struct {
 	Errors       []any          `json:"errors"`
 	Subscription map[string]any `json:"subscription"`
 
-	// object is the data object already decoded, by callObject; Data is
-	// then not set.
+	// object is the data object already decoded, by callObject; list the
+	// data list, by callList. Data is then not set.
 	object map[string]any
+	list   []any
 }
+
+// answerShape is what a call expects as the answer's data, so that it can
+// be decoded with the envelope in one pass.
+type answerShape int
+
+const (
+	answerAny    answerShape = iota // kept raw in Data
+	answerObject                    // one object, in envelope.object
+	answerList                      // a list, in envelope.list
+)
 
 // devices decodes the answer's data object.
 func (e *envelope) devices() ([]decoded, error) {
@@ -510,14 +521,30 @@ func (e *envelope) devices() ([]decoded, error) {
 	return decodeAll(json.RawMessage(e.Data))
 }
 
-// decodeAnswer decodes a successful answer. With object set, an answer
-// whose data is an object is decoded in one pass into envelope.object;
-// any other answer as by json.Unmarshal into the envelope.
-func decodeAnswer(b []byte, object bool) (*envelope, error) {
-	if object {
-		if m, err := jsonobj.Decode(b); err == nil {
-			if data, ok := m["data"].(map[string]any); ok && plainEnvelope(m) {
-				env := &envelope{object: data}
+// objects parses the answer's data list as objectsOf does.
+func (e *envelope) objects() ([]map[string]any, []error, error) {
+	if e.list != nil {
+		objs, errs := objectsIn(e.list)
+		return objs, errs, nil
+	}
+	return objectsOf(json.RawMessage(e.Data))
+}
+
+// decodeAnswer decodes a successful answer. An answer whose data has the
+// shape asked for (an object, a list) is decoded in one pass into
+// envelope.object or envelope.list; any other answer as by json.Unmarshal
+// into the envelope.
+func decodeAnswer(b []byte, shape answerShape) (*envelope, error) {
+	if shape != answerAny {
+		if m, err := jsonobj.Decode(b); err == nil && plainEnvelope(m) {
+			env := &envelope{}
+			switch data := m["data"].(type) {
+			case map[string]any:
+				env.object = data
+			case []any:
+				env.list = data
+			}
+			if (shape == answerObject && env.object != nil) || (shape == answerList && env.list != nil) {
 				env.Errors, _ = m["errors"].([]any)
 				env.Subscription, _ = m["subscription"].(map[string]any)
 				return env, nil
@@ -606,14 +633,20 @@ func (c *Client) call(ctx context.Context, method, path string, body any) (*enve
 // callObject is call for an answer whose data is one object, which it
 // decodes in the same pass as the envelope.
 func (c *Client) callObject(ctx context.Context, method, path string, body any) (*envelope, error) {
-	return c.callAs(ctx, method, path, body, UserAgent, true)
+	return c.callAs(ctx, method, path, body, UserAgent, answerObject)
+}
+
+// callList is call for an answer whose data is a list of objects, which it
+// decodes in the same pass as the envelope.
+func (c *Client) callList(ctx context.Context, path string) (*envelope, error) {
+	return c.callAs(ctx, http.MethodGet, path, nil, UserAgent, answerList)
 }
 
 func (c *Client) callUA(ctx context.Context, method, path string, body any, ua string) (*envelope, error) {
-	return c.callAs(ctx, method, path, body, ua, false)
+	return c.callAs(ctx, method, path, body, ua, answerAny)
 }
 
-func (c *Client) callAs(ctx context.Context, method, path string, body any, ua string, object bool) (*envelope, error) {
+func (c *Client) callAs(ctx context.Context, method, path string, body any, ua string, shape answerShape) (*envelope, error) {
 	var payload []byte
 	if body != nil {
 		var err error
@@ -649,7 +682,7 @@ func (c *Client) callAs(ctx context.Context, method, path string, body any, ua s
 			return nil, fmt.Errorf("%s %s: read answer: %w", method, path, rerr)
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			env, jerr := decodeAnswer(b, object)
+			env, jerr := decodeAnswer(b, shape)
 			if jerr != nil {
 				return nil, fmt.Errorf("%s %s: answer is not JSON: %w", method, path, jerr)
 			}

@@ -149,6 +149,28 @@ func objectsOf(list json.RawMessage) (objs []map[string]any, errs []error, err e
 	return objs, errs, nil
 }
 
+// objectsIn is objectsOf for a list already parsed: its objects, and
+// errs[i] telling why element i is no object (as objectsOf words it).
+func objectsIn(list []any) (objs []map[string]any, errs []error) {
+	objs, errs = make([]map[string]any, len(list)), make([]error, len(list))
+	for i, v := range list {
+		switch x := v.(type) {
+		case map[string]any:
+			objs[i] = x
+		case nil:
+			errs[i] = errNotObject
+		default:
+			raw, err := json.Marshal(x)
+			if err != nil {
+				errs[i] = fmt.Errorf("wink: decode device: %w", err)
+				continue
+			}
+			objs[i], errs[i] = objectOf(raw)
+		}
+	}
+	return objs, errs
+}
+
 // decodeObject is decodeAll of a parsed object; m is left as it was.
 func decodeObject(m map[string]any) ([]decoded, error) {
 	typ := str(m["object_type"])
