@@ -208,15 +208,18 @@ func (c *Client) list(ctx context.Context) ([]cloud.Device, error) {
 // the other, and decoded in that order.
 func (c *Client) listFull(ctx context.Context) (*listing, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // a failed list ends the others
 	own := make([]chan ownAnswer, len(ownLists))
+	var wg sync.WaitGroup
 	for i, list := range ownLists {
 		own[i] = make(chan ownAnswer, 1)
-		go func() {
+		wg.Go(func() {
 			env, err := c.callList(ctx, "/users/me/"+list)
 			own[i] <- ownAnswer{env, err}
-		}()
+		})
 	}
+	// A failed list ends the others; none is still asking once this returns.
+	defer wg.Wait()
+	defer cancel()
 	env, err := c.callList(ctx, "/users/me/wink_devices")
 	if err != nil {
 		return nil, err
