@@ -203,23 +203,10 @@ func (c *Client) list(ctx context.Context) ([]cloud.Device, error) {
 	return l.devices, nil
 }
 
-// listFull reads the device list and the lists of their own (ownLists).
-// The lists are asked for at once, one round trip rather than one after
-// the other, and decoded in that order.
+// listFull reads the device list and then the lists of their own
+// (ownLists), one after the other on one connection: asked for at once
+// they would take a connection each, a TLS handshake each with the cloud.
 func (c *Client) listFull(ctx context.Context) (*listing, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	own := make([]chan ownAnswer, len(ownLists))
-	var wg sync.WaitGroup
-	for i, list := range ownLists {
-		own[i] = make(chan ownAnswer, 1)
-		wg.Go(func() {
-			env, err := c.callList(ctx, "/users/me/"+list)
-			own[i] <- ownAnswer{env, err}
-		})
-	}
-	// A failed list ends the others; none is still asking once this returns.
-	defer wg.Wait()
-	defer cancel()
 	env, err := c.callList(ctx, "/users/me/wink_devices")
 	if err != nil {
 		return nil, err
@@ -231,12 +218,12 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 		return nil, err
 	}
 	c.rememberLocal(l.objects, ids)
-	for i, list := range ownLists {
-		a := <-own[i]
-		if a.err != nil {
-			return nil, fmt.Errorf("%s: %w", list, a.err)
+	for _, list := range ownLists {
+		env, err := c.callList(ctx, "/users/me/"+list)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", list, err)
 		}
-		if _, err := c.addObjects(list, a.env, l, known); err != nil {
+		if _, err := c.addObjects(list, env, l, known); err != nil {
 			return nil, err
 		}
 	}
@@ -249,12 +236,6 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 // ownLists are the /users/me lists of objects that /users/me/wink_devices
 // does not hold.
 var ownLists = []string{"robots", "groups", "scenes"}
-
-// ownAnswer is the answer to GET /users/me/{list}.
-type ownAnswer struct {
-	env *envelope
-	err error
-}
 
 // addObjects decodes the objects of one list into l and known, skipping
 // (and logging) those that are no device, and returns the device ids of
