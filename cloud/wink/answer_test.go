@@ -10,6 +10,25 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 )
 
+// decodeBoth decodes answer in shape and as any, and checks that both give
+// the same error and envelope; ok reports that there is more to compare.
+func decodeBoth(t *testing.T, answer string, shape answerShape) (fast, slow *envelope, ok bool) {
+	t.Helper()
+	fast, fastErr := decodeAnswer([]byte(answer), shape)
+	slow, slowErr := decodeAnswer([]byte(answer), answerAny)
+	if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
+		t.Errorf("%s: error %v, want %v", answer, fastErr, slowErr)
+		return nil, nil, false
+	}
+	if fastErr != nil {
+		return nil, nil, false
+	}
+	if !reflect.DeepEqual(fast.Errors, slow.Errors) || !reflect.DeepEqual(fast.Subscription, slow.Subscription) {
+		t.Errorf("%s: errors %v subscription %v; want %v, %v", answer, fast.Errors, fast.Subscription, slow.Errors, slow.Subscription)
+	}
+	return fast, slow, true
+}
+
 // An answer decoded in one pass gives what decoding the envelope and then
 // its data gives, errors included.
 func TestAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
@@ -28,22 +47,14 @@ func TestAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
 		`{"data":` + bulb,
 		`{"data":{"object_type":"light_bulb","object_id":"1","name":"L\u00e4mp","last_reading":{}}}`,
 	} {
-		fast, fastErr := decodeAnswer([]byte(answer), answerObject)
-		slow, slowErr := decodeAnswer([]byte(answer), answerAny)
-		if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
-			t.Errorf("%s: error %v, want %v", answer, fastErr, slowErr)
-			continue
-		}
-		if fastErr != nil {
+		fast, slow, ok := decodeBoth(t, answer, answerObject)
+		if !ok {
 			continue
 		}
 		fd, fe := fast.devices()
 		sd, se := slow.devices()
 		if (fe == nil) != (se == nil) || fe != nil && fe.Error() != se.Error() || !reflect.DeepEqual(fd, sd) {
 			t.Errorf("%s: devices %v, %v; want %v, %v", answer, fd, fe, sd, se)
-		}
-		if !reflect.DeepEqual(fast.Errors, slow.Errors) || !reflect.DeepEqual(fast.Subscription, slow.Subscription) {
-			t.Errorf("%s: errors %v subscription %v; want %v, %v", answer, fast.Errors, fast.Subscription, slow.Errors, slow.Subscription)
 		}
 	}
 }
@@ -64,13 +75,8 @@ func TestListAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
 		`{"data":[{"object_type":"light_bulb","object_id":"1","name":"L\u00e4mp"}]}`,
 		`{"data":[` + bulb,
 	} {
-		fast, fastErr := decodeAnswer([]byte(answer), answerList)
-		slow, slowErr := decodeAnswer([]byte(answer), answerAny)
-		if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
-			t.Errorf("%s: error %v, want %v", answer, fastErr, slowErr)
-			continue
-		}
-		if fastErr != nil {
+		fast, slow, ok := decodeBoth(t, answer, answerList)
+		if !ok {
 			continue
 		}
 		fo, fe, ferr := fast.objects()
@@ -80,9 +86,6 @@ func TestListAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
 		}
 		if fmt.Sprint(fe) != fmt.Sprint(se) {
 			t.Errorf("%s: element errors %v, want %v", answer, fe, se)
-		}
-		if !reflect.DeepEqual(fast.Errors, slow.Errors) || !reflect.DeepEqual(fast.Subscription, slow.Subscription) {
-			t.Errorf("%s: errors %v subscription %v; want %v, %v", answer, fast.Errors, fast.Subscription, slow.Errors, slow.Subscription)
 		}
 	}
 }
