@@ -49,7 +49,7 @@ type pnEvent struct {
 // a handshake for the current timetoken and region, then one request after
 // the other from the last answer's timetoken. It reports in order on out and
 // stops at the first failure, which it reports; the watcher starts a new
-// one, resuming from Cursor.
+// one, resuming from resumeFrom.
 type subscriber struct {
 	http    *http.Client
 	path    string // /v2/subscribe/<key>/<channels>/0, escaped
@@ -111,7 +111,7 @@ func (s *subscriber) start(ctx context.Context) {
 	go s.run(ctx)
 }
 
-// stop ends the loop and waits until it returned; afterwards Cursor is
+// stop ends the loop and waits until it returned; afterwards resumeFrom is
 // final.
 func (s *subscriber) stop() {
 	s.cancel()
