@@ -57,8 +57,7 @@ type subscriber struct {
 	uuid    string
 	gen     int
 	out     chan<- pnEvent
-	cursor  int64 // timetoken to resume from; written by run only
-	region  int
+	cursor  int64    // timetoken to resume from; written by run only
 	target  *url.URL // base and path, parsed on the first request
 	buf     []byte   // the last answer, read by run only
 	stopped chan struct{}
@@ -131,12 +130,11 @@ func (s *subscriber) run(ctx context.Context) {
 	if s.cursor == 0 {
 		s.cursor = tt
 	}
-	s.region = region
 	if !s.report(ctx, pnEvent{connected: true}) {
 		return
 	}
 	for {
-		next, region, msgs, err := s.poll(ctx, s.cursor, s.region)
+		next, nextRegion, msgs, err := s.poll(ctx, s.cursor, region)
 		if err != nil {
 			s.report(ctx, pnEvent{err: err})
 			return
@@ -146,7 +144,7 @@ func (s *subscriber) run(ctx context.Context) {
 				return
 			}
 		}
-		s.cursor, s.region = next, region
+		s.cursor, region = next, nextRegion
 	}
 }
 
