@@ -171,6 +171,10 @@ func (w *watcher) watchdog(ctx context.Context, now time.Time) {
 // onMessage applies one push: a device object (as an object, a JSON string or
 // inside {"data":…}), a pull_url to fetch, or a list change.
 func (w *watcher) onMessage(ctx context.Context, m push) {
+	if m.Err != nil {
+		w.c.log.Warn("undecodable Wink push", "channel_device", channelDevice(m.Channel), "err", m.Err)
+		return
+	}
 	payload := m.Message
 	if text, ok := payload.(string); ok {
 		raw := []byte(text)

@@ -34,6 +34,7 @@ type push struct {
 	// map for a JSON object, a string for a JSON string (a JSON text
 	// itself, decoded by the watcher), and so on.
 	Message any
+	Err     error // why the payload could not be decoded; Message is nil then
 }
 
 // pnEvent is what a subscriber of generation gen reports to the watcher:
@@ -233,13 +234,13 @@ func pubnubError(status int, body []byte) error {
 func decodeSubscribe(body []byte) (int64, int, []push, error) {
 	env, err := jsonobj.Decode(body)
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
+		return decodeSubscribeEach(body)
 	}
 	t, _ := env["t"].(map[string]any)
 	tt, _ := t["t"].(string)
-	next, err := strconv.ParseInt(tt, 10, 64)
-	if err != nil || next <= 0 {
-		return 0, 0, nil, fmt.Errorf("subscribe answer: timetoken %q is not a positive number", tt)
+	next, err := nextTimetoken(tt)
+	if err != nil {
+		return 0, 0, nil, err
 	}
 	region, _ := t["r"].(float64)
 	msgs, _ := env["m"].([]any)
@@ -247,7 +248,7 @@ func decodeSubscribe(body []byte) (int64, int, []push, error) {
 	for _, v := range msgs {
 		m, _ := v.(map[string]any)
 		ch, _ := m["c"].(string)
-		if e, _ := m["e"].(float64); e != 0 || m == nil || strings.HasSuffix(ch, "-pnpres") {
+		if e, _ := m["e"].(float64); m == nil || !isMessage(int(e), ch) {
 			continue
 		}
 		p := push{Channel: ch, Message: m["d"]}
@@ -257,6 +258,68 @@ func decodeSubscribe(body []byte) (int64, int, []push, error) {
 		out = append(out, p)
 	}
 	return next, int(region), out, nil
+}
+
+// decodeSubscribeEach reads an answer whose payloads do not all decode (a
+// number out of range, say): the frame first, each payload kept raw, then
+// each payload on its own. One that does not decode is handed on with its
+// error, so that a bad message neither stops the channel nor comes back
+// with every resubscription.
+func decodeSubscribeEach(body []byte) (int64, int, []push, error) {
+	var env struct {
+		T struct {
+			T string `json:"t"`
+			R int    `json:"r"`
+		} `json:"t"`
+		M []struct {
+			C string `json:"c"`
+			E int    `json:"e"`
+			P struct {
+				T string `json:"t"`
+			} `json:"p"`
+			D json.RawMessage `json:"d"`
+		} `json:"m"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
+	}
+	next, err := nextTimetoken(env.T.T)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	var out []push
+	for _, m := range env.M {
+		if !isMessage(m.E, m.C) {
+			continue
+		}
+		p := push{Channel: m.C}
+		p.Timetoken, _ = strconv.ParseInt(m.P.T, 10, 64)
+		if len(m.D) > 0 {
+			var v any
+			if err := json.Unmarshal(m.D, &v); err != nil {
+				p.Err = fmt.Errorf("payload: %w", err)
+			} else {
+				p.Message = v
+			}
+		}
+		out = append(out, p)
+	}
+	return next, env.T.R, out, nil
+}
+
+// nextTimetoken reads an answer's timetoken, the cursor of the next poll.
+func nextTimetoken(tt string) (int64, error) {
+	next, err := strconv.ParseInt(tt, 10, 64)
+	if err != nil || next <= 0 {
+		return 0, fmt.Errorf("subscribe answer: timetoken %q is not a positive number", tt)
+	}
+	return next, nil
+}
+
+// isMessage tells a message (type 0) on a channel from signals, object,
+// action and file events and from presence channels.
+func isMessage(typ int, channel string) bool {
+	return typ == 0 && !strings.HasSuffix(channel, "-pnpres")
 }
 
 // subscribeClient is the long-poll's HTTP client: a connection of its own

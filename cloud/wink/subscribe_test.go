@@ -117,6 +117,20 @@ func TestDecodeSubscribeKeepsMessagesOnly(t *testing.T) {
 	if s, ok := msgs[1].Message.(string); !ok || s != `{"object_id":"3"}` || msgs[1].Channel != "x|lock-3|user-2" {
 		t.Errorf("second message %+v, want the string as sent", msgs[1])
 	}
+	// A payload that does not decode is one message's failure, not the
+	// answer's: the others arrive and the cursor moves on.
+	next, _, msgs, err = decodeSubscribe([]byte(`{"t":{"t":"17000000000000030","r":12},"m":[
+		{"c":"x|lock-3|user-2","p":{"t":"17000000000000021"},"d":{"n":1e999}},
+		{"c":"x|lock-3|user-2","p":{"t":"17000000000000022"},"d":{"object_id":"3"}}]}`))
+	if err != nil || next != 17000000000000030 || len(msgs) != 2 {
+		t.Fatalf("answer with one bad payload: next %d, %d messages, %v; want 17000000000000030, 2, no error", next, len(msgs), err)
+	}
+	if msgs[0].Err == nil || msgs[0].Message != nil {
+		t.Errorf("bad payload %+v, want its error", msgs[0])
+	}
+	if obj, ok := msgs[1].Message.(map[string]any); !ok || obj["object_id"] != "3" || msgs[1].Err != nil {
+		t.Errorf("good payload after a bad one %+v, want it decoded", msgs[1])
+	}
 	for _, bad := range []string{`{"t":{"t":"","r":1},"m":[]}`, `{"t":{"t":"soon"}}`, `[1,"Sent"]`, `not json`} {
 		if _, _, _, err := decodeSubscribe([]byte(bad)); err == nil {
 			t.Errorf("%s decoded without an error", bad)
