@@ -308,12 +308,8 @@ func parseCaps(v any) map[string]capField {
 	for _, list := range []string{"fields", "sensor_types"} {
 		arr, _ := cm[list].([]any)
 		for _, e := range arr {
-			raw, err := json.Marshal(e)
-			if err != nil {
-				continue
-			}
-			var f capField
-			if json.Unmarshal(raw, &f) != nil || f.Field == "" {
+			f, ok := capFieldOf(e)
+			if !ok {
 				continue
 			}
 			f.present = true
@@ -326,6 +322,82 @@ func parseCaps(v any) map[string]capField {
 		}
 	}
 	return out
+}
+
+// capFieldOf reads one capabilities entry as encoding/json would decode it
+// into a capField, and tells whether it is one: an object whose field is
+// a non-empty string, no key of it of the wrong type. A key that differs
+// from capField's only in case (encoding/json matches those too) goes
+// through encoding/json itself; the entries Wink sends take the direct way.
+func capFieldOf(e any) (capField, bool) {
+	m, ok := e.(map[string]any)
+	if !ok {
+		return capField{}, false
+	}
+	var f capField
+	for k, v := range m {
+		var text *string
+		var list *[]any
+		switch k {
+		case "field":
+			text = &f.Field
+		case "type":
+			text = &f.Type
+		case "mutability":
+			text = &f.Mutability
+		case "choices":
+			list = &f.Choices
+		case "range":
+			list = &f.Range
+		default:
+			if foldsToCapKey(k) {
+				return capFieldJSON(e)
+			}
+			continue
+		}
+		switch v := v.(type) {
+		case nil: // JSON null leaves the field as it is
+		case string:
+			if text == nil {
+				return capField{}, false
+			}
+			*text = v
+		case []any:
+			if list == nil {
+				return capField{}, false
+			}
+			*list = v
+		default:
+			return capField{}, false
+		}
+	}
+	return f, f.Field != ""
+}
+
+// capKeys are capField's JSON keys.
+var capKeys = []string{"field", "type", "mutability", "choices", "range"}
+
+// foldsToCapKey tells whether k is one of capKeys in other letter case.
+func foldsToCapKey(k string) bool {
+	for _, c := range capKeys {
+		if strings.EqualFold(k, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// capFieldJSON decodes one capabilities entry through encoding/json.
+func capFieldJSON(e any) (capField, bool) {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return capField{}, false
+	}
+	var f capField
+	if json.Unmarshal(raw, &f) != nil || f.Field == "" {
+		return capField{}, false
+	}
+	return f, true
 }
 
 func (b *builder) class(c cloud.Class) { b.dev.Class = c }
