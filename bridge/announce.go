@@ -98,9 +98,6 @@ func (b *Bridge) publishAnnounced(ctx context.Context) {
 	}
 	if !b.announce.startDone {
 		b.announce.startDone = true
-		if b.opts.StartDone != nil {
-			b.opts.StartDone()
-		}
 		// The start's garbage (every account's listing, every payload
 		// published) goes back to the operating system now rather than
 		// over the next minutes, so the resident size at rest is what

@@ -75,12 +75,6 @@ type Options struct {
 	// OnCommand, when set, is told how every command ended (metrics
 	// count with it). It must be quick and safe for concurrent use.
 	OnCommand func(account string, result CommandResult)
-	// StartDone, when set, is called once, when the start is over: every
-	// account has listed its devices or failed, and bridge/info and
-	// bridge/devices are out. The start's garbage goes back to the
-	// operating system right after it returns (the process's memory
-	// settings may be changed there).
-	StartDone func()
 }
 
 func (o *Options) defaults() error {

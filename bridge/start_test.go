@@ -2,9 +2,7 @@ package bridge_test
 
 import (
 	"context"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,32 +124,4 @@ func TestAListingThatWaitedForTheBrokerIsReadAgain(t *testing.T) {
 	close(broker.open) // later than StaleStart after the start
 
 	h.state(t, "aging/porch", func(s map[string]any) bool { return s["state"] == "ON" })
-}
-
-// TestStartDoneOnceAfterTheStart: the StartDone hook runs once the start
-// is over, and not when bridge/devices is re-published later.
-func TestStartDoneOnceAfterTheStart(t *testing.T) {
-	var calls atomic.Int32
-	called := make(chan struct{}, 8)
-	h := newHarness(t, func(h *harness) {
-		h.configure = func(o *bridge.Options) {
-			o.ListDelay = time.Millisecond
-			o.StartDone = func() { calls.Add(1); called <- struct{}{} }
-		}
-	})
-	select {
-	case <-called:
-	case <-time.After(wait):
-		t.Fatal("StartDone was not called after the start")
-	}
-	// A rename re-publishes bridge/devices: no start.
-	if err := h.srv.Rename("binary_switch", "451110", "Garden light"); err != nil {
-		t.Fatal(err)
-	}
-	h.rec.Wait(t, wait, func(m mqtt.Message) bool {
-		return m.Topic == h.topics.BridgeDevices() && strings.Contains(string(m.Payload), "Garden light")
-	})
-	if n := calls.Load(); n != 1 {
-		t.Errorf("StartDone called %d times, want once", n)
-	}
 }

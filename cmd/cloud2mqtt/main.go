@@ -22,6 +22,7 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	tuneMemory()
 	tuneScheduler(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)

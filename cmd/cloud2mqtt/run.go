@@ -188,7 +188,6 @@ func bridgeOptions(cfg *config.Config, topics bridge.Topics, log *slog.Logger, l
 		ConfirmAfter:    confirmAfter(cfg.Commands.ConfirmAfter),
 		Devices:         devices,
 		Config:          newConfigView(cfg, log),
-		StartDone:       settleMemory,
 	}
 }
 
