@@ -13,7 +13,7 @@ import (
 // goroutines (the broker connection's reader, the command queue, the
 // cloud request, the publish). With a P per core each hand-off wakes
 // another thread, which spins and steals the goroutine: on two cores
-// `cloud2mqtt bench` measured 1.8× the CPU per command of one P, and a
+// `cloud2mqtt bench` measured 1.7× the CPU per command of one P, and a
 // slower /set → PUT. The bridge's work is waiting on sockets; one thread
 // does it without the wake-ups.
 const daemonProcs = 1
