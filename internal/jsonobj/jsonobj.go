@@ -1,13 +1,14 @@
 // Package jsonobj decodes a JSON object into map[string]any exactly as
 // json.Unmarshal does, faster for the plain JSON of cloud answers: a
-// document it does not take on (escapes in strings, invalid UTF-8, a
-// number out of range, a syntax error) goes to json.Unmarshal, so that
+// document it does not take on (a \u escape of a surrogate, invalid UTF-8,
+// a number out of range, a syntax error) goes to json.Unmarshal, so that
 // results and errors are always encoding/json's.
 package jsonobj
 
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -168,8 +169,8 @@ func (p *parser) word(w string) bool {
 	return true
 }
 
-// str reads a string without escapes or control characters, in valid
-// UTF-8, data[p.i] being '"'.
+// str reads a string in valid UTF-8 without control characters, data[p.i]
+// being '"'. Escapes are read by escaped.
 func (p *parser) str() (string, bool) {
 	start := p.i + 1
 	ascii := true
@@ -182,13 +183,93 @@ func (p *parser) str() (string, bool) {
 			}
 			p.i = j + 1
 			return string(s), true
-		case c == '\\' || c < 0x20:
+		case c == '\\':
+			return p.escaped(start, j)
+		case c < 0x20:
 			return "", false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
 	return "", false
+}
+
+// escaped reads the rest of a string that starts at data[start] and has
+// its first escape at data[j]: a Wink push, for one, is an object encoded
+// as a JSON string. It takes JSON's escapes, \u of a character outside the
+// surrogates included; a surrogate (encoding/json pairs them or replaces
+// them) and anything JSON does not allow are left to encoding/json.
+func (p *parser) escaped(start, j int) (string, bool) {
+	d := p.data
+	b := make([]byte, 0, j-start+32)
+	b = append(b, d[start:j]...)
+	for j < len(d) {
+		c := d[j]
+		switch {
+		case c == '"':
+			if !utf8.Valid(b) {
+				return "", false
+			}
+			p.i = j + 1
+			return string(b), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			b = append(b, c)
+			j++
+			continue
+		}
+		if j+1 >= len(d) {
+			return "", false
+		}
+		switch e := d[j+1]; e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := hex4(d[j+2:])
+			if !ok || utf16.IsSurrogate(r) {
+				return "", false
+			}
+			b = utf8.AppendRune(b, r)
+			j += 4
+		default:
+			return "", false
+		}
+		j += 2
+	}
+	return "", false
+}
+
+// hex4 reads the four hexadecimal digits of a \u escape.
+func hex4(d []byte) (rune, bool) {
+	if len(d) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // number reads a number in JSON's grammar as a float64.
