@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 )
 
 // The quick key comparison never clears a payload in which the decoder
@@ -22,6 +23,7 @@ func TestRepeatsKeyMissesNoDuplicate(t *testing.T) {
 		`{"s":"x,\"a\":1","a":1}`,
 		`[{"a":1},{"a":1}]`,
 		` { "a" : 1 , "b" : 2 , "a" : 3 } `,
+		"{\"\xba\xba\xe8\":11,\"\xba\xba\xba\":22}", // both decode to three U+FFFD
 	} {
 		data := []byte(payload)
 		if !json.Valid(data) {
@@ -31,7 +33,7 @@ func TestRepeatsKeyMissesNoDuplicate(t *testing.T) {
 		if found && !repeatsKey(data) {
 			t.Errorf("%s: the decoder finds a repeated key, repeatsKey does not", payload)
 		}
-		if !found && repeatsKey(data) && !bytes.Contains(data, []byte(`\`)) {
+		if !found && repeatsKey(data) && !bytes.Contains(data, []byte(`\`)) && utf8.Valid(data) {
 			t.Errorf("%s: repeatsKey sees a repeated key the decoder does not", payload)
 		}
 	}

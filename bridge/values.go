@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // commandError is a rejected command: the field it concerns and why.
@@ -166,8 +167,8 @@ func duplicateKey(data []byte) (string, bool) {
 
 // repeatsKey tells whether valid JSON data may hold one key twice in an
 // object: it compares the keys as written, without the allocations of a
-// json.Decoder, and answers true for any key with an escape (which may
-// spell another key differently).
+// json.Decoder, and answers true for any key with an escape or with
+// invalid UTF-8 (either may spell another key differently).
 func repeatsKey(data []byte) bool {
 	type frame struct {
 		object  bool
@@ -205,7 +206,9 @@ func repeatsKey(data []byte) bool {
 			}
 			f.keyNext = false
 			key := data[start:i]
-			if escaped {
+			if escaped || !utf8.Valid(key) {
+				// Decoding replaces invalid UTF-8 with U+FFFD: two keys
+				// that differ as written may be one key.
 				return true
 			}
 			for _, k := range f.keys {
