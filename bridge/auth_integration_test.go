@@ -61,13 +61,14 @@ func TestRejectedCredentialsStopOneAccountUntilANewLogin(t *testing.T) {
 		return strings.Contains(string(m.Payload), `"account_status"`) && strings.Contains(string(m.Payload), `"auth_required"`) &&
 			strings.Contains(string(m.Payload), "auth login upstairs")
 	})
-	h.rec.WaitTopic(t, wait, h.topics.Base+"/upstairs/porch_light/availability", []byte(`{"state":"offline"}`))
+	upstairs := h.topics.Base + "/upstairs/porch_light"
+	h.rec.Wait(t, wait, availabilitySequence(upstairs, "online", "offline"))
 
 	// The other account goes on working.
 	h.publish(t, "downstairs/porch_light/set", "ON")
 	h.state(t, "downstairs/porch_light", func(s map[string]any) bool { return s["state"] == "ON" })
-	if m, _ := h.rec.Last(h.topics.Base + "/downstairs/porch_light/availability"); string(m.Payload) != `{"state":"online"}` {
-		t.Errorf("downstairs availability = %s", m.Payload)
+	if m, _ := h.rec.Last(h.topics.Base + "/downstairs/porch_light"); availabilityIn(m.Payload) != "online" {
+		t.Errorf("downstairs state = %s, want availability online", m.Payload)
 	}
 
 	// A new login (as `cloud2mqtt auth login upstairs` would store it) is
@@ -77,9 +78,7 @@ func TestRejectedCredentialsStopOneAccountUntilANewLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return accountStatus(m, info, "upstairs", "connected") })
-	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool {
-		return m.Topic == h.topics.Base+"/upstairs/porch_light/availability" && string(m.Payload) == `{"state":"online"}`
-	}))
+	h.rec.Wait(t, wait, availabilitySequence(upstairs, "online", "offline", "online"))
 	h.publish(t, "upstairs/porch_light/set", "ON")
 	h.state(t, "upstairs/porch_light", func(s map[string]any) bool { return s["state"] == "ON" })
 }
@@ -96,9 +95,11 @@ func TestCloudOutageMarksTheAccountInErrorAndRecovers(t *testing.T) {
 	srv.FailNext(40, 503) // the cloud is down for a while, then back
 	info := h.topics.BridgeInfo()
 	h.rec.Wait(t, wait, func(m mqtt.Message) bool { return accountStatus(m, info, "wink", "error") })
-	h.rec.WaitTopic(t, wait, h.topics.Base+"/wink/porch_light/availability", []byte(`{"state":"offline"}`))
+	porch := h.topics.Base + "/wink/porch_light"
+	h.rec.Wait(t, wait, availabilitySequence(porch, "online", "offline"))
 	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool { return accountStatus(m, info, "wink", "connected") }))
-	h.rec.Wait(t, wait, nth(2, func(m mqtt.Message) bool {
-		return m.Topic == h.topics.Base+"/wink/porch_light/availability" && string(m.Payload) == `{"state":"online"}`
-	}))
+	h.rec.Wait(t, wait, availabilitySequence(porch, "online", "offline", "online"))
+	if n := count(h.rec, func(m mqtt.Message) bool { return m.Topic == porch+"/availability" }); n != 0 {
+		t.Errorf("%d messages on %s/availability; availability: state publishes none", n, porch)
+	}
 }

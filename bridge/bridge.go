@@ -49,7 +49,10 @@ type Bridge struct {
 	// Retained discovery configs found at start, cleared when stale.
 	staleMu      sync.Mutex
 	staleConfigs map[string]string // topic → account that published it
-	collecting   bool
+	// staleAvailability holds the <device>/availability topics those
+	// configs read → their account.
+	staleAvailability map[string]string
+	collecting        bool
 
 	seed     maphash.Seed // for payload digests
 	keyCache keyCache     // state keys shared by devices of one shape

@@ -166,6 +166,9 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 			}
 			name, v = "state", map[bool]string{true: "LOCK", false: "UNLOCK"}[b]
 		}
+		if name == availabilityKey {
+			return nil, reject(name, "is reported by the cloud and cannot be set")
+		}
 		key, ok := findKey(keys, name)
 		if !ok {
 			return nil, reject(name, "unknown field for this device; writable fields: %s", listOrNone(writableNames(keys)))

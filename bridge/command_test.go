@@ -89,6 +89,8 @@ func TestParseCommandRejects(t *testing.T) {
 		{"", `bright`, "state", "expected ON, OFF or TOGGLE"},
 		{"", string(huge), "", "too large"},
 		{"", `{"color":{"h":400,"s":1}}`, "color.h", "out of range"},
+		{"", `{"state":"ON","availability":"online"}`, "availability", "reported by the cloud"},
+		{"availability", `offline`, "availability", "reported by the cloud"},
 	}
 	for _, c := range cases {
 		_, err := parseCommand(&d, keys, c.field, []byte(c.payload))
@@ -202,5 +204,18 @@ func TestColourTemperatureEndsAndSteps(t *testing.T) {
 	_, err := parseCommand(&thermostat, deviceKeys(&thermostat), "target_temp", []byte("21.3"))
 	if err == nil || !strings.Contains(err.Error(), "steps of 0.5") {
 		t.Errorf("21.3 on a 0.5 step: %v, want a step error", err)
+	}
+}
+
+// A cloud field named like a key the bridge writes itself gets another key,
+// so the device's availability and color mode stay the bridge's.
+func TestFieldNamedLikeBridgeKeyIsRenamed(t *testing.T) {
+	d := cloud.Device{ID: "odd-1", Class: cloud.ClassSensor,
+		Fields: []cloud.Field{{Name: "availability", Kind: cloud.KindString}, {Name: "color_mode", Kind: cloud.KindString}},
+		State:  map[string]any{"availability": "in stock", "color_mode": "warm"}}
+	got := stateObject(&d, deviceKeys(&d))
+	want := map[string]any{"availability_value": "in stock", "color_mode_value": "warm"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("state = %v, want %v", got, want)
 	}
 }

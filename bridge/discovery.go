@@ -75,18 +75,32 @@ func (b *Bridge) discoveryPayload(e *entry) map[string]any {
 		// val_tpl): compactDevice and compactConfig leave them alone.
 		"availability": []map[string]any{
 			{"t": b.topics.BridgeState(), "val_tpl": valueState},
-			{"t": e.topic + "/availability", "val_tpl": valueState},
+			b.deviceAvailability(e),
 		},
 		"availability_mode": "all",
 		"state_topic":       e.topic,
 		"qos":               1,
-		"cmps":              components(e),
+		"cmps":              components(e, b.deviceAvailability(e)),
 	}
 }
 
+// deviceAvailability is the entry of a device's own availability in its
+// discovery's availability list: its JSON state's availability key, or its
+// availability topic when that is published.
+func (b *Bridge) deviceAvailability(e *entry) map[string]any {
+	if b.opts.availabilityTopic() {
+		return map[string]any{"t": e.topic + "/availability", "val_tpl": "{{ value_json.state }}"}
+	}
+	return map[string]any{"t": e.topic, "val_tpl": availabilityTemplate}
+}
+
+// availabilityTemplate reads a device's availability from its JSON state.
+const availabilityTemplate = "{{ value_json." + availabilityKey + " }}"
+
 // components maps a device onto Home Assistant components: the main one for
-// its class, then one per remaining field.
-func components(e *entry) map[string]component {
+// its class, then one per remaining field; a device without fields gets a
+// connectivity sensor reading avail, its availability entry.
+func components(e *entry, avail map[string]any) map[string]component {
 	d := &e.device
 	t := e.topic
 	uid := func(suffix string) string { return e.discoveryID + "_" + suffix }
@@ -262,7 +276,7 @@ func components(e *entry) map[string]component {
 	if len(cmps) == 0 {
 		cmps["connectivity"] = component{"p": "binary_sensor", "unique_id": uid("connectivity"),
 			"device_class": "connectivity", "entity_category": "diagnostic",
-			"state_topic": t + "/availability", "value_template": "{{ value_json.state }}",
+			"state_topic": avail["t"], "value_template": avail["val_tpl"],
 			"payload_on": "online", "payload_off": "offline"}
 	}
 	return cmps

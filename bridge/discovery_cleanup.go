@@ -26,7 +26,7 @@ func (b *Bridge) discoveryFilter() string { return b.topics.DiscoveryPrefix + "/
 // publishes gets each one back, which slows a bulk publish down).
 func (b *Bridge) collectDiscovery(ctx context.Context) error {
 	b.staleMu.Lock()
-	b.staleConfigs, b.collecting = map[string]string{}, true
+	b.staleConfigs, b.staleAvailability, b.collecting = map[string]string{}, map[string]string{}, true
 	b.staleMu.Unlock()
 	marker := b.topics.DiscoveryPrefix + "/cloud2mqtt_sync/" + strconv.FormatUint(rand.Uint64(), 36)
 	seen := make(chan struct{})
@@ -41,14 +41,17 @@ func (b *Bridge) collectDiscovery(ctx context.Context) error {
 		}
 		// Only the topic and owner of this bridge's configs are kept, not
 		// the payloads: with thousands of devices they add up.
-		account, ours := b.ownedAccount(m.Payload)
+		owned, ours := b.ownedConfig(m.Payload)
 		if !ours {
 			return
 		}
 		b.staleMu.Lock()
 		defer b.staleMu.Unlock()
 		if b.collecting {
-			b.staleConfigs[m.Topic] = account
+			b.staleConfigs[m.Topic] = owned.account
+			if owned.availability != "" {
+				b.staleAvailability[owned.availability] = owned.account
+			}
 		}
 	}
 	if err := b.subscribeBulk(ctx, b.discoveryFilter(), handler); err != nil {
@@ -70,12 +73,22 @@ func (b *Bridge) collectDiscovery(ctx context.Context) error {
 	return nil
 }
 
-// ownedAccount tells whether a discovery config was published by this
-// bridge instance, and for which account. It reads the payloads of this
-// version, with abbreviated keys and a "~" topic base, and those of
-// earlier ones with full keys, which brokers still retain; where both
-// forms of a key are there, the abbreviation wins, as in Home Assistant.
-func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
+// ownedConfig is what the cleanup keeps of a retained discovery config of
+// this bridge.
+type ownedConfig struct {
+	account string
+	// availability is the device's <device>/availability topic, when the
+	// config reads one.
+	availability string
+}
+
+// ownedConfig tells whether a discovery config was published by this
+// bridge instance, for which account, and which availability topic it
+// reads. It reads the payloads of this version, with abbreviated keys and a
+// "~" topic base, and those of earlier ones with full keys, which brokers
+// still retain; where both forms of a key are there, the abbreviation wins,
+// as in Home Assistant.
+func (b *Bridge) ownedConfig(payload []byte) (ownedConfig, bool) {
 	var cfg struct {
 		Origin     map[string]any  `json:"o"`
 		OriginLong map[string]any  `json:"origin"`
@@ -86,15 +99,16 @@ func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
 		Avail      json.RawMessage `json:"availability"`
 	}
 	if json.Unmarshal(payload, &cfg) != nil {
-		return "", false
+		return ownedConfig{}, false
 	}
 	origin := cfg.Origin
 	if origin == nil {
 		origin = cfg.OriginLong
 	}
 	if origin["name"] != "cloud2mqtt" {
-		return "", false
+		return ownedConfig{}, false
 	}
+	var owned ownedConfig
 	topics := []string{cmp.Or(cfg.StatT, cfg.StateTopic)}
 	topics = append(topics, availTopics(cmp.Or(string(cfg.Avty), string(cfg.Avail)))...)
 	for _, topic := range topics {
@@ -103,11 +117,18 @@ func (b *Bridge) ownedAccount(payload []byte) (string, bool) {
 		if !ok {
 			continue
 		}
-		if account, _, ok := strings.Cut(rest, "/"); ok && account != "bridge" {
-			return account, true
+		account, _, ok := strings.Cut(rest, "/")
+		if !ok || account == "bridge" {
+			continue
+		}
+		if owned.account == "" {
+			owned.account = account
+		}
+		if strings.HasSuffix(rest, "/availability") {
+			owned.availability = topic
 		}
 	}
-	return "", false
+	return owned, owned.account != ""
 }
 
 // availTopics are the topics of an availability list, with keys in either
@@ -152,8 +173,8 @@ func expandTopicBase(topic, base string) string {
 // not listed their devices yet keep theirs.
 func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 	b.staleMu.Lock()
-	found := b.staleConfigs
-	b.staleConfigs = nil
+	found, oldAvail := b.staleConfigs, b.staleAvailability
+	b.staleConfigs, b.staleAvailability = nil, nil
 	b.staleMu.Unlock()
 	if found == nil {
 		return
@@ -166,6 +187,9 @@ func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 		for _, e := range a.devices {
 			for topic := range e.lastDiscovery {
 				current[topic] = true
+			}
+			if b.opts.availabilityTopic() {
+				current[e.topic+"/availability"] = true
 			}
 		}
 	}
@@ -189,5 +213,35 @@ func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 	o.flush()
 	if cleared > 0 {
 		b.publishEvent(ctx, "discovery_cleaned", map[string]any{"cleared": cleared})
+	}
+	b.clearOldAvailability(ctx, oldAvail, listed, current)
+}
+
+// clearOldAvailability clears the retained <device>/availability topics
+// that discovery configs of an earlier run read and no current device
+// publishes: those of devices gone since, and, with availability in the
+// state, all of them. Without it, a flow reading such a topic would see its
+// last value forever. Accounts that have not listed their devices yet keep
+// theirs, as they keep their configs.
+func (b *Bridge) clearOldAvailability(ctx context.Context, found map[string]string, listed, current map[string]bool) {
+	cleared := 0
+	o := b.newOutbox(ctx)
+	for _, topic := range sortedKeys(found) {
+		if current[topic] {
+			continue
+		}
+		if isListed, configured := listed[found[topic]]; configured && !isListed {
+			continue
+		}
+		o.publish(topic, nil, true, func(err error) {
+			if err == nil {
+				cleared++
+			}
+		})
+	}
+	o.flush()
+	if cleared > 0 {
+		b.log.Info("availability topics no device publishes cleared (availability: state carries it in each device's state)",
+			"cleared", cleared)
 	}
 }

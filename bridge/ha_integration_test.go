@@ -2,8 +2,8 @@ package bridge_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -287,8 +287,17 @@ func TestPerComponentDiscovery(t *testing.T) {
 			t.Errorf("per-component light config lacks %s: %s", k, m.Payload)
 		}
 	}
-	avty := fmt.Sprint(cfg["availability"])
-	if !strings.Contains(avty, h.topics.BridgeState()) || !strings.Contains(avty, h.topics.Base+"/wink/bedroom_lamp/availability") {
-		t.Errorf("per-component light config: availability %s", avty)
+	// Home Assistant's view: the bridge's state, and the device's
+	// availability read from its JSON state.
+	want := []any{
+		map[string]any{"topic": h.topics.BridgeState(), "value_template": "{{ value_json.state }}"},
+		map[string]any{"topic": h.topics.Base + "/wink/bedroom_lamp", "value_template": "{{ value_json.availability }}"},
+	}
+	if !reflect.DeepEqual(cfg["availability"], want) {
+		t.Errorf("per-component light config: availability %v, want %v", cfg["availability"], want)
+	}
+	lamp := h.state(t, "wink/bedroom_lamp", nil)
+	if lamp["availability"] != "online" {
+		t.Errorf("bedroom lamp state %v, want availability online", lamp)
 	}
 }

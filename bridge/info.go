@@ -98,7 +98,7 @@ func (b *Bridge) Devices() []DeviceInfo {
 
 func deviceInfo(e *entry) DeviceInfo {
 	d := &e.device
-	cmps := components(e)
+	cmps := components(e, nil) // for the device's main type only
 	info := DeviceInfo{Account: e.account, ID: d.ID, Name: d.Name, Type: mainType(e, cmps),
 		CloudType: d.Type, Topic: e.topic, Manufacturer: d.Manufacturer, Model: d.Model,
 		Available: d.Available, Discovery: e.discoveryID, Hub: d.HubID, Area: d.Area}

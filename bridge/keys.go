@@ -102,6 +102,9 @@ func deviceKeys(d *cloud.Device) []stateKey {
 			add(roundedKey(f, 0))
 		case cloud.FieldTemperature, cloud.FieldTargetTemp, cloud.FieldTargetTempLow, cloud.FieldTargetTempHigh:
 			add(roundedKey(f, 2))
+		case availabilityKey, "color_mode":
+			// Keys the bridge writes itself: the field gets another name.
+			add(plainKey(f.Name+"_value", f))
 		default:
 			add(plainKey(f.Name, f))
 		}

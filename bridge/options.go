@@ -17,6 +17,23 @@ const (
 	OutputAttributeAndJSON OutputMode = "attribute_and_json" // both
 )
 
+// AvailabilityMode says where a device's availability is published.
+type AvailabilityMode string
+
+// Availability modes.
+const (
+	// AvailabilityState puts it in the device's JSON state, as
+	// "availability": "online" or "offline"; Home Assistant reads it there.
+	AvailabilityState AvailabilityMode = "state"
+	// AvailabilityTopic also publishes it on <device>/availability as
+	// {"state":"online"}, and marks every device offline there on shutdown,
+	// for flows that read that topic (a message more per device).
+	AvailabilityTopic AvailabilityMode = "topic"
+)
+
+// availabilityKey is the key of a device's availability in its JSON state.
+const availabilityKey = "availability"
+
 // DiscoveryMode says how Home Assistant discovery is published.
 type DiscoveryMode string
 
@@ -63,8 +80,12 @@ type Options struct {
 	// scan) held the start up longer than this, the listings the accounts
 	// made meanwhile are read again once the bridge runs; default 30s.
 	StaleStart time.Duration
-	Output     OutputMode    // default OutputJSON
-	Discovery  DiscoveryMode // default DiscoveryDevice
+	Output     OutputMode // default OutputJSON
+	// Availability is where device availability is published; default
+	// AvailabilityState. Without JSON state (OutputAttribute) the topic is
+	// published either way.
+	Availability AvailabilityMode
+	Discovery    DiscoveryMode // default DiscoveryDevice
 	// Devices holds per-device options keyed by "<account>/<cloud id>".
 	Devices map[string]DeviceOptions
 	// Config is the configuration without secrets, shown in bridge/info.
@@ -115,6 +136,13 @@ func (o *Options) defaults() error {
 	default:
 		return fmt.Errorf("bridge: output %q: use json, attribute or attribute_and_json", o.Output)
 	}
+	switch o.Availability {
+	case "":
+		o.Availability = AvailabilityState
+	case AvailabilityState, AvailabilityTopic:
+	default:
+		return fmt.Errorf("bridge: availability %q: use state or topic", o.Availability)
+	}
 	switch o.Discovery {
 	case "":
 		o.Discovery = DiscoveryDevice
@@ -137,3 +165,9 @@ func (o *Options) device(account, id string) DeviceOptions {
 func (o *Options) jsonOutput() bool { return o.Output != OutputAttribute }
 
 func (o *Options) attributeOutput() bool { return o.Output != OutputJSON }
+
+// availabilityTopic tells whether <device>/availability is published:
+// when asked for, or when there is no JSON state to carry it.
+func (o *Options) availabilityTopic() bool {
+	return o.Availability == AvailabilityTopic || !o.jsonOutput()
+}

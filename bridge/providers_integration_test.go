@@ -90,7 +90,7 @@ func TestProvidersChangeInTheAppArrivesPushed(t *testing.T) {
 		side.OpenDoor(t)
 		h.state(t, pc.door, func(s map[string]any) bool { return s["contact"] == false })
 		side.Disconnect(t)
-		h.rec.WaitTopic(t, wait, h.topics.Base+"/"+pc.offline+"/availability", []byte(`{"state":"offline"}`))
+		h.state(t, pc.offline, func(s map[string]any) bool { return s["availability"] == "offline" })
 	})
 }
 

@@ -28,8 +28,8 @@ func (b *Bridge) snapshot(e *entry, a *account) published {
 func (b *Bridge) stateSnapshot(e *entry, a *account) published {
 	state := stateObject(&e.device, e.keys)
 	p := published{topic: e.topic, avail: "offline"}
-	if b.opts.jsonOutput() {
-		p.state, _ = json.Marshal(state)
+	if e.device.Available && a.status != StatusAuthRequired && a.status != StatusError {
+		p.avail = "online"
 	}
 	if b.opts.attributeOutput() {
 		p.attrs = make(map[string][]byte, len(state))
@@ -37,8 +37,11 @@ func (b *Bridge) stateSnapshot(e *entry, a *account) published {
 			p.attrs[k] = attributePayload(v)
 		}
 	}
-	if e.device.Available && a.status != StatusAuthRequired && a.status != StatusError {
-		p.avail = "online"
+	if b.opts.jsonOutput() {
+		// The availability rides in the state (not among the attributes,
+		// where <device>/availability is the availability topic's).
+		state[availabilityKey] = p.avail
+		p.state, _ = json.Marshal(state)
 	}
 	return p
 }
@@ -150,7 +153,7 @@ func (b *Bridge) publishState(o *outbox, e *entry, p published, force bool) {
 			o.publish(p.topic+"/"+k, nil, true, nil)
 		}
 	}
-	if force || p.avail != lastAvail {
+	if b.opts.availabilityTopic() && (force || p.avail != lastAvail) {
 		avail := p.avail
 		o.publish(p.topic+"/availability", availabilityPayload(avail), true, func(err error) {
 			if err == nil {
@@ -243,9 +246,14 @@ func (b *Bridge) Republish() {
 	}
 }
 
-// markAllOffline publishes offline availability for every device, on
-// shutdown.
+// markAllOffline publishes offline availability for every device on
+// <device>/availability, on shutdown. Availability in the state is the
+// cloud's view of the device and stays; that the bridge is gone is said by
+// bridge/state, which Home Assistant's availability also reads.
 func (b *Bridge) markAllOffline() {
+	if !b.opts.availabilityTopic() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	o := b.newOutbox(ctx)

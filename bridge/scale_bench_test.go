@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -90,6 +91,10 @@ func (sb *scaleBridge) waitDevices(tb testing.TB, want int) {
 			avail[strings.TrimSuffix(rest, "/availability")] = true
 		} else {
 			states[rest] = true
+			// availability: state (the default) carries it in the state.
+			if bytes.Contains(m.Payload, []byte(`"availability":"`)) {
+				avail[rest] = true
+			}
 		}
 		return len(states) >= want && len(avail) >= want
 	})

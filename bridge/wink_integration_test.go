@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,9 @@ type harness struct {
 	client *mqtt.Client
 	// configure, when set by the before hook, adjusts the bridge options.
 	configure func(*bridge.Options)
+	// stop stops the bridge (as at shutdown) and waits for it; the test's
+	// end does too.
+	stop func()
 }
 
 func testLogger(tb testing.TB) *slog.Logger {
@@ -93,17 +97,21 @@ func (h *harness) start(tb testing.TB, providers ...cloud.Provider) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- h.bridge.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(wait):
-			tb.Error("bridge did not stop")
-		}
-		closeCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		_ = client.Close(closeCtx)
-	})
+	var stopOnce sync.Once
+	h.stop = func() {
+		stopOnce.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(wait):
+				tb.Error("bridge did not stop")
+			}
+			closeCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
+			defer c()
+			_ = client.Close(closeCtx)
+		})
+	}
+	tb.Cleanup(h.stop)
 	h.rec.Wait(tb, wait, func(m mqtt.Message) bool {
 		if m.Topic != h.topics.BridgeInfo() {
 			return false
@@ -144,6 +152,27 @@ func (h *harness) state(tb testing.TB, rel string, match func(map[string]any) bo
 		return false
 	})
 	return out
+}
+
+// availabilitySequence matches once the JSON state at topic has carried
+// each of the availabilities in seq, in that order.
+func availabilitySequence(topic string, seq ...string) func(mqtt.Message) bool {
+	next := 0
+	return func(m mqtt.Message) bool {
+		if next < len(seq) && m.Topic == topic && availabilityIn(m.Payload) == seq[next] {
+			next++
+		}
+		return next == len(seq)
+	}
+}
+
+// availabilityIn is the availability a device's JSON state carries.
+func availabilityIn(state []byte) string {
+	var s struct {
+		Availability string `json:"availability"`
+	}
+	_ = json.Unmarshal(state, &s)
+	return s.Availability
 }
 
 // publish sends payload to <base>/<rel> from the harness's one publisher,

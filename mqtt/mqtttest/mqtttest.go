@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +106,23 @@ func clearRetained(t testing.TB, url, base string) {
 		}
 	}
 	t.Errorf("mqtttest: retained messages keep appearing under %s", base)
+}
+
+// RetainedTopics returns the topics at and under base that hold a
+// retained message now.
+func RetainedTopics(t testing.TB, url, base string) []string {
+	t.Helper()
+	c, err := connect(url, "c2mtest-scan-"+randomHex(4))
+	if err != nil {
+		t.Fatalf("mqtttest: retained topics under %s: %v", base, err)
+	}
+	defer c.Disconnect(100)
+	topics, err := scanRetained(c, base)
+	if err != nil {
+		t.Fatalf("mqtttest: retained topics under %s: %v", base, err)
+	}
+	slices.Sort(topics)
+	return topics
 }
 
 // scanRetained returns the topics under base holding a retained message.
