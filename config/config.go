@@ -44,6 +44,7 @@ const (
 	DefaultWebListen       = "127.0.0.1:8099"
 	DefaultCallbackListen  = "127.0.0.1:8765"
 	DefaultOutput          = "json"
+	DefaultAvailability    = "state"
 	DefaultDiscovery       = "device"
 	// DefaultBirthDelay lets Home Assistant finish starting before
 	// discovery and state are sent again.
@@ -67,7 +68,10 @@ type Config struct {
 	Accounts []Account `mapstructure:"accounts" yaml:"accounts"`
 	// Output is how device state is published: json, attribute or
 	// attribute_and_json.
-	Output        string        `mapstructure:"output" yaml:"output"`
+	Output string `mapstructure:"output" yaml:"output"`
+	// Availability is where device availability is published: state (in
+	// the JSON state) or topic (also on <device>/availability).
+	Availability  string        `mapstructure:"availability" yaml:"availability"`
 	HomeAssistant HomeAssistant `mapstructure:"homeassistant" yaml:"homeassistant"`
 	// Devices holds per-device options.
 	Devices  []Device `mapstructure:"devices" yaml:"devices"`
@@ -183,6 +187,7 @@ func defaults() map[string]any {
 		"log_level":                     DefaultLogLevel,
 		"accounts":                      []any{},
 		"output":                        DefaultOutput,
+		"availability":                  DefaultAvailability,
 		"homeassistant.discovery":       DefaultDiscovery,
 		"homeassistant.birth_delay":     DefaultBirthDelay,
 		"devices":                       []any{},

@@ -106,7 +106,8 @@ func TestDefaults(t *testing.T) {
 	t.Chdir(t.TempDir())
 	c := mustLoad(t, "", nil)
 	if c.MQTT.BaseTopic != "cloud2mqtt" || c.MQTT.DiscoveryPrefix != "homeassistant" ||
-		c.StateDir != "./state" || c.LogLevel != "info" || c.MQTT.URL != "" || len(c.Accounts) != 0 {
+		c.StateDir != "./state" || c.LogLevel != "info" || c.MQTT.URL != "" || len(c.Accounts) != 0 ||
+		c.Availability != "state" {
 		t.Fatalf("defaults = %+v", c)
 	}
 }

@@ -10,6 +10,7 @@ func TestHomeyAccountsAndBridgeOptions(t *testing.T) {
 	clearEnv(t)
 	c := mustLoad(t, writeFile(t, `
 output: attribute_and_json
+availability: topic
 homeassistant:
   discovery: component
   birth_delay: 5s
@@ -23,8 +24,8 @@ accounts:
   - {name: home, cloud: homey, client_id: cid, client_secret: cs, homey_id: abc, session_lifetime: 12h}
   - {name: pro, cloud: homey, address: "http://192.168.1.50", api_key: "k1:k2:k3", poll_interval: 15s}
 `), nil)
-	if c.Output != "attribute_and_json" || c.HomeAssistant.Discovery != "component" || c.HomeAssistant.BirthDelay != 5*time.Second {
-		t.Errorf("options = %q %q %v", c.Output, c.HomeAssistant.Discovery, c.HomeAssistant.BirthDelay)
+	if c.Output != "attribute_and_json" || c.Availability != "topic" || c.HomeAssistant.Discovery != "component" || c.HomeAssistant.BirthDelay != 5*time.Second {
+		t.Errorf("options = %q %q %q %v", c.Output, c.Availability, c.HomeAssistant.Discovery, c.HomeAssistant.BirthDelay)
 	}
 	if len(c.Devices) != 2 || c.Devices[0].Topic != "desk" || !c.Devices[0].Optimistic || !c.Devices[1].Exclude {
 		t.Errorf("devices = %+v", c.Devices)
@@ -51,6 +52,7 @@ func TestFeatureValidation(t *testing.T) {
 	clearEnv(t)
 	got := loadErr(t, `
 output: xml
+availability: everywhere
 homeassistant: {discovery: legacy}
 devices: [{account: wink, topic: "a/b"}]
 web: {listen: "0.0.0.0:8099"}
@@ -63,6 +65,7 @@ accounts:
 `)
 	contains(t, got,
 		`output: "xml": use json, attribute or attribute_and_json`,
+		`availability: "everywhere": use state (in each device's JSON state) or topic (also on <device>/availability)`,
 		`homeassistant.discovery: "legacy"`,
 		`devices[0]: needs account and id`,
 		`devices[0].topic: "a/b" must be one topic level`,

@@ -37,6 +37,11 @@ func (c *Config) Validate() error {
 	default:
 		add(fmt.Errorf("output: %q: use json, attribute or attribute_and_json", c.Output))
 	}
+	switch c.Availability {
+	case "state", "topic":
+	default:
+		add(fmt.Errorf("availability: %q: use state (in each device's JSON state) or topic (also on <device>/availability)", c.Availability))
+	}
 	switch c.HomeAssistant.Discovery {
 	case "device", "component", "off":
 	default:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -237,6 +238,10 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 			avail[rest] = true
 		default:
 			states[rest] = true
+			// availability: state (the default) carries it in the state.
+			if bytes.Contains(m.payload, []byte(`"availability":"`)) {
+				avail[rest] = true
+			}
 		}
 		elapsed = time.Since(connected)
 		return len(states) >= want && len(avail) >= want && len(disc) >= want
@@ -250,9 +255,9 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	}
 	total := time.Since(start)
 	msgs := col.messages()
-	var bytes int
+	var size int
 	for _, m := range msgs {
-		bytes += len(m.topic) + len(m.payload)
+		size += len(m.topic) + len(m.payload)
 	}
 	// Idle: what the bridge holds once everything is published.
 	waitIdle(ctx, col, 2*time.Second)
@@ -275,7 +280,7 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	}
 	r.row(label, elapsed.Seconds(), baseline.Seconds(), "s", goal)
 	r.note("%d devices: %d messages, %.1f MB, %.0f msg/s; %.2f s from the process start",
-		want, len(msgs), float64(bytes)/1e6, float64(len(msgs))/elapsed.Seconds(), total.Seconds())
+		want, len(msgs), float64(size)/1e6, float64(len(msgs))/elapsed.Seconds(), total.Seconds())
 	rssGoal := ""
 	switch {
 	case want <= 100:

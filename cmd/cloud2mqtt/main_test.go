@@ -145,8 +145,12 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Errorf("demo exited %d; stderr:\n%s", code, stderr)
 	}
+	// Home Assistant reads the bridge's state and, in the device's state,
+	// the cloud's word on the device.
 	rec.WaitTopic(t, wait, base+"/bridge/state", []byte(`{"state":"offline"}`))
-	rec.WaitTopic(t, wait, base+"/wink/bedroom_lamp/availability", []byte(`{"state":"offline"}`))
+	if m, ok := rec.Last(base + "/wink/bedroom_lamp"); !ok || !strings.Contains(string(m.Payload), `"availability":"online"`) {
+		t.Errorf("bedroom lamp's state %s lacks its availability", m.Payload)
+	}
 	for _, secret := range []string{demoClientSecret} {
 		if strings.Contains(stderr.String(), secret) {
 			t.Errorf("the log shows the client secret")

@@ -181,6 +181,7 @@ func bridgeOptions(cfg *config.Config, topics bridge.Topics, log *slog.Logger, l
 	return bridge.Options{
 		Topics: topics, Version: version, Logger: log.With("component", "bridge"), LogLevel: level,
 		Output:          bridge.OutputMode(cfg.Output),
+		Availability:    bridge.AvailabilityMode(cfg.Availability),
 		Discovery:       bridge.DiscoveryMode(cfg.HomeAssistant.Discovery),
 		HABirthDelay:    cfg.HomeAssistant.BirthDelay,
 		CommandLifetime: cfg.Commands.Lifetime,
