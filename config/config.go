@@ -24,7 +24,6 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -218,14 +217,8 @@ func Load(path string, flags *pflag.FlagSet, clouds *cloud.Registry) (*Config, e
 		return nil, err
 	}
 
-	v := viper.New()
-	for k, d := range defaults() {
-		v.SetDefault(k, d)
-	}
-	v.SetEnvPrefix(EnvPrefix)
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
-
+	defaultKeys := defaults()
+	l := newLayers(defaultKeys)
 	var errs []error
 	if data != nil {
 		var raw any
@@ -233,24 +226,32 @@ func Load(path string, flags *pflag.FlagSet, clouds *cloud.Registry) (*Config, e
 			return nil, fmt.Errorf("config: %s is not valid YAML: %w", src, err)
 		}
 		errs = append(errs, unknownKeys(raw)...)
-		v.SetConfigType("yaml")
-		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("config: read %s: %w", src, err)
+		switch doc := raw.(type) {
+		case map[string]any:
+			l.mergeFile(doc)
+		case nil: // an empty file
+		default:
+			return nil, fmt.Errorf("config: %s: %w", src, errors.Join(errs...))
 		}
 	}
+	keys := make([]string, 0, len(defaultKeys))
+	for k := range defaultKeys {
+		keys = append(keys, k)
+	}
+	l.mergeEnv(keys)
 	if flags != nil {
 		for _, fk := range flagKeys() {
 			if f := flags.Lookup(fk.flag); f != nil && f.Changed {
-				v.Set(fk.key, f.Value.String())
+				l.set(fk.key, f.Value.String())
 			}
 		}
 	}
 
 	c := Config{clouds: clouds}
-	if err := v.Unmarshal(&c); err != nil {
+	if err := l.decode(&c); err != nil {
 		errs = append(errs, fmt.Errorf("%w (fix the value's type in %s or the environment)", err, src))
 	} else {
-		accounts, aerrs := decodeAccounts(v.Get("accounts"), clouds)
+		accounts, aerrs := decodeAccounts(l.get("accounts"), clouds)
 		c.Accounts = accounts
 		errs = append(errs, aerrs...)
 		if err := c.Validate(); err != nil {
@@ -350,7 +351,9 @@ func ParseLevel(s string) (slog.Level, error) {
 func knownKeys(t reflect.Type) []string {
 	keys := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
-		keys = append(keys, tagName(t.Field(i)))
+		if t.Field(i).IsExported() {
+			keys = append(keys, tagName(t.Field(i)))
+		}
 	}
 	return keys
 }

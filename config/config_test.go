@@ -255,6 +255,17 @@ func TestWrongShapes(t *testing.T) {
 	contains(t, loadErr(t, "mqtt:\n  url: [a, b]\n"), "mqtt.url: must be a single value")
 	contains(t, loadErr(t, "mqtt: [\n"), "not valid YAML")
 	contains(t, loadErr(t, "mqtt:\n  tls:\n    insecure_skip_verify: maybe\n"), "insecure_skip_verify")
+	contains(t, loadErr(t, "- mqtt\n- web\n"), "the configuration file: must be a mapping of keys (mqtt, state_dir,")
+}
+
+// An empty value in the file (a section or key with nothing after it)
+// leaves the default, and keys are read in any case.
+func TestEmptyValuesKeepDefaults(t *testing.T) {
+	clearEnv(t)
+	c := mustLoad(t, writeFile(t, "mqtt:\noutput: ~\nCommands:\n  Max_Rate: 8\n"), nil)
+	if c.MQTT.BaseTopic != "cloud2mqtt" || c.Output != "json" || c.Commands.MaxRate != 8 {
+		t.Errorf("base_topic %q, output %q, commands.max_rate %v", c.MQTT.BaseTopic, c.Output, c.Commands.MaxRate)
+	}
 }
 
 func TestValidationErrors(t *testing.T) {

@@ -33,12 +33,12 @@ func walk(path string, node any, t reflect.Type) []error {
 		var errs []error
 		for _, k := range sortedKeys(m) {
 			lk := strings.ToLower(k)
-			i := slices.Index(known, lk)
-			if i < 0 {
+			f, ok := fieldByKey(t, lk)
+			if !ok {
 				errs = append(errs, unknownKeyError(join(path, k), lk, known))
 				continue
 			}
-			errs = append(errs, walk(join(path, lk), m[k], t.Field(i).Type)...)
+			errs = append(errs, walk(join(path, lk), m[k], f.Type)...)
 		}
 		return errs
 	case reflect.Slice:
@@ -58,6 +58,16 @@ func walk(path string, node any, t reflect.Type) []error {
 		}
 		return nil
 	}
+}
+
+// fieldByKey finds the exported field of a struct type that a key names.
+func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && tagName(f) == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func unknownKeyError(path, key string, known []string) error {
