@@ -194,37 +194,28 @@ func (b *Bridge) clearStaleDiscovery(ctx context.Context) {
 		}
 	}
 	b.mu.RUnlock()
-	cleared := 0
-	o := b.newOutbox(ctx)
-	for _, topic := range sortedKeys(found) {
-		if current[topic] {
-			continue
-		}
-		if isListed, configured := listed[found[topic]]; configured && !isListed {
-			continue
-		}
-		o.publish(topic, nil, true, func(err error) {
-			if err == nil {
-				cleared++
-				b.log.Info("stale discovery config cleared", "topic", topic)
-			}
-		})
+	cleared := b.clearUnowned(ctx, found, listed, current)
+	for _, topic := range cleared {
+		b.log.Info("stale discovery config cleared", "topic", topic)
 	}
-	o.flush()
-	if cleared > 0 {
-		b.publishEvent(ctx, "discovery_cleaned", map[string]any{"cleared": cleared})
+	if len(cleared) > 0 {
+		b.publishEvent(ctx, "discovery_cleaned", map[string]any{"cleared": len(cleared)})
 	}
-	b.clearOldAvailability(ctx, oldAvail, listed, current)
+	// The <device>/availability topics those configs read and no current
+	// device publishes: those of devices gone since and, with availability
+	// in the state, all of them. Without this, a flow reading such a topic
+	// would see its last value forever.
+	if n := len(b.clearUnowned(ctx, oldAvail, listed, current)); n > 0 {
+		b.log.Info("availability topics no device publishes cleared (availability: state carries it in each device's state)",
+			"cleared", n)
+	}
 }
 
-// clearOldAvailability clears the retained <device>/availability topics
-// that discovery configs of an earlier run read and no current device
-// publishes: those of devices gone since, and, with availability in the
-// state, all of them. Without it, a flow reading such a topic would see its
-// last value forever. Accounts that have not listed their devices yet keep
-// theirs, as they keep their configs.
-func (b *Bridge) clearOldAvailability(ctx context.Context, found map[string]string, listed, current map[string]bool) {
-	cleared := 0
+// clearUnowned clears the retained topics of found (topic → account) that
+// are not current, but for those of accounts configured and not listed yet,
+// and returns the topics it cleared.
+func (b *Bridge) clearUnowned(ctx context.Context, found map[string]string, listed, current map[string]bool) []string {
+	var cleared []string
 	o := b.newOutbox(ctx)
 	for _, topic := range sortedKeys(found) {
 		if current[topic] {
@@ -235,13 +226,10 @@ func (b *Bridge) clearOldAvailability(ctx context.Context, found map[string]stri
 		}
 		o.publish(topic, nil, true, func(err error) {
 			if err == nil {
-				cleared++
+				cleared = append(cleared, topic)
 			}
 		})
 	}
 	o.flush()
-	if cleared > 0 {
-		b.log.Info("availability topics no device publishes cleared (availability: state carries it in each device's state)",
-			"cleared", cleared)
-	}
+	return cleared
 }
