@@ -68,6 +68,7 @@ func (b *Bridge) discoveryPayload(e *entry) map[string]any {
 		dev["via_device"] = discoveryID("cloud2mqtt", e.account, d.HubID)
 	}
 	valueState := "{{ value_json.state }}"
+	avail := b.deviceAvailability(e)
 	return map[string]any{
 		"dev": dev,
 		"o":   map[string]any{"name": "cloud2mqtt", "sw": b.opts.Version, "url": "https://github.com/cloud2mqtt/cloud2mqtt"},
@@ -75,12 +76,12 @@ func (b *Bridge) discoveryPayload(e *entry) map[string]any {
 		// val_tpl): compactDevice and compactConfig leave them alone.
 		"availability": []map[string]any{
 			{"t": b.topics.BridgeState(), "val_tpl": valueState},
-			b.deviceAvailability(e),
+			avail,
 		},
 		"availability_mode": "all",
 		"state_topic":       e.topic,
 		"qos":               1,
-		"cmps":              components(e, b.deviceAvailability(e)),
+		"cmps":              components(e, avail),
 	}
 }
 

@@ -41,7 +41,7 @@ func (b *Bridge) collectDiscovery(ctx context.Context) error {
 		}
 		// Only the topic and owner of this bridge's configs are kept, not
 		// the payloads: with thousands of devices they add up.
-		owned, ours := b.ownedConfig(m.Payload)
+		owned, ours := b.ownership(m.Payload)
 		if !ours {
 			return
 		}
@@ -82,13 +82,13 @@ type ownedConfig struct {
 	availability string
 }
 
-// ownedConfig tells whether a discovery config was published by this
+// ownership tells whether a discovery config was published by this
 // bridge instance, for which account, and which availability topic it
 // reads. It reads the payloads of this version, with abbreviated keys and a
 // "~" topic base, and those of earlier ones with full keys, which brokers
 // still retain; where both forms of a key are there, the abbreviation wins,
 // as in Home Assistant.
-func (b *Bridge) ownedConfig(payload []byte) (ownedConfig, bool) {
+func (b *Bridge) ownership(payload []byte) (ownedConfig, bool) {
 	var cfg struct {
 		Origin     map[string]any  `json:"o"`
 		OriginLong map[string]any  `json:"origin"`

@@ -234,11 +234,7 @@ func Load(path string, flags *pflag.FlagSet, clouds *cloud.Registry) (*Config, e
 			return nil, fmt.Errorf("config: %s: %w", src, errors.Join(errs...))
 		}
 	}
-	keys := make([]string, 0, len(defaultKeys))
-	for k := range defaultKeys {
-		keys = append(keys, k)
-	}
-	l.mergeEnv(keys)
+	l.mergeEnv(defaultKeys)
 	if flags != nil {
 		for _, fk := range flagKeys() {
 			if f := flags.Lookup(fk.flag); f != nil && f.Changed {

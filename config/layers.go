@@ -66,11 +66,12 @@ func mergeInto(dst, src map[string]any) {
 	}
 }
 
-// mergeEnv sets each of keys from its environment variable, when that is
-// set and not empty: CLOUD2MQTT_ and the key in upper case with "_" for
-// ".", e.g. CLOUD2MQTT_MQTT_URL for mqtt.url.
-func (l *layers) mergeEnv(keys []string) {
-	for _, key := range keys {
+// mergeEnv sets each of the known keys (those of the defaults) from its
+// environment variable, when that is set and not empty: CLOUD2MQTT_ and
+// the key in upper case with "_" for ".", e.g. CLOUD2MQTT_MQTT_URL for
+// mqtt.url.
+func (l *layers) mergeEnv(known map[string]any) {
+	for key := range known {
 		if v := os.Getenv(envVar(key)); v != "" {
 			l.set(key, v)
 		}
