@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"math"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
@@ -95,6 +97,24 @@ func FuzzBridgeRequest(f *testing.F) {
 		_, err := parseRequest(payload)
 		if _, dup := duplicateKey(payload); dup && err == nil {
 			t.Fatalf("request %q with a key twice was accepted", payload)
+		}
+	})
+}
+
+// FuzzNames checks the slugs of topic levels and the identifiers of
+// discovery against their definition as regular expressions.
+func FuzzNames(f *testing.F) {
+	for _, s := range []string{"Kitchen Light", "  Ünïcödé  lamp ", "a--b__c", "\xff\xfe", "K\u212a", "light_bulb-7", ""} {
+		f.Add(s)
+	}
+	nonSlug := regexp.MustCompile(`[^a-z0-9]+`)
+	nonDiscoveryID := regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := Slug(name), strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "_"), "_"); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", name, got, want)
+		}
+		if got, want := discoveryID("cloud2mqtt", name), nonDiscoveryID.ReplaceAllString("cloud2mqtt_"+name, "_"); got != want {
+			t.Errorf("discoveryID(%q) = %q, want %q", name, got, want)
 		}
 	})
 }

@@ -1,17 +1,47 @@
 package bridge
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 )
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
 // Slug turns a cloud name into a topic level: lower case letters, digits and
 // single underscores. It returns "" for a name with none of those.
 func Slug(name string) string {
-	return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "_"), "_")
+	return strings.Trim(collapse(strings.ToLower(name), slugByte), "_")
+}
+
+func slugByte(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+func discoveryIDByte(c byte) bool { return slugByte(c) || 'A' <= c && c <= 'Z' || c == '_' || c == '-' }
+
+// collapse replaces every run of bytes that keep refuses with one '_'. A
+// character beyond ASCII is a run of such bytes. A string kept whole is
+// returned as it is, without a copy: names are mostly slugs already, and
+// 10,000 devices are named at every start.
+func collapse(s string, keep func(byte) bool) string {
+	i := 0
+	for i < len(s) && keep(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for i < len(s) {
+		if keep(s[i]) {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		b.WriteByte('_')
+		for i < len(s) && !keep(s[i]) {
+			i++
+		}
+	}
+	return b.String()
 }
 
 // uniqueSlug returns the slug of name, or of fallback when name has none,
@@ -35,12 +65,10 @@ func uniqueSlug(name, fallback string, taken func(string) bool) string {
 	}
 }
 
-var nonDiscoveryID = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
-
 // discoveryID makes an identifier that Home Assistant accepts in discovery
 // topics and unique ids: [a-zA-Z0-9_-] only.
 func discoveryID(parts ...string) string {
-	return nonDiscoveryID.ReplaceAllString(strings.Join(parts, "_"), "_")
+	return collapse(strings.Join(parts, "_"), discoveryIDByte)
 }
 
 // Topics names every MQTT topic of one bridge instance.
