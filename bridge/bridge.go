@@ -78,6 +78,11 @@ type entry struct {
 	slug        string
 	topic       string
 	discoveryID string
+	// mainType is the type bridge/devices gives the device, kept from its
+	// discovery's components ("" until they are built, or with discovery
+	// off): building them again for the list would double the work of a
+	// start.
+	mainType string
 
 	opts DeviceOptions
 

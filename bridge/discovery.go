@@ -404,14 +404,17 @@ var platformsWithStateTopic = map[string]bool{"light": true, "switch": true, "lo
 	"alarm_control_panel": true, "vacuum": true, "event": true}
 
 // discoveryMessages is every discovery config of a device: topic → payload,
-// with Home Assistant's abbreviated keys.
-func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
+// with Home Assistant's abbreviated keys; and the device's main type, read
+// off the components built for them ("" with discovery off).
+func (b *Bridge) discoveryMessages(e *entry) (map[string][]byte, string) {
 	out := map[string][]byte{}
 	switch b.opts.Discovery {
 	case DiscoveryOff:
+		return out, ""
 	case DiscoveryComponent:
 		root := b.discoveryPayload(e)
 		cmps := root["cmps"].(map[string]component)
+		main := mainType(e, cmps)
 		for key, c := range cmps {
 			cfg := map[string]any{}
 			for k, v := range c {
@@ -429,11 +432,13 @@ func (b *Bridge) discoveryMessages(e *entry) map[string][]byte {
 			payload := encodeConfig(cfg, platform, e.topic)
 			out[b.topics.DiscoveryPrefix+"/"+platform+"/"+e.discoveryID+"/"+key+"/config"] = payload
 		}
+		return out, main
 	default:
-		payload := encodeDevice(b.discoveryPayload(e), e.topic)
-		out[b.topics.DeviceDiscovery(e.discoveryID)] = payload
+		root := b.discoveryPayload(e)
+		main := mainType(e, root["cmps"].(map[string]component))
+		out[b.topics.DeviceDiscovery(e.discoveryID)] = encodeDevice(root, e.topic)
+		return out, main
 	}
-	return out
 }
 
 // coverClass is Home Assistant's cover device class for a cover kind.

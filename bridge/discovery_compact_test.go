@@ -140,7 +140,8 @@ func BenchmarkDiscoveryEncode(b *testing.B) {
 			return p
 		}},
 		{"abbreviated", func() []byte {
-			for _, p := range br.discoveryMessages(e) {
+			msgs, _ := br.discoveryMessages(e)
+			for _, p := range msgs {
 				return p
 			}
 			return nil

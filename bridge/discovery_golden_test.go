@@ -242,3 +242,36 @@ func lineDiff(a, b string) string {
 	}
 	return out.String()
 }
+
+// TestDeviceTypesAgreeInEveryDiscoveryMode checks that bridge/devices gives
+// every device of both furnished emulators the same type whether the type
+// is read off the discovery just built (device and component discovery) or
+// worked out for the list alone (discovery off).
+func TestDeviceTypesAgreeInEveryDiscoveryMode(t *testing.T) {
+	types := func(mode bridge.DiscoveryMode) map[string]string {
+		h := newBaseHarness(t)
+		h.configure = func(o *bridge.Options) { o.Discovery = mode }
+		h.start(t, newWinkClient(t, furnishedWink(t), "wink", nil), newHomeyClient(t, furnishedHomey(t), "homey"))
+		out := map[string]string{}
+		for _, d := range h.bridge.Devices() {
+			out[d.Account+"/"+d.ID] = d.Type
+		}
+		h.stop()
+		return out
+	}
+	want := types(bridge.DiscoveryOff)
+	if len(want) < 30 {
+		t.Fatalf("only %d devices listed with discovery off", len(want))
+	}
+	for _, mode := range []bridge.DiscoveryMode{bridge.DiscoveryDevice, bridge.DiscoveryComponent} {
+		got := types(mode)
+		for id, typ := range want {
+			if got[id] != typ {
+				t.Errorf("%s discovery: bridge/devices type of %s = %q, with discovery off %q", mode, id, got[id], typ)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s discovery lists %d devices, discovery off %d", mode, len(got), len(want))
+		}
+	}
+}

@@ -98,8 +98,11 @@ func (b *Bridge) Devices() []DeviceInfo {
 
 func deviceInfo(e *entry) DeviceInfo {
 	d := &e.device
-	cmps := components(e, nil) // for the device's main type only
-	info := DeviceInfo{Account: e.account, ID: d.ID, Name: d.Name, Type: mainType(e, cmps),
+	typ := e.mainType
+	if typ == "" {
+		typ = mainType(e, components(e, nil))
+	}
+	info := DeviceInfo{Account: e.account, ID: d.ID, Name: d.Name, Type: typ,
 		CloudType: d.Type, Topic: e.topic, Manufacturer: d.Manufacturer, Model: d.Model,
 		Available: d.Available, Discovery: e.discoveryID, Hub: d.HubID, Area: d.Area}
 	if !d.UpdatedAt.IsZero() {

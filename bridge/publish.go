@@ -14,12 +14,13 @@ type published struct {
 	state     []byte
 	attrs     map[string][]byte // key → payload
 	avail     string
+	mainType  string // read off the discovery's components, when built
 }
 
 // snapshot computes a device's payloads. Call with b.mu held.
 func (b *Bridge) snapshot(e *entry, a *account) published {
 	p := b.stateSnapshot(e, a)
-	p.discovery = b.discoveryMessages(e)
+	p.discovery, p.mainType = b.discoveryMessages(e)
 	return p
 }
 
@@ -225,7 +226,8 @@ func (b *Bridge) publishAll(ctx context.Context, force bool) {
 	defer o.flush()
 	for _, e := range entries {
 		b.mu.RLock()
-		p := published{discovery: b.discoveryMessages(e)}
+		var p published
+		p.discovery, _ = b.discoveryMessages(e)
 		b.mu.RUnlock()
 		b.publishDiscovery(o, e, p, force)
 	}

@@ -169,6 +169,7 @@ func (b *Bridge) applyDeviceTo(o *outbox, name string, d cloud.Device, firstList
 	var pub published
 	if reshaped || len(e.lastDiscovery) == 0 {
 		pub = b.snapshot(e, a)
+		e.mainType = pub.mainType
 	} else {
 		pub = b.stateSnapshot(e, a) // discovery depends on the shape only
 	}
