@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +145,12 @@ func (s *subscriber) run(ctx context.Context) {
 			if !s.report(ctx, pnEvent{msg: &msgs[i]}) {
 				return
 			}
+		}
+		if len(msgs) > 0 {
+			// The pushes go to MQTT before the next long poll is sent:
+			// the bridge runs on one P, where the request's writer would
+			// otherwise run first and delay them.
+			runtime.Gosched()
 		}
 		s.cursor, region = next, nextRegion
 	}
