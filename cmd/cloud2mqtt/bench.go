@@ -32,6 +32,8 @@ type benchOptions struct {
 	keep      bool
 	sink      string // hidden: run as the CPU baseline's receiver
 	sinkCount int
+	relay     string // hidden: run as the relay reference, from this topic
+	relayTo   string // … to this one
 }
 
 func (a *app) benchCommand() *cobra.Command {
@@ -51,6 +53,9 @@ otherwise (--broker chooses).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.sink != "" {
 				return runSink(cmd.Context(), o.url, o.sink, o.sinkCount)
+			}
+			if o.relay != "" {
+				return runRelay(cmd.Context(), o.url, o.relay, o.relayTo)
 			}
 			switch o.broker {
 			case "auto", "mosquitto", "embedded":
@@ -85,8 +90,11 @@ otherwise (--broker chooses).`,
 	f.BoolVar(&o.keep, "keep", false, "keep the working directory (configurations and logs)")
 	f.StringVar(&o.sink, "sink", "", "")
 	f.IntVar(&o.sinkCount, "sink-count", 0, "")
-	_ = f.MarkHidden("sink")
-	_ = f.MarkHidden("sink-count")
+	f.StringVar(&o.relay, "relay", "", "")
+	f.StringVar(&o.relayTo, "relay-to", "", "")
+	for _, name := range []string{"sink", "sink-count", "relay", "relay-to"} {
+		_ = f.MarkHidden(name)
+	}
 	return cmd
 }
 
@@ -178,7 +186,15 @@ func runBench(ctx context.Context, stdout io.Writer, clouds *cloud.Registry, o b
 	}
 	r.row("broker publish → delivery p50", ms(rt.pct(0.5)), 0, "ms", "")
 	r.row("broker publish → delivery p99", ms(rt.pct(0.99)), 0, "ms", "")
-	if err := benchPaths(ctx, r, clouds, o, dir, rt); err != nil {
+	relayed, err := relayRoundTrip(ctx, o.url, "c2m-bench-"+randomSuffix(), o.samples, dir)
+	if err != nil {
+		return err
+	}
+	r.row("through a bare relay p50", ms(relayed.pct(0.5)), ms(rt.pct(0.5)), "ms", "")
+	r.row("through a bare relay p99", ms(relayed.pct(0.99)), ms(rt.pct(0.99)), "ms", "")
+	r.note("the relay is a bare paho client in a process of its own that publishes each message again: " +
+		"the least a bridge (or any process) in a message's path adds here")
+	if err := benchPaths(ctx, r, clouds, o, dir, rt, relayed); err != nil {
 		return err
 	}
 	for _, n := range o.sizes {

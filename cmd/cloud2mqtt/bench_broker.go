@@ -119,15 +119,22 @@ func (l latencies) pct(p float64) time.Duration {
 // brokerRoundTrip measures a bare paho client's QoS 1 publish until
 // another bare paho client receives it, n times one after the other.
 func brokerRoundTrip(ctx context.Context, url, topic string, n int) (latencies, error) {
+	return roundTrips(ctx, url, topic, topic, n)
+}
+
+// roundTrips publishes n messages on pubTopic one after the other, each
+// once the previous one arrived on subTopic, and returns how long each
+// took.
+func roundTrips(ctx context.Context, url, pubTopic, subTopic string, n int) (latencies, error) {
 	sub, err := pahoConnect(url, "c2m-bench-rt-sub-"+randomSuffix())
 	if err != nil {
 		return nil, err
 	}
 	defer sub.Disconnect(100)
 	got := make(chan string, 16)
-	tok := sub.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) })
+	tok := sub.Subscribe(subTopic, 1, func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) })
 	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
-		return nil, fmt.Errorf("bench: subscribe to %s: %v", topic, tokenError(tok))
+		return nil, fmt.Errorf("bench: subscribe to %s: %v", subTopic, tokenError(tok))
 	}
 	pub, err := pahoConnect(url, "c2m-bench-rt-pub-"+randomSuffix())
 	if err != nil {
@@ -138,13 +145,25 @@ func brokerRoundTrip(ctx context.Context, url, topic string, n int) (latencies, 
 	for i := range n {
 		want := strconv.Itoa(i)
 		start := time.Now()
-		pub.Publish(topic, 1, false, want)
+		pub.Publish(pubTopic, 1, false, want)
 		if err := waitPayload(ctx, got, want); err != nil {
-			return nil, fmt.Errorf("bench: broker round trip %d: %w", i, err)
+			return nil, fmt.Errorf("bench: round trip %d from %s to %s: %w", i, pubTopic, subTopic, err)
 		}
 		out = append(out, time.Since(start))
 	}
 	return out, nil
+}
+
+// relayRoundTrip measures what brokerRoundTrip does with a relay process
+// in the path: a bare client publishes on <prefix>/in, the relay publishes
+// it again on <prefix>/out, and another bare client receives it there.
+func relayRoundTrip(ctx context.Context, url, prefix string, n int, logDir string) (latencies, error) {
+	relay, err := startRelay(url, prefix+"/in", prefix+"/out", logDir)
+	if err != nil {
+		return nil, err
+	}
+	defer relay.stop()
+	return roundTrips(ctx, url, prefix+"/in", prefix+"/out", n)
 }
 
 func waitPayload(ctx context.Context, got <-chan string, want string) error {

@@ -200,22 +200,54 @@ func runSink(ctx context.Context, url, filter string, count int) error {
 	return nil
 }
 
-// sink is a running `bench --sink` process.
-type sink struct {
+// runRelay is the hidden `bench --relay` mode: a bare paho client that
+// publishes every message on topic from again on topic to (QoS 1), the
+// least any bridge process in a message's path does. It prints "ready"
+// once subscribed.
+func runRelay(ctx context.Context, url, from, to string) error {
+	c, err := pahoConnect(url, "c2m-bench-relay-"+randomSuffix())
+	if err != nil {
+		return err
+	}
+	defer c.Disconnect(100)
+	tok := c.Subscribe(from, 1, func(c paho.Client, m paho.Message) { c.Publish(to, 1, false, m.Payload()) })
+	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
+		return fmt.Errorf("bench: relay: subscribe to %s: %v", from, tokenError(tok))
+	}
+	fmt.Println("ready")
+	<-ctx.Done()
+	return nil
+}
+
+// helper is a running `bench --sink` or `bench --relay` process, whose
+// lines on standard output say how far it got.
+type helper struct {
 	*benchChild
 	lines *bufio.Scanner
 }
 
 // startSink starts a sink for count messages on filter and waits until it
 // is subscribed.
-func startSink(url, filter string, count int, logDir string) (*sink, error) {
+func startSink(url, filter string, count int, logDir string) (*helper, error) {
+	return startHelper(logDir, "sink", "--sink", filter, "--sink-count", strconv.Itoa(count), "--mqtt-url", url)
+}
+
+// startRelay starts a relay from topic from to topic to and waits until
+// it is subscribed.
+func startRelay(url, from, to, logDir string) (*helper, error) {
+	return startHelper(logDir, "relay", "--relay", from, "--relay-to", to, "--mqtt-url", url)
+}
+
+// startHelper runs this binary's bench with args, its errors in
+// <logDir>/<name>.log, and waits until it prints "ready".
+func startHelper(logDir, name string, args ...string) (*helper, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	cmd := exec.Command(self, "bench", "--sink", filter, "--sink-count", strconv.Itoa(count), "--mqtt-url", url)
+	cmd := exec.Command(self, append([]string{"bench"}, args...)...)
 	cmd.Env = childEnv()
-	logs, err := os.Create(filepath.Join(logDir, "sink.log"))
+	logs, err := os.Create(filepath.Join(logDir, name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -225,23 +257,23 @@ func startSink(url, filter string, count int, logDir string) (*sink, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("bench: start the sink: %w", err)
+		return nil, fmt.Errorf("bench: start the %s: %w", name, err)
 	}
 	c := &benchChild{cmd: cmd, logs: logs.Name(), done: make(chan error, 1)}
-	s := &sink{benchChild: c, lines: bufio.NewScanner(out)}
-	if !s.expect("ready") {
+	h := &helper{benchChild: c, lines: bufio.NewScanner(out)}
+	if !h.expect("ready") {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		logs.Close()
-		return nil, fmt.Errorf("bench: the sink did not subscribe; see %s", logs.Name())
+		return nil, fmt.Errorf("bench: the %s did not subscribe; see %s", name, logs.Name())
 	}
 	go func() { c.done <- cmd.Wait(); logs.Close() }()
-	return s, nil
+	return h, nil
 }
 
-// expect reads the sink's next line and tells whether it is want.
-func (s *sink) expect(want string) bool {
-	return s.lines.Scan() && s.lines.Text() == want
+// expect reads the helper's next line and tells whether it is want.
+func (h *helper) expect(want string) bool {
+	return h.lines.Scan() && h.lines.Text() == want
 }
 
 // emulate starts the clouds' emulators for the bench.

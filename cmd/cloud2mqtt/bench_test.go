@@ -35,7 +35,7 @@ func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
 		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
 	}
 	for _, want := range []string{
-		"broker publish → delivery p99", "wink /set → cloud PUT p99", "homey push → retained state p99",
+		"broker publish → delivery p99", "through a bare relay p99", "wink /set → cloud PUT p99", "homey push → retained state p99",
 		"wink CPU per command", "cold start, 8 devices", "RSS idle, 8 devices",
 		"wink slider 50 /set/s → writes/s", "homey slider 50 /set/s → writes/s",
 	} {
