@@ -260,6 +260,24 @@ func benchSliders(ctx context.Context, r *benchReport, o benchOptions, dir strin
 	return nil
 }
 
+// sendCommands sends n commands of path p one after the other, each once
+// the cloud got the previous one, and returns how long each took.
+func sendCommands(ctx context.Context, p benchPath, pub paho.Client, n int) (latencies, error) {
+	out := make(latencies, 0, n)
+	for i := range n {
+		start := time.Now()
+		pub.Publish(p.setTopic, 1, false, p.setPayload(i))
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		at, err := p.sawPUT(wctx, i, start)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s /set %d did not reach the cloud: %w", p.cloud, i, err)
+		}
+		out = append(out, at.Sub(start))
+	}
+	return out, nil
+}
+
 // waitTick waits d (one step of a bounded poll), or fails when ctx ends.
 func waitTick(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -274,6 +292,13 @@ func waitTick(ctx context.Context, d time.Duration) error {
 
 func benchPathOf(ctx context.Context, r *benchReport, o benchOptions, dir string, p benchPath, pub paho.Client,
 	col *collector, child *benchChild, rt, relayed latencies) error {
+	// The latencies first, with nothing else receiving the commands: on a
+	// machine of few cores the sink's process would compete with the
+	// bridge's for them.
+	set, err := sendCommands(ctx, p, pub, o.samples)
+	if err != nil {
+		return err
+	}
 	s, err := startSink(o.url, p.setTopic, o.samples, dir)
 	if err != nil {
 		return err
@@ -287,17 +312,8 @@ func benchPathOf(ctx context.Context, r *benchReport, o benchOptions, dir string
 	if err != nil {
 		return err
 	}
-	set := make(latencies, 0, o.samples)
-	for i := range o.samples {
-		start := time.Now()
-		pub.Publish(p.setTopic, 1, false, p.setPayload(i))
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		at, err := p.sawPUT(wctx, i, start)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("bench: %s /set %d did not reach the cloud: %w", p.cloud, i, err)
-		}
-		set = append(set, at.Sub(start))
+	if _, err := sendCommands(ctx, p, pub, o.samples); err != nil {
+		return err
 	}
 	bridgeCPU, err := child.cpu()
 	if err != nil {
@@ -310,6 +326,7 @@ func benchPathOf(ctx context.Context, r *benchReport, o benchOptions, dir string
 	if err != nil {
 		return err
 	}
+	s.stop()
 	push := make(latencies, 0, o.samples)
 	for i := range o.samples {
 		start := time.Now()

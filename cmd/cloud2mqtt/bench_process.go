@@ -55,15 +55,18 @@ func startChild(bin, logPath string, args ...string) (*benchChild, error) {
 	return c, nil
 }
 
-// stop interrupts the process and waits for it to end.
+// stop interrupts the process and waits for it to end; once it ended,
+// stop returns at once.
 func (c *benchChild) stop() {
 	_ = c.cmd.Process.Signal(os.Interrupt)
+	var err error
 	select {
-	case <-c.done:
+	case err = <-c.done:
 	case <-time.After(30 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.done
+		err = <-c.done
 	}
+	c.done <- err
 }
 
 // exited reports an early end of the process, naming its log.
