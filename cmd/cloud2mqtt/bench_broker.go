@@ -154,16 +154,35 @@ func roundTrips(ctx context.Context, url, pubTopic, subTopic string, n int) (lat
 	return out, nil
 }
 
+// relayed is what the relay reference measured: the round trips through
+// it, and its CPU time per message relayed.
+type relayed struct {
+	latencies
+	cpu time.Duration
+}
+
 // relayRoundTrip measures what brokerRoundTrip does with a relay process
 // in the path: a bare client publishes on <prefix>/in, the relay publishes
 // it again on <prefix>/out, and another bare client receives it there.
-func relayRoundTrip(ctx context.Context, url, prefix string, n int, logDir string) (latencies, error) {
+func relayRoundTrip(ctx context.Context, url, prefix string, n int, logDir string) (relayed, error) {
 	relay, err := startRelay(url, prefix+"/in", prefix+"/out", logDir)
 	if err != nil {
-		return nil, err
+		return relayed{}, err
 	}
 	defer relay.stop()
-	return roundTrips(ctx, url, prefix+"/in", prefix+"/out", n)
+	before, err := relay.cpu()
+	if err != nil {
+		return relayed{}, err
+	}
+	l, err := roundTrips(ctx, url, prefix+"/in", prefix+"/out", n)
+	if err != nil {
+		return relayed{}, err
+	}
+	after, err := relay.cpu()
+	if err != nil {
+		return relayed{}, err
+	}
+	return relayed{latencies: l, cpu: (after - before) / time.Duration(n)}, nil
 }
 
 func waitPayload(ctx context.Context, got <-chan string, want string) error {

@@ -36,7 +36,7 @@ const benchPathRate = 10000
 // benchPaths measures /set → PUT and push → retained state for Wink and
 // Homey, and the bridge's CPU per command beside a bare client receiving
 // the same commands.
-func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchOptions, dir string, rt, relayed latencies) error {
+func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchOptions, dir string, rt latencies, relay relayed) error {
 	wink, err := winktest.Start(winktest.Options{ClientID: demoClientID, ClientSecret: demoClientSecret})
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 		},
 	}
 	for _, p := range paths {
-		if err := benchPathOf(ctx, r, o, dir, p, pub, col, child, rt, relayed); err != nil {
+		if err := benchPathOf(ctx, r, o, dir, p, pub, col, child, rt, relay); err != nil {
 			return fmt.Errorf("%w (bridge output: %s)", err, child.logs)
 		}
 	}
@@ -291,7 +291,7 @@ func waitTick(ctx context.Context, d time.Duration) error {
 }
 
 func benchPathOf(ctx context.Context, r *benchReport, o benchOptions, dir string, p benchPath, pub paho.Client,
-	col *collector, child *benchChild, rt, relayed latencies) error {
+	col *collector, child *benchChild, rt latencies, relay relayed) error {
 	// The latencies first, with nothing else receiving the commands: on a
 	// machine of few cores the sink's process would compete with the
 	// bridge's for them.
@@ -343,9 +343,10 @@ func benchPathOf(ctx context.Context, r *benchReport, o benchOptions, dir string
 	r.row(p.cloud+" push → retained state p50", ms(push.pct(0.5)), ms(rt.pct(0.5)), "ms", "")
 	r.row(p.cloud+" push → retained state p99", ms(push.pct(0.99)), ms(rt.pct(0.99)), "ms", "≤ 3×")
 	ratio := func(x, y time.Duration) float64 { return float64(x) / float64(max(y, 1)) }
-	r.note("%s beside the relay: /set → PUT %.1f× (p50) and %.1f× (p99), push %.1f× and %.1f×", p.cloud,
-		ratio(set.pct(0.5), relayed.pct(0.5)), ratio(set.pct(0.99), relayed.pct(0.99)),
-		ratio(push.pct(0.5), relayed.pct(0.5)), ratio(push.pct(0.99), relayed.pct(0.99)))
+	r.note("%s beside the relay: /set → PUT %.1f× (p50) and %.1f× (p99), push %.1f× and %.1f×, CPU per command %.1f× its CPU per message",
+		p.cloud, ratio(set.pct(0.5), relay.pct(0.5)), ratio(set.pct(0.99), relay.pct(0.99)),
+		ratio(push.pct(0.5), relay.pct(0.5)), ratio(push.pct(0.99), relay.pct(0.99)),
+		ratio((bridgeCPU-bridgeStart)/time.Duration(o.samples), relay.cpu))
 	perCmd := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(o.samples) }
 	r.row(p.cloud+" CPU per command", perCmd(bridgeCPU-bridgeStart), perCmd(sinkCPU-sinkStart), "µs", "≤ 2×")
 	return nil
