@@ -34,6 +34,8 @@ type benchOptions struct {
 	sinkCount int
 	relay     string // hidden: run as the relay reference, from this topic
 	relayTo   string // … to this one
+
+	brokerProc *benchChild // the broker, when the bench started it
 }
 
 func (a *app) benchCommand() *cobra.Command {
@@ -168,6 +170,7 @@ func runBench(ctx context.Context, stdout io.Writer, clouds *cloud.Registry, o b
 			}
 			defer m.stop()
 			o.url, brokerName = m.url, m.version+", set_tcp_nodelay true"
+			o.brokerProc = m.benchChild
 		} else {
 			b, err := broker.Start("127.0.0.1:0", discardLogger())
 			if err != nil {
@@ -222,6 +225,8 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 		return err
 	}
 	defer sub.Disconnect(100)
+	meter := cpuMeter{broker: o.brokerProc}
+	before := meter.read()
 	start := time.Now()
 	child, err := startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg)
 	if err != nil {
@@ -274,6 +279,11 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 			want, len(states), len(avail), len(disc), err)
 	}
 	total := time.Since(start)
+	startCPU := meter.read().since(before)
+	bridgeCPU, err := child.cpu()
+	if err != nil {
+		return err
+	}
 	msgs := col.messages()
 	var size int
 	for _, m := range msgs {
@@ -289,10 +299,12 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 
 	retained := func(topic string) bool { return !strings.HasSuffix(topic, "/bridge/event") }
 	basePrefix := "c2m-bench-" + randomSuffix()
+	before = meter.read()
 	baseline, err := publishAllBaseline(ctx, o.url, basePrefix, msgs, retained)
 	if err != nil {
 		return err
 	}
+	baseCPU := meter.read().since(before)
 	label := fmt.Sprintf("cold start, %d devices", want)
 	goal := "≤ 1.3×"
 	if want >= 10000 {
@@ -301,6 +313,9 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	r.row(label, elapsed.Seconds(), baseline.Seconds(), "s", goal)
 	r.note("%d devices: %d messages, %.1f MB, %.0f msg/s; %.2f s from the process start, the first device's state %.2f s after the birth",
 		want, len(msgs), float64(size)/1e6, float64(len(msgs))/elapsed.Seconds(), total.Seconds(), firstDevice.Seconds())
+	r.note("%d devices, CPU from the process start: the bridge %.2f s, %s, the bench's own (emulators, subscriber) %.2f s; "+
+		"the baseline's: %s, the bench's own (publisher, subscriber) %.2f s",
+		want, bridgeCPU.Seconds(), startCPU.brokerText(), startCPU.bench.Seconds(), baseCPU.brokerText(), baseCPU.bench.Seconds())
 	rssGoal := ""
 	switch {
 	case want <= 100:
@@ -317,6 +332,45 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 		topics = append(topics, basePrefix+"/"+t)
 	}
 	return clearRetained(o.url, topics)
+}
+
+// cpuMeter reads the CPU time of the bench's own process and of the
+// broker, when the bench started it.
+type cpuMeter struct {
+	broker *benchChild
+}
+
+// cpuReading is what a cpuMeter read (broker -1: not measured).
+type cpuReading struct {
+	bench, broker time.Duration
+}
+
+func (m cpuMeter) read() cpuReading {
+	r := cpuReading{broker: -1}
+	r.bench, _ = processCPU(os.Getpid())
+	if m.broker != nil {
+		if d, err := m.broker.cpu(); err == nil {
+			r.broker = d
+		}
+	}
+	return r
+}
+
+// since is the CPU time spent from before to r.
+func (r cpuReading) since(before cpuReading) cpuReading {
+	out := cpuReading{bench: r.bench - before.bench, broker: -1}
+	if r.broker >= 0 && before.broker >= 0 {
+		out.broker = r.broker - before.broker
+	}
+	return out
+}
+
+// brokerText names the broker's share, or says it was not measured.
+func (r cpuReading) brokerText() string {
+	if r.broker < 0 {
+		return "the broker not measured (not started by the bench)"
+	}
+	return fmt.Sprintf("the broker %.2f s", r.broker.Seconds())
 }
 
 // retainedTopics are the topics of the retained messages a bench

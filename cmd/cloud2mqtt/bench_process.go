@@ -104,14 +104,16 @@ func (c *benchChild) rssMiB() (now, peak float64, err error) {
 	return n / 1024, p / 1024, err
 }
 
-// cpu is the process's CPU time so far, summed over its threads from
+// cpu is the process's CPU time so far (see processCPU).
+func (c *benchChild) cpu() (time.Duration, error) { return processCPU(c.cmd.Process.Pid) }
+
+// processCPU is a process's CPU time so far, summed over its threads from
 // /proc/<pid>/task/*/schedstat (nanoseconds, where /proc/<pid>/stat counts
 // 10 ms ticks).
-func (c *benchChild) cpu() (time.Duration, error) {
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", c.cmd.Process.Pid))
+func processCPU(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
 	if err != nil || len(tasks) == 0 {
-		return 0, fmt.Errorf("bench: CPU time of %s: no /proc/%d/task (the bench reads /proc, so it runs on Linux)",
-			filepath.Base(c.cmd.Path), c.cmd.Process.Pid)
+		return 0, fmt.Errorf("bench: CPU time of process %d: no /proc/%d/task (the bench reads /proc, so it runs on Linux)", pid, pid)
 	}
 	var total time.Duration
 	for _, t := range tasks {
