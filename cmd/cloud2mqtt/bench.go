@@ -334,45 +334,6 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	return clearRetained(o.url, topics)
 }
 
-// cpuMeter reads the CPU time of the bench's own process and of the
-// broker, when the bench started it.
-type cpuMeter struct {
-	broker *benchChild
-}
-
-// cpuReading is what a cpuMeter read (broker -1: not measured).
-type cpuReading struct {
-	bench, broker time.Duration
-}
-
-func (m cpuMeter) read() cpuReading {
-	r := cpuReading{broker: -1}
-	r.bench, _ = processCPU(os.Getpid())
-	if m.broker != nil {
-		if d, err := m.broker.cpu(); err == nil {
-			r.broker = d
-		}
-	}
-	return r
-}
-
-// since is the CPU time spent from before to r.
-func (r cpuReading) since(before cpuReading) cpuReading {
-	out := cpuReading{bench: r.bench - before.bench, broker: -1}
-	if r.broker >= 0 && before.broker >= 0 {
-		out.broker = r.broker - before.broker
-	}
-	return out
-}
-
-// brokerText names the broker's share, or says it was not measured.
-func (r cpuReading) brokerText() string {
-	if r.broker < 0 {
-		return "the broker not measured (not started by the bench)"
-	}
-	return fmt.Sprintf("the broker %.2f s", r.broker.Seconds())
-}
-
 // retainedTopics are the topics of the retained messages a bench
 // subscriber received (all but bridge/event), once each.
 func retainedTopics(col *collector) []string {

@@ -134,6 +134,45 @@ func processCPU(pid int) (time.Duration, error) {
 	return total, nil
 }
 
+// cpuMeter reads the CPU time of the bench's own process and of the
+// broker, when the bench started it.
+type cpuMeter struct {
+	broker *benchChild
+}
+
+// cpuReading is what a cpuMeter read (broker -1: not measured).
+type cpuReading struct {
+	bench, broker time.Duration
+}
+
+func (m cpuMeter) read() cpuReading {
+	r := cpuReading{broker: -1}
+	r.bench, _ = processCPU(os.Getpid())
+	if m.broker != nil {
+		if d, err := m.broker.cpu(); err == nil {
+			r.broker = d
+		}
+	}
+	return r
+}
+
+// since is the CPU time spent from before to r.
+func (r cpuReading) since(before cpuReading) cpuReading {
+	out := cpuReading{bench: r.bench - before.bench, broker: -1}
+	if r.broker >= 0 && before.broker >= 0 {
+		out.broker = r.broker - before.broker
+	}
+	return out
+}
+
+// brokerText names the broker's share, or says it was not measured.
+func (r cpuReading) brokerText() string {
+	if r.broker < 0 {
+		return "the broker not measured apart (given by --mqtt-url, or embedded in the bench's process)"
+	}
+	return fmt.Sprintf("the broker %.2f s", r.broker.Seconds())
+}
+
 // emulatorAccounts are the emulators' main accounts as configuration
 // entries.
 func emulatorAccounts(emulators runningEmulators) []map[string]any {
