@@ -22,7 +22,7 @@ type coalescingWriter struct {
 	conn    net.Conn
 	timeout time.Duration // of each send (paho's write timeout)
 
-	sending sync.Mutex // held while sending, so that batches go out in order
+	sending chan struct{} // held (full) while sending, so that batches go out in order
 
 	mu    sync.Mutex
 	buf   []byte // gathered, not yet sent
@@ -34,7 +34,8 @@ type coalescingWriter struct {
 }
 
 func newCoalescingWriter(conn net.Conn, timeout time.Duration) *coalescingWriter {
-	w := &coalescingWriter{conn: conn, timeout: timeout, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &coalescingWriter{conn: conn, timeout: timeout, sending: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -77,8 +78,13 @@ func (w *coalescingWriter) run() {
 // send writes what is gathered to the connection, within timeout (none
 // when 0).
 func (w *coalescingWriter) send(timeout time.Duration) error {
-	w.sending.Lock()
-	defer w.sending.Unlock()
+	w.sending <- struct{}{}
+	defer func() { <-w.sending }()
+	return w.sendHeld(timeout)
+}
+
+// sendHeld is send with w.sending held.
+func (w *coalescingWriter) sendHeld(timeout time.Duration) error {
 	w.mu.Lock()
 	if w.err != nil || len(w.buf) == 0 {
 		err := w.err
@@ -112,13 +118,17 @@ func (w *coalescingWriter) send(timeout time.Duration) error {
 const closeTimeout = time.Second
 
 // close sends what is gathered (paho closes the connection right after
-// writing DISCONNECT), unless a send is stuck on a lost connection, and
-// stops the sending goroutine.
+// writing DISCONNECT), after a send under way, and stops the sending
+// goroutine; all within closeTimeout, as the connection may be lost.
 func (w *coalescingWriter) close() {
 	w.once.Do(func() {
-		if w.sending.TryLock() {
-			w.sending.Unlock()
-			_ = w.send(min(w.timeout, closeTimeout))
+		deadline := time.NewTimer(closeTimeout)
+		defer deadline.Stop()
+		select {
+		case w.sending <- struct{}{}:
+			_ = w.sendHeld(min(w.timeout, closeTimeout))
+			<-w.sending
+		case <-deadline.C:
 		}
 		close(w.done)
 	})

@@ -126,11 +126,11 @@ func TestCloseSendsWhatWasWrittenLast(t *testing.T) {
 	w := newCoalescingWriter(conn, time.Second)
 	// Hold the sending goroutine off, as paho's outgoing loop does when it
 	// writes DISCONNECT and closes the connection at once.
-	w.sending.Lock()
+	w.sending <- struct{}{}
 	if _, err := w.write([]byte("disconnect")); err != nil {
 		t.Fatal(err)
 	}
-	w.sending.Unlock()
+	<-w.sending
 	w.close()
 	got, _ := conn.recorded()
 	var all []byte
@@ -173,5 +173,33 @@ func TestAWriteWaitsWhileTheGatheredBytesAreFull(t *testing.T) {
 	}
 	if total != 1+maxCoalesced {
 		t.Fatalf("sent %d bytes, want %d", total, 1+maxCoalesced)
+	}
+}
+
+func TestCloseWaitsForTheSendUnderWayAndSendsTheRest(t *testing.T) {
+	conn := newRecordingConn()
+	w := newCoalescingWriter(conn, time.Second)
+	if _, err := w.write([]byte("publish;")); err != nil {
+		t.Fatal(err)
+	}
+	<-conn.started // the publish is being sent, and held
+	if _, err := w.write([]byte("disconnect;")); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { w.close(); close(closed) }()
+	close(conn.release)
+	select {
+	case <-closed:
+	case <-time.After(coalesceWait):
+		t.Fatal("close did not return")
+	}
+	got, _ := conn.recorded()
+	var all []byte
+	for _, g := range got {
+		all = append(all, g...)
+	}
+	if string(all) != "publish;disconnect;" {
+		t.Fatalf("sent %q before close returned, want publish;disconnect;", all)
 	}
 }
