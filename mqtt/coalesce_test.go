@@ -57,6 +57,12 @@ func (c *recordingConn) Close() error {
 	return nil
 }
 
+// sent is every byte written, in order.
+func (c *recordingConn) sent() []byte {
+	got, _ := c.recorded()
+	return bytes.Join(got, nil)
+}
+
 func (c *recordingConn) recorded() ([][]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -132,12 +138,7 @@ func TestCloseSendsWhatWasWrittenLast(t *testing.T) {
 	}
 	<-w.sending
 	w.close()
-	got, _ := conn.recorded()
-	var all []byte
-	for _, g := range got {
-		all = append(all, g...)
-	}
-	if string(all) != "disconnect" {
+	if all := conn.sent(); string(all) != "disconnect" {
 		t.Fatalf("sent %q before closing, want disconnect", all)
 	}
 }
@@ -166,12 +167,7 @@ func TestAWriteWaitsWhileTheGatheredBytesAreFull(t *testing.T) {
 	case <-time.After(coalesceWait):
 		t.Fatal("the write did not return once the send went through")
 	}
-	got, _ := conn.recorded()
-	total := 0
-	for _, g := range got {
-		total += len(g)
-	}
-	if total != 1+maxCoalesced {
+	if total := len(conn.sent()); total != 1+maxCoalesced {
 		t.Fatalf("sent %d bytes, want %d", total, 1+maxCoalesced)
 	}
 }
@@ -194,12 +190,7 @@ func TestCloseWaitsForTheSendUnderWayAndSendsTheRest(t *testing.T) {
 	case <-time.After(coalesceWait):
 		t.Fatal("close did not return")
 	}
-	got, _ := conn.recorded()
-	var all []byte
-	for _, g := range got {
-		all = append(all, g...)
-	}
-	if string(all) != "publish;disconnect;" {
+	if all := conn.sent(); string(all) != "publish;disconnect;" {
 		t.Fatalf("sent %q before close returned, want publish;disconnect;", all)
 	}
 }
