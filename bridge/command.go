@@ -27,7 +27,7 @@ func stateObject(d *cloud.Device, keys []stateKey) map[string]any {
 		}
 	}
 	if mode, ok := colorMode(d); ok {
-		out["color_mode"] = mode
+		out[colorModeKey] = mode
 	}
 	return out
 }

@@ -102,7 +102,7 @@ func deviceKeys(d *cloud.Device) []stateKey {
 			add(roundedKey(f, 0))
 		case cloud.FieldTemperature, cloud.FieldTargetTemp, cloud.FieldTargetTempLow, cloud.FieldTargetTempHigh:
 			add(roundedKey(f, 2))
-		case availabilityKey, "color_mode":
+		case availabilityKey, colorModeKey:
 			// Keys the bridge writes itself: the field gets another name.
 			add(plainKey(f.Name+"_value", f))
 		default:

@@ -31,8 +31,12 @@ const (
 	AvailabilityTopic AvailabilityMode = "topic"
 )
 
-// availabilityKey is the key of a device's availability in its JSON state.
-const availabilityKey = "availability"
+// Keys the bridge writes into a device's JSON state itself: its
+// availability, and a light's Home Assistant colour mode.
+const (
+	availabilityKey = "availability"
+	colorModeKey    = "color_mode"
+)
 
 // DiscoveryMode says how Home Assistant discovery is published.
 type DiscoveryMode string
