@@ -171,7 +171,7 @@ func appendObject(b []byte, m map[string]any, abbreviate bool, platform, skip st
 	var buf [32]jsonMember
 	members := buf[:0]
 	for k, v := range m {
-		if k == skip {
+		if skip != "" && k == skip {
 			continue
 		}
 		if d, ok := defaults[k]; ok && d == v {
@@ -220,6 +220,15 @@ func appendValue(b []byte, v any) []byte {
 				b = append(b, ',')
 			}
 			b = appendString(b, s)
+		}
+		return append(b, ']')
+	case []any:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendValue(b, x)
 		}
 		return append(b, ']')
 	case []map[string]any:

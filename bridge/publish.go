@@ -42,9 +42,17 @@ func (b *Bridge) stateSnapshot(e *entry, a *account) published {
 		// The availability rides in the state (not among the attributes,
 		// where <device>/availability is the availability topic's).
 		state[availabilityKey] = p.avail
-		p.state, _ = json.Marshal(state)
+		p.state = encodeState(state)
 	}
 	return p
+}
+
+// encodeState is a device's JSON state as encoding/json writes it (keys
+// sorted), by the bridge's own encoder: a state is encoded at every change
+// of every device, and encoding/json's reflection over the map cost more
+// than the rest of building it.
+func encodeState(state map[string]any) []byte {
+	return appendObject(make([]byte, 0, 64+32*len(state)), state, false, "", "")
 }
 
 // attributePayload is a state value as published on <device>/<key>: text
@@ -53,8 +61,7 @@ func attributePayload(v any) []byte {
 	if s, ok := v.(string); ok {
 		return []byte(s)
 	}
-	out, _ := json.Marshal(v)
-	return out
+	return appendValue(nil, v)
 }
 
 // publishDiscovery publishes the device's discovery configs that differ
