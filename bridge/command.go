@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 )
 
 // MaxCommandSize is the largest /set payload the bridge reads.
@@ -122,9 +123,11 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 		if dup, found := duplicateKey(trimmed); found {
 			return nil, reject(dup, "appears twice in the payload: send each field once")
 		}
-		if err := decodeObject(trimmed, values); err != nil {
+		obj, err := decodeObject(trimmed)
+		if err != nil {
 			return nil, err
 		}
+		values = obj
 		if len(values) == 0 {
 			return nil, reject("", "empty JSON object: name at least one field")
 		}
@@ -190,20 +193,22 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 	return change, nil
 }
 
-// decodeObject decodes a /set payload starting with '{' into values.
-func decodeObject(payload []byte, values map[string]any) error {
-	if json.Valid(payload) {
-		// One object and nothing after it: Unmarshal needs no Decoder.
-		return json.Unmarshal(payload, &values)
+// decodeObject decodes a /set payload starting with '{', one object and
+// nothing after it; jsonobj reads it in one pass (encoding/json's needs
+// two, and a third to tell the errors apart).
+func decodeObject(payload []byte) (map[string]any, error) {
+	if values, err := jsonobj.Decode(payload); err == nil {
+		return values, nil
 	}
+	var values map[string]any
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if err := dec.Decode(&values); err != nil {
-		return reject("", "payload is not valid JSON (%s): send an object such as {\"state\":\"ON\"} or a plain value such as ON", jsonProblem(err))
+		return nil, reject("", "payload is not valid JSON (%s): send an object such as {\"state\":\"ON\"} or a plain value such as ON", jsonProblem(err))
 	}
 	if dec.More() {
-		return reject("", "payload has data after the JSON object")
+		return nil, reject("", "payload has data after the JSON object")
 	}
-	return nil
+	return values, nil
 }
 
 func findKey(keys []stateKey, name string) (stateKey, bool) {
