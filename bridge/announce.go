@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"runtime/debug"
 	"time"
 )
 
@@ -98,10 +97,8 @@ func (b *Bridge) publishAnnounced(ctx context.Context) {
 	}
 	if !b.announce.startDone {
 		b.announce.startDone = true
-		// The start's garbage (every account's listing, every payload
-		// published) goes back to the operating system now rather than
-		// over the next minutes, so the resident size at rest is what
-		// the bridge holds.
-		debug.FreeOSMemory()
+		if b.opts.Started != nil {
+			b.opts.Started()
+		}
 	}
 }

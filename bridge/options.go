@@ -100,6 +100,11 @@ type Options struct {
 	// OnCommand, when set, is told how every command ended (metrics
 	// count with it). It must be quick and safe for concurrent use.
 	OnCommand func(account string, result CommandResult)
+	// Started, when set, is called once, when the start is published:
+	// every account has listed its devices (or failed) and bridge/devices
+	// is out. The program settles its memory then (the start's garbage is
+	// every account's listing and every payload published).
+	Started func()
 }
 
 func (o *Options) defaults() error {

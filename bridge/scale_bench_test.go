@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,8 @@ type scaleBridge struct {
 	before   uint64             // heap in use before the bridge started
 	start    time.Time
 	stopOnce func()
+	started  atomic.Int32  // calls of Options.Started
+	startedC chan struct{} // closed at the first
 }
 
 // startScaleBridge starts a bridge over one Wink account per server,
@@ -38,7 +41,8 @@ func startScaleBridge(tb testing.TB, servers []*winktest.Server) *scaleBridge {
 	base := mqtttest.BaseTopic(tb)
 	topics := bridge.Topics{Base: base, DiscoveryPrefix: base + "-ha"}
 	sb := &scaleBridge{base: base, rec: mqtttest.NewRecorder(tb, url, base+"/#"),
-		disc: mqtttest.NewClearingRecorder(tb, url, topics.DiscoveryPrefix+"/#")}
+		disc:     mqtttest.NewClearingRecorder(tb, url, topics.DiscoveryPrefix+"/#"),
+		startedC: make(chan struct{})}
 	log := testLogger(tb)
 	var providers []cloud.Provider
 	for i, srv := range servers {
@@ -56,7 +60,12 @@ func startScaleBridge(tb testing.TB, servers []*winktest.Server) *scaleBridge {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b, err := bridge.New(client, providers, bridge.Options{Topics: topics, Logger: log, Version: "bench"})
+	started := func() {
+		if sb.started.Add(1) == 1 {
+			close(sb.startedC)
+		}
+	}
+	b, err := bridge.New(client, providers, bridge.Options{Topics: topics, Logger: log, Version: "bench", Started: started})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -172,6 +181,16 @@ func TestDeviceListIsPublishedOnceAllAccountsListed(t *testing.T) {
 	sb.rec.Wait(t, wait, func(m mqtt.Message) bool {
 		return isList(m) && strings.Contains(string(m.Payload), "New plug")
 	})
+	// The program settles its memory once, after the start, not at the
+	// lists that follow.
+	select {
+	case <-sb.startedC:
+	case <-time.After(wait):
+		t.Fatal("Options.Started was not called after the start was published")
+	}
+	if n := sb.started.Load(); n != 1 {
+		t.Errorf("Options.Started called %d times, want once", n)
+	}
 }
 
 // BenchmarkPublishThousandDevices measures a cold start with 1,000 devices

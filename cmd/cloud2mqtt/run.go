@@ -104,6 +104,7 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	opts := bridgeOptions(cfg, topics, log, level)
 	opts.TokenExpiry = credentialExpiry(providers)
 	opts.OnCommand = obs.onCommand
+	opts.Started = settleMemory
 	broker := newLateBroker()
 	b, err := bridge.New(broker, providers, opts)
 	if err != nil {
