@@ -101,6 +101,14 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 			return fmt.Errorf("%w (bridge output: %s)", err, child.logs)
 		}
 	}
+	// After the commands the heap holds what is live plus what may
+	// accumulate between collections: the resident size of a small home
+	// in use, beside its idle figure of the cold starts.
+	rss, _, err := child.rssMiB()
+	if err != nil {
+		return err
+	}
+	r.row("RSS after the commands, demo home", rss, 0, "MiB", "")
 	b.stop()
 	return benchSliders(ctx, r, o, dir, wink, homey)
 }

@@ -36,7 +36,7 @@ func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
 	}
 	for _, want := range []string{
 		"broker publish → delivery p99", "through a bare relay p99", "wink /set → cloud PUT p99", "homey push → retained state p99",
-		"wink CPU per command", "cold start, 8 devices", "RSS idle, 8 devices",
+		"wink CPU per command", "cold start, 8 devices", "RSS idle, 8 devices", "RSS after the commands, demo home",
 		"wink slider 50 /set/s → writes/s", "homey slider 50 /set/s → writes/s",
 	} {
 		line := ""
