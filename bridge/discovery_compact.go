@@ -214,32 +214,11 @@ func appendValue(b []byte, v any) []byte {
 		}
 		return appendFloat(b, v)
 	case []string:
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendString)
 	case []any:
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendValue(b, x)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendValue)
 	case []map[string]any:
-		b = append(b, '[')
-		for i, m := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendObject(b, m, false, "", "")
-		}
-		return append(b, ']')
+		return appendArray(b, v, func(b []byte, m map[string]any) []byte { return appendObject(b, m, false, "", "") })
 	case map[string]any:
 		return appendObject(b, v, false, "", "")
 	case component:
@@ -263,6 +242,18 @@ func appendValue(b []byte, v any) []byte {
 		return append(b, "null"...) // not a JSON value (NaN, ±Inf): Home Assistant takes null as unset
 	}
 	return append(b, out...)
+}
+
+// appendArray appends v as a JSON array, each element by appendElem.
+func appendArray[T any](b []byte, v []T, appendElem func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendElem(b, x)
+	}
+	return append(b, ']')
 }
 
 // appendFloat appends f as encoding/json writes a float64.
