@@ -113,8 +113,7 @@ func parseCommand(d *cloud.Device, keys []stateKey, field string, payload []byte
 			if dup, found := duplicateKey(trimmed); found {
 				return nil, reject(field, "%s.%s appears twice in the payload: send each field once", field, dup)
 			}
-			var obj map[string]any
-			if err := json.Unmarshal(trimmed, &obj); err == nil {
+			if obj, err := jsonobj.Decode(trimmed); err == nil {
 				v = obj
 			}
 		}

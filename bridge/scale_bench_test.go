@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -64,6 +65,7 @@ func startScaleBridge(tb testing.TB, servers []*winktest.Server) *scaleBridge {
 		if sb.started.Add(1) == 1 {
 			close(sb.startedC)
 		}
+		debug.FreeOSMemory() // as the program does, for rss-MiB
 	}
 	b, err := bridge.New(client, providers, bridge.Options{Topics: topics, Logger: log, Version: "bench", Started: started})
 	if err != nil {
