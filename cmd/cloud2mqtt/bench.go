@@ -245,7 +245,7 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	var connected time.Time // the bridge's first message: its birth on bridge/state
 	err = col.wait(ctx, 3*time.Minute, func(m benchMessage) bool {
 		if connected.IsZero() {
-			connected = time.Now()
+			connected = m.at
 		}
 		if len(m.payload) == 0 {
 			return false
@@ -260,7 +260,7 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 			avail[rest] = true
 		default:
 			if len(states) == 0 {
-				firstDevice = time.Since(connected)
+				firstDevice = m.at.Sub(connected)
 			}
 			states[rest] = true
 			// availability: state (the default) carries it in the state.
@@ -268,7 +268,7 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 				avail[rest] = true
 			}
 		}
-		elapsed = time.Since(connected)
+		elapsed = m.at.Sub(connected)
 		return len(states) >= want && len(avail) >= want && len(disc) >= want
 	})
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 type benchMessage struct {
 	topic   string
 	payload []byte
+	// at is when the subscriber's client handed it over: the figures
+	// are taken from it, not from when a waiter got to look at it.
+	at time.Time
 }
 
 // pahoConnect connects a bare paho client, as any MQTT client would.
@@ -46,7 +49,7 @@ func subscribe(c paho.Client, h func(benchMessage), filters ...string) error {
 		subs[f] = 0
 	}
 	tok := c.SubscribeMultiple(subs, func(_ paho.Client, m paho.Message) {
-		h(benchMessage{topic: m.Topic(), payload: m.Payload()})
+		h(benchMessage{topic: m.Topic(), payload: m.Payload(), at: time.Now()})
 	})
 	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
 		return fmt.Errorf("bench: subscribe to %s: %v", strings.Join(filters, ", "), tokenError(tok))
@@ -77,23 +80,38 @@ func (c *collector) add(m benchMessage) {
 // wait feeds every message, in arrival order and each once, to done until
 // it returns true; it fails after timeout.
 func (c *collector) wait(ctx context.Context, timeout time.Duration, done func(benchMessage) bool) error {
+	_, err := c.waitFrom(ctx, 0, timeout, done)
+	return err
+}
+
+// mark is the index the next message will have: waitFrom(mark) looks at
+// what arrives after it, not at the whole history again.
+func (c *collector) mark() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.msgs)
+}
+
+// waitFrom feeds the messages from index next on, in arrival order and
+// each once, to done until it returns true, and returns that message; it
+// fails after timeout.
+func (c *collector) waitFrom(ctx context.Context, next int, timeout time.Duration, done func(benchMessage) bool) (benchMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	next := 0
 	for {
 		c.mu.Lock()
-		batch := c.msgs[next:]
+		batch := c.msgs[min(next, len(c.msgs)):]
 		next = len(c.msgs)
 		c.mu.Unlock()
 		for _, m := range batch {
 			if done(m) {
-				return nil
+				return m, nil
 			}
 		}
 		select {
 		case <-c.notify:
 		case <-ctx.Done():
-			return fmt.Errorf("bench: waited %s: %w", timeout, context.Cause(ctx))
+			return benchMessage{}, fmt.Errorf("bench: waited %s: %w", timeout, context.Cause(ctx))
 		}
 	}
 }
@@ -131,8 +149,10 @@ func roundTrips(ctx context.Context, url, pubTopic, subTopic string, n int) (lat
 		return nil, err
 	}
 	defer sub.Disconnect(100)
-	got := make(chan string, 16)
-	tok := sub.Subscribe(subTopic, 1, func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) })
+	got := make(chan benchMessage, 16)
+	tok := sub.Subscribe(subTopic, 1, func(_ paho.Client, m paho.Message) {
+		got <- benchMessage{payload: m.Payload(), at: time.Now()}
+	})
 	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
 		return nil, fmt.Errorf("bench: subscribe to %s: %v", subTopic, tokenError(tok))
 	}
@@ -146,10 +166,11 @@ func roundTrips(ctx context.Context, url, pubTopic, subTopic string, n int) (lat
 		want := strconv.Itoa(i)
 		start := time.Now()
 		pub.Publish(pubTopic, 1, false, want)
-		if err := waitPayload(ctx, got, want); err != nil {
+		at, err := waitPayload(ctx, got, want)
+		if err != nil {
 			return nil, fmt.Errorf("bench: round trip %d from %s to %s: %w", i, pubTopic, subTopic, err)
 		}
-		out = append(out, time.Since(start))
+		out = append(out, at.Sub(start))
 	}
 	return out, nil
 }
@@ -185,19 +206,20 @@ func relayRoundTrip(ctx context.Context, url, prefix string, n int, logDir strin
 	return relayed{latencies: l, cpu: (after - before) / time.Duration(n)}, nil
 }
 
-func waitPayload(ctx context.Context, got <-chan string, want string) error {
+// waitPayload returns when the message with payload want was received.
+func waitPayload(ctx context.Context, got <-chan benchMessage, want string) (time.Time, error) {
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	for {
 		select {
-		case p := <-got:
-			if p == want {
-				return nil
+		case m := <-got:
+			if string(m.payload) == want {
+				return m.at, nil
 			}
 		case <-t.C:
-			return fmt.Errorf("no delivery within 10s")
+			return time.Time{}, fmt.Errorf("no delivery within 10s")
 		case <-ctx.Done():
-			return ctx.Err()
+			return time.Time{}, ctx.Err()
 		}
 	}
 }
@@ -231,10 +253,11 @@ func publishAllBaseline(ctx context.Context, url, prefix string, msgs []benchMes
 		return 0, err
 	}
 	n := 0
-	if err := col.wait(ctx, 3*time.Minute, func(benchMessage) bool { n++; return n >= len(msgs) }); err != nil {
+	last, err := col.waitFrom(ctx, 0, 3*time.Minute, func(benchMessage) bool { n++; return n >= len(msgs) })
+	if err != nil {
 		return 0, fmt.Errorf("bench: baseline received %d of %d messages: %w", n, len(msgs), err)
 	}
-	return time.Since(start), nil
+	return last.at.Sub(start), nil
 }
 
 // publishPipelined publishes msgs with up to publishWindow unacknowledged.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -23,10 +24,10 @@ type benchPath struct {
 	setTopic   string
 	setPayload func(i int) string
 	sawPUT     func(ctx context.Context, i int, after time.Time) (time.Time, error)
-	// push changes a sensor in the cloud (change i); pushed tells
-	// whether a message is the bridge's state showing it.
+	// push changes a sensor in the cloud (change i); pushed is the topic
+	// and a part of the bridge's state showing it.
 	push   func(i int) error
-	pushed func(i int, m benchMessage) bool
+	pushed func(i int) (topic, part string)
 }
 
 // benchPathRate is the per-device rate limit of the latency runs, far
@@ -72,9 +73,8 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 			push: func(i int) error {
 				return wink.Update("sensor_pod", "198190", map[string]any{"temperature": float64(1000+i%1000) / 100})
 			},
-			pushed: func(i int, m benchMessage) bool {
-				return m.topic == base+"/wink/hallway_motion" &&
-					strings.Contains(string(m.payload), fmt.Sprintf(`"temperature":%v`, float64(1000+i%1000)/100))
+			pushed: func(i int) (string, string) {
+				return base + "/wink/hallway_motion", fmt.Sprintf(`"temperature":%v`, float64(1000+i%1000)/100)
 			},
 		},
 		{
@@ -90,9 +90,8 @@ func benchPaths(ctx context.Context, r *benchReport, _ *cloud.Registry, o benchO
 			push: func(i int) error {
 				return homey.SetCapability(homeytest.DeviceMotion, "measure_temperature", float64(1000+i%1000)/100)
 			},
-			pushed: func(i int, m benchMessage) bool {
-				return m.topic == base+"/homey/hallway_motion" &&
-					strings.Contains(string(m.payload), fmt.Sprintf(`"temperature":%v`, float64(1000+i%1000)/100))
+			pushed: func(i int) (string, string) {
+				return base + "/homey/hallway_motion", fmt.Sprintf(`"temperature":%v`, float64(1000+i%1000)/100)
 			},
 		},
 	}
@@ -337,14 +336,20 @@ func benchPathOf(ctx context.Context, r *benchReport, o benchOptions, dir string
 	s.stop()
 	push := make(latencies, 0, o.samples)
 	for i := range o.samples {
+		// Only what arrives after the push can show it.
+		topic, part := p.pushed(i)
+		from := col.mark()
 		start := time.Now()
 		if err := p.push(i); err != nil {
 			return fmt.Errorf("bench: %s push %d: %w", p.cloud, i, err)
 		}
-		if err := col.wait(ctx, 10*time.Second, func(m benchMessage) bool { return p.pushed(i, m) }); err != nil {
+		m, err := col.waitFrom(ctx, from, 10*time.Second, func(m benchMessage) bool {
+			return m.topic == topic && bytes.Contains(m.payload, []byte(part))
+		})
+		if err != nil {
 			return fmt.Errorf("bench: %s push %d did not reach MQTT: %w", p.cloud, i, err)
 		}
-		push = append(push, time.Since(start))
+		push = append(push, m.at.Sub(start))
 	}
 	r.row(p.cloud+" /set → cloud PUT p50", ms(set.pct(0.5)), ms(rt.pct(0.5)), "ms", "")
 	r.row(p.cloud+" /set → cloud PUT p99", ms(set.pct(0.99)), ms(rt.pct(0.99)), "ms", "≤ 3×")

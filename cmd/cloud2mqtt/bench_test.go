@@ -86,3 +86,26 @@ func TestBenchMosquittoDelivers(t *testing.T) {
 		t.Fatalf("%d round trips, want 5", len(rt))
 	}
 }
+
+// A wait from a mark sees only what arrived after it, and the figure is
+// taken from the message's arrival, not from when the waiter looked.
+func TestCollectorWaitsFromItsMarkAndKeepsArrivalTimes(t *testing.T) {
+	c := newCollector()
+	old := time.Now()
+	c.add(benchMessage{topic: "t", payload: []byte("x"), at: old})
+	from := c.mark()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	arrived := old.Add(time.Second)
+	go c.add(benchMessage{topic: "t", payload: []byte("x"), at: arrived})
+	m, err := c.waitFrom(ctx, from, 10*time.Second, func(m benchMessage) bool { return string(m.payload) == "x" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.at.Equal(arrived) {
+		t.Errorf("matched the message of %v, want the one after the mark (%v)", m.at, arrived)
+	}
+	if _, err := c.waitFrom(ctx, c.mark(), 50*time.Millisecond, func(benchMessage) bool { return true }); err == nil {
+		t.Error("a wait from the end matched a message that arrived before it")
+	}
+}
