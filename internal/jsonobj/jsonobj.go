@@ -16,6 +16,9 @@ import (
 // with a nil map m.
 func Decode(data []byte) (map[string]any, error) {
 	p := parser{data: data}
+	if len(data) >= internFrom {
+		p.keys = make(map[string]string, 256)
+	}
 	p.space()
 	if p.i < len(data) && data[p.i] == '{' {
 		if m, ok := p.object(); ok {
@@ -32,11 +35,21 @@ func Decode(data []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// A document of internFrom bytes or more (a listing of many objects of
+// the same kind) has its object keys made once each: every object of a
+// listing of 10,000 devices spells the same hundred keys, and they would
+// otherwise be a million strings. At most maxKeys distinct keys are kept.
+const (
+	internFrom = 16 << 10
+	maxKeys    = 4096
+)
+
 // parser reads plain JSON; ok false means "leave it to encoding/json".
 type parser struct {
 	data    []byte
 	i       int
-	members []member // of the objects being read, innermost last
+	members []member          // of the objects being read, innermost last
+	keys    map[string]string // the keys read so far, when interned
 }
 
 type member struct {
@@ -71,7 +84,7 @@ func (p *parser) object() (map[string]any, bool) {
 		if p.i >= len(p.data) || p.data[p.i] != '"' {
 			return nil, false
 		}
-		k, ok := p.str()
+		k, ok := p.key()
 		if !ok {
 			return nil, false
 		}
@@ -189,6 +202,33 @@ func (p *parser) str() (string, bool) {
 			return "", false
 		case c >= utf8.RuneSelf:
 			ascii = false
+		}
+	}
+	return "", false
+}
+
+// key reads an object's key as str does; a plain ASCII key of a document
+// whose keys are interned is looked up first.
+func (p *parser) key() (string, bool) {
+	if p.keys == nil {
+		return p.str()
+	}
+	start := p.i + 1
+	for j := start; j < len(p.data); j++ {
+		switch c := p.data[j]; {
+		case c == '"':
+			if k, ok := p.keys[string(p.data[start:j])]; ok {
+				p.i = j + 1
+				return k, true
+			}
+			k := string(p.data[start:j])
+			if len(p.keys) < maxKeys {
+				p.keys[k] = k
+			}
+			p.i = j + 1
+			return k, true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return p.str()
 		}
 	}
 	return "", false

@@ -1,10 +1,13 @@
 package jsonobj
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // same checks that Decode gives what json.Unmarshal gives, error or not.
@@ -45,6 +48,69 @@ func TestDecodeWinkAnswer(t *testing.T) {
 	same(t, data)
 }
 
+// listing is a Wink listing of n copies of the light bulb, in the
+// envelope the cloud sends.
+func listing(t testing.TB, n int) []byte {
+	t.Helper()
+	obj, err := os.ReadFile("testdata/light_bulb.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"data":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(bytes.TrimSpace(obj))
+	}
+	b.WriteString(`],"errors":[]}`)
+	return b.Bytes()
+}
+
+// A listing (large enough for its keys to be interned) decodes as
+// json.Unmarshal decodes it, escaped and non-ASCII keys included, and its
+// objects share their keys' strings.
+func TestDecodeListingIsUnmarshal(t *testing.T) {
+	data := listing(t, 40)
+	if len(data) < internFrom {
+		t.Fatalf("the listing has %d bytes, under the %d of interned keys", len(data), internFrom)
+	}
+	same(t, data)
+	odd := append(bytes.Clone(bytes.TrimSuffix(data, []byte(`],"errors":[]}`))),
+		[]byte(`,{"k\u00e9":1,"naïve":2,"a\"b":3,"name":4}],"errors":[]}`)...)
+	same(t, odd)
+	// More distinct keys than are kept.
+	var many strings.Builder
+	many.WriteString(`{"pad":"` + strings.Repeat("x", internFrom) + `"`)
+	for i := range maxKeys + 10 {
+		many.WriteString(`,"k` + strings.Repeat("y", i%7) + string(rune('a'+i%26)) + `_` + strings.Repeat("z", i/26) + `":1`)
+	}
+	many.WriteString(`}`)
+	same(t, []byte(many.String()))
+
+	m, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := m["data"].([]any)
+	k0, k1 := keyOf(list[0].(map[string]any), "last_reading"), keyOf(list[1].(map[string]any), "last_reading")
+	if k0 == "" || unsafeData(k0) != unsafeData(k1) {
+		t.Error("two objects of a listing do not share their key's string")
+	}
+}
+
+func keyOf(m map[string]any, want string) string {
+	for k := range m {
+		if k == want {
+			return k
+		}
+	}
+	return ""
+}
+
+func unsafeData(s string) *byte { return unsafe.StringData(s) }
+
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"a":-0.5e-3,"b":[1,"x",true,false,null,{"c":[]}],"d":{"e":{}}}`))
 	f.Add([]byte(`{"k\u00e9":"\n","a":1e400}`))
@@ -65,6 +131,26 @@ func BenchmarkDecode(b *testing.B) {
 	})
 	b.Run("encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
+		for range b.N {
+			var m map[string]any
+			_ = json.Unmarshal(data, &m)
+		}
+	})
+}
+
+// BenchmarkDecodeListing decodes a listing of 1,000 light bulbs.
+func BenchmarkDecodeListing(b *testing.B) {
+	data := listing(b, 1000)
+	b.Run("jsonobj", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for range b.N {
+			_, _ = Decode(data)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
 		for range b.N {
 			var m map[string]any
 			_ = json.Unmarshal(data, &m)
