@@ -121,7 +121,12 @@ func (b *Bridge) publishDevices(ctx context.Context) {
 	if devices == nil {
 		devices = []DeviceInfo{}
 	}
-	b.publishJSON(ctx, b.topics.BridgeDevices(), devices, true)
+	payload, err := encodeDevices(devices)
+	if err != nil {
+		b.log.Error("cannot encode message", "topic", b.topics.BridgeDevices(), "error", err)
+		return
+	}
+	_ = b.publish(ctx, b.topics.BridgeDevices(), payload, true)
 }
 
 // AccountInfo is one account's status as bridge/info shows it.

@@ -15,8 +15,13 @@ import (
 // Decode decodes data, a JSON object, as json.Unmarshal(data, &m) would
 // with a nil map m.
 func Decode(data []byte) (map[string]any, error) {
+	return decode(data, len(data) >= internFrom)
+}
+
+// decode is Decode, with the object keys interned or not.
+func decode(data []byte, intern bool) (map[string]any, error) {
 	p := parser{data: data}
-	if len(data) >= internFrom {
+	if intern {
 		p.keys = make(map[string]string, 256)
 	}
 	p.space()

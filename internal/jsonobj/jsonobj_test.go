@@ -115,7 +115,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"a":-0.5e-3,"b":[1,"x",true,false,null,{"c":[]}],"d":{"e":{}}}`))
 	f.Add([]byte(`{"k\u00e9":"\n","a":1e400}`))
 	f.Add([]byte(`{"d":"{\"a\":\"\u00e9\\n\"}","e":"\ud83d\ude00\t"}`))
-	f.Fuzz(func(t *testing.T, data []byte) { same(t, data) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		same(t, data)
+		// The same document read as a listing is, keys interned.
+		got, err := decode(data, true)
+		want, wantErr := decode(data, false)
+		if (err == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: interned keys give %#v (%v), else %#v (%v)", data, got, err, want, wantErr)
+		}
+	})
 }
 
 func BenchmarkDecode(b *testing.B) {
