@@ -8,14 +8,16 @@ import (
 	"testing"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 )
 
 // decodeBoth decodes answer in shape and as any, and checks that both give
 // the same error and envelope; ok reports that there is more to compare.
 func decodeBoth(t *testing.T, answer string, shape answerShape) (fast, slow *envelope, ok bool) {
 	t.Helper()
-	fast, fastErr := decodeAnswer([]byte(answer), shape)
-	slow, slowErr := decodeAnswer([]byte(answer), answerAny)
+	var keys jsonobj.Keys
+	fast, fastErr := decodeAnswer([]byte(answer), shape, &keys)
+	slow, slowErr := decodeAnswer([]byte(answer), answerAny, &keys)
 	if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
 		t.Errorf("%s: error %v, want %v", answer, fastErr, slowErr)
 		return nil, nil, false
@@ -112,7 +114,7 @@ func BenchmarkListAnswer(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			for range b.N {
-				env, err := decodeAnswer(body, c.shape)
+				env, err := decodeAnswer(body, c.shape, &jsonobj.Keys{})
 				if err != nil {
 					b.Fatal(err)
 				}

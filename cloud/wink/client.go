@@ -83,8 +83,9 @@ type Client struct {
 	mu    sync.Mutex
 	known map[string]decoded // last decoded state per device id
 
-	local localState // hubs that take local commands
-	wires wireCache  // wire maps shared by devices of one shape
+	local localState   // hubs that take local commands
+	wires wireCache    // wire maps shared by devices of one shape
+	keys  jsonobj.Keys // the keys of the objects answers and pushes spell
 }
 
 var _ cloud.Provider = (*Client)(nil)
@@ -518,9 +519,9 @@ func (e *envelope) objects() ([]map[string]any, []error, error) {
 // shape asked for (an object, a list) is decoded in one pass into
 // envelope.object or envelope.list; any other answer as by json.Unmarshal
 // into the envelope.
-func decodeAnswer(b []byte, shape answerShape) (*envelope, error) {
+func decodeAnswer(b []byte, shape answerShape, keys *jsonobj.Keys) (*envelope, error) {
 	if shape != answerAny {
-		if m, err := jsonobj.Decode(b); err == nil && plainEnvelope(m) {
+		if m, err := keys.Decode(b); err == nil && plainEnvelope(m) {
 			env := &envelope{}
 			switch data := m["data"].(type) {
 			case map[string]any:
@@ -666,7 +667,7 @@ func (c *Client) callAs(ctx context.Context, method, path string, body any, ua s
 			return nil, fmt.Errorf("%s %s: read answer: %w", method, path, rerr)
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			env, jerr := decodeAnswer(b, shape)
+			env, jerr := decodeAnswer(b, shape, &c.keys)
 			if jerr != nil {
 				return nil, fmt.Errorf("%s %s: answer is not JSON: %w", method, path, jerr)
 			}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
-	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonobj"
 )
 
 // subscription finds the subscribe key, origin and channels in a listing.
@@ -181,7 +180,7 @@ func (w *watcher) onMessage(ctx context.Context, m push) {
 		var v any
 		var err error
 		if len(raw) > 0 && raw[0] == '{' {
-			v, err = jsonobj.Decode(raw)
+			v, err = w.c.keys.Decode(raw)
 		} else {
 			err = json.Unmarshal(raw, &v)
 		}

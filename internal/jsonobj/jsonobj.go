@@ -8,6 +8,7 @@ package jsonobj
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -18,12 +19,41 @@ func Decode(data []byte) (map[string]any, error) {
 	return decode(data, len(data) >= internFrom)
 }
 
+// Keys keeps the object keys that documents decoded with it spelt, so
+// that the next documents of the same kind (a cloud's answers and pushes,
+// each an object of the same hundred keys) share their strings instead of
+// making them again. It keeps at most maxKeys. The zero Keys is ready to
+// use; a Keys is safe for concurrent use (a decode that finds it in use
+// makes its keys as Decode does).
+type Keys struct {
+	mu   sync.Mutex
+	seen map[string]string
+}
+
+// Decode is the package's Decode, its keys taken from k where k has them.
+func (k *Keys) Decode(data []byte) (map[string]any, error) {
+	if !k.mu.TryLock() {
+		return Decode(data)
+	}
+	defer k.mu.Unlock()
+	if k.seen == nil {
+		k.seen = make(map[string]string, 256)
+	}
+	return decodeWith(data, k.seen)
+}
+
 // decode is Decode, with the object keys interned or not.
 func decode(data []byte, intern bool) (map[string]any, error) {
-	p := parser{data: data}
+	var keys map[string]string
 	if intern {
-		p.keys = make(map[string]string, 256)
+		keys = make(map[string]string, 256)
 	}
+	return decodeWith(data, keys)
+}
+
+// decodeWith decodes data, its keys interned in keys unless keys is nil.
+func decodeWith(data []byte, keys map[string]string) (map[string]any, error) {
+	p := parser{data: data, keys: keys}
 	p.space()
 	if p.i < len(data) && data[p.i] == '{' {
 		if m, ok := p.object(); ok {

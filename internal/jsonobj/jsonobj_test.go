@@ -3,6 +3,7 @@ package jsonobj
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"strings"
@@ -184,5 +185,52 @@ func TestEscapesTakeTheFastWay(t *testing.T) {
 			t.Errorf("%s: read by the parser %v, want %v", s, ok, fast)
 		}
 		same(t, []byte(s))
+	}
+}
+
+// A Keys decodes as Decode does, and the second answer of a cloud shares
+// the keys' strings of the first; decodes that run at once all succeed.
+func TestKeysShareStringsAcrossDocuments(t *testing.T) {
+	data, err := os.ReadFile("testdata/light_bulb.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k Keys
+	first, err := k.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := k.Decode(bytes.Clone(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Decode(data)
+	if !reflect.DeepEqual(second, want) {
+		t.Fatalf("Keys.Decode gives %#v, Decode %#v", second, want)
+	}
+	if unsafeData(keyOf(first, "last_reading")) != unsafeData(keyOf(second, "last_reading")) {
+		t.Error("two answers decoded with one Keys do not share their key's string")
+	}
+	for _, s := range []string{`{"a":1,"a":2}`, `{"k\u00e9":"\n"}`, `{"a":1,}`, `[1]`, ``} {
+		got, err := k.Decode([]byte(s))
+		want, wantErr := Decode([]byte(s))
+		if (err == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %#v (%v), Decode gives %#v (%v)", s, got, err, want, wantErr)
+		}
+	}
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			m, err := k.Decode(data)
+			if err == nil && !reflect.DeepEqual(m, want) {
+				err = errors.New("a concurrent decode differs")
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
