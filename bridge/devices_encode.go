@@ -93,18 +93,12 @@ func appendFieldInfo(b []byte, f *FieldInfo) ([]byte, bool) {
 	b = appendString(b, f.Kind)
 	b = append(b, `,"writable":`...)
 	b = strconv.AppendBool(b, f.Writable)
-	for _, bound := range []struct {
-		key string
-		v   *float64
-	}{{`,"min":`, f.Min}, {`,"max":`, f.Max}} {
-		if bound.v == nil {
-			continue
-		}
-		if math.IsNaN(*bound.v) || math.IsInf(*bound.v, 0) {
-			return b, false
-		}
-		b = append(b, bound.key...)
-		b = appendFloat(b, *bound.v)
+	var ok bool
+	if b, ok = appendBound(b, `,"min":`, f.Min); !ok {
+		return b, false
+	}
+	if b, ok = appendBound(b, `,"max":`, f.Max); !ok {
+		return b, false
 	}
 	b = appendOmitEmpty(b, "unit", f.Unit)
 	if len(f.Choices) > 0 {
@@ -112,6 +106,18 @@ func appendFieldInfo(b []byte, f *FieldInfo) ([]byte, bool) {
 		b = appendArray(b, f.Choices, appendString)
 	}
 	return append(b, '}'), true
+}
+
+// appendBound appends key and *v unless v is nil (omitempty); false for a
+// NaN or ±Inf, which json.Marshal refuses.
+func appendBound(b []byte, key string, v *float64) ([]byte, bool) {
+	if v == nil {
+		return b, true
+	}
+	if math.IsNaN(*v) || math.IsInf(*v, 0) {
+		return b, false
+	}
+	return appendFloat(append(b, key...), *v), true
 }
 
 // appendOmitEmpty appends ,"key":s unless s is empty (omitempty).
