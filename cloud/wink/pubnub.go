@@ -44,7 +44,69 @@ func (w *watcher) subscription(l *listing) (key, origin, user string, chans []st
 	return key, origin, user, chans
 }
 
-// setupPubNub starts the PubNub subscriber for the listing's channels.
+// channelsPerSubscribe is how many channels one long poll names. PubNub
+// refuses a subscribe request that names too many, and Wink's clients in
+// the field subscribe 50 at a time (pubnubsub-handler, Home Assistant): an
+// account of many devices long-polls once per 50 channels.
+const channelsPerSubscribe = 50
+
+// feed is one long poll of the account's subscription, over one batch of
+// its channels, and what the watcher knows of it.
+type feed struct {
+	sub      *subscriber
+	channels []string
+	up       bool // connected, and not failed since
+	failed   bool // stopped at a failure; the watchdog starts it again
+}
+
+// channelBatch is the channels of one long poll; from is the index of the
+// batch of the previous subscription it continues, -1 for a new one.
+type channelBatch struct {
+	channels []string
+	from     int
+}
+
+// rebatch splits chans into batches of at most channelsPerSubscribe. A
+// channel already subscribed in old stays in its batch, so that a change of
+// the device list restarts only the long polls whose channels changed; new
+// channels fill the batches with room, then new batches.
+func rebatch(old [][]string, chans []string) []channelBatch {
+	want := make(map[string]bool, len(chans))
+	for _, ch := range chans {
+		want[ch] = true
+	}
+	placed := make(map[string]bool, len(chans))
+	var out []channelBatch
+	for i, b := range old {
+		var kept []string
+		for _, ch := range b {
+			if want[ch] && !placed[ch] {
+				kept = append(kept, ch)
+				placed[ch] = true
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, channelBatch{channels: kept, from: i})
+		}
+	}
+	room := 0
+	for _, ch := range chans {
+		if placed[ch] {
+			continue
+		}
+		placed[ch] = true
+		for room < len(out) && len(out[room].channels) >= channelsPerSubscribe {
+			room++
+		}
+		if room == len(out) {
+			out = append(out, channelBatch{from: -1})
+		}
+		out[room].channels = append(out[room].channels, ch)
+	}
+	return out
+}
+
+// setupPubNub subscribes to the listing's channels.
 func (w *watcher) setupPubNub(ctx context.Context, l *listing) {
 	key, origin, user, chans := w.subscription(l)
 	if key == "" || len(chans) == 0 {
@@ -52,14 +114,12 @@ func (w *watcher) setupPubNub(ctx context.Context, l *listing) {
 		return
 	}
 	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
-	w.startPubNub(ctx, 0)
+	w.subscribe(ctx)
 }
 
-// startPubNub subscribes to all channels of the account, resuming from
-// timetoken resume (0: from now).
-func (w *watcher) startPubNub(ctx context.Context, resume int64) {
-	// The configured origin wins; else the one Wink names in the objects'
-	// subscription blocks; else PubNub's own.
+// pubnubOrigin is the configured origin, else the one Wink names in the
+// objects' subscription blocks, else PubNub's own.
+func (w *watcher) pubnubOrigin() string {
 	o := w.c.cfg.PubNubOrigin
 	if o == "" {
 		o = w.origin
@@ -67,31 +127,80 @@ func (w *watcher) startPubNub(ctx context.Context, resume int64) {
 	if o == "" {
 		o = defaultPubNubOrigin
 	}
-	o = strings.TrimPrefix(o, "https://")
+	return strings.TrimPrefix(o, "https://")
+}
+
+// subscribe long-polls w.channels in batches (see rebatch). A batch whose
+// channels did not change keeps its long poll, unless that one failed; a
+// failed or changed one continues from the timetoken its predecessor
+// reached; a new one starts from now.
+func (w *watcher) subscribe(ctx context.Context) {
 	if w.subHTTP == nil {
 		w.subHTTP = subscribeClient(w.c.cfg.SubscribeTimeout)
 	}
-	w.pnGen++
-	w.sub = newSubscriber(w.subHTTP, o, w.subKey, w.channels, resume, w.pnGen, w.events)
-	w.sub.start(ctx)
-	w.c.log.Info("subscribing to Wink pushes", "channels", len(w.channels), "origin", strings.TrimPrefix(o, "http://"))
+	old := make([][]string, len(w.feeds))
+	for i, f := range w.feeds {
+		old[i] = f.channels
+	}
+	batches := rebatch(old, w.channels)
+	feeds := make([]feed, 0, len(batches))
+	continued := make([]bool, len(w.feeds))
+	started := 0
+	for _, b := range batches {
+		resume := int64(0)
+		if b.from >= 0 {
+			prev := w.feeds[b.from]
+			continued[b.from] = true
+			if !prev.failed && slices.Equal(b.channels, prev.channels) {
+				feeds = append(feeds, prev)
+				continue
+			}
+			prev.sub.stop()
+			resume = prev.sub.resumeFrom()
+		}
+		w.pnGen++
+		sub := newSubscriber(w.subHTTP, w.pubnubOrigin(), w.subKey, b.channels, resume, w.pnGen, w.events)
+		sub.start(ctx)
+		feeds = append(feeds, feed{sub: sub, channels: b.channels})
+		started++
+	}
+	for i, f := range w.feeds {
+		if !continued[i] {
+			f.sub.stop()
+		}
+	}
+	w.feeds = feeds
+	w.live = w.allUp()
+	w.c.log.Info("subscribing to Wink pushes", "channels", len(w.channels), "long_polls", len(feeds),
+		"started", started, "origin", strings.TrimPrefix(w.pubnubOrigin(), "http://"))
 }
 
-// restartPubNub replaces the subscriber by one that resumes where it ended.
-func (w *watcher) restartPubNub(ctx context.Context) {
-	resume := int64(0)
-	if w.sub != nil {
-		w.stopPubNub()
-		resume = w.sub.resumeFrom()
+// allUp tells whether every long poll is connected.
+func (w *watcher) allUp() bool {
+	for _, f := range w.feeds {
+		if !f.up {
+			return false
+		}
 	}
-	w.startPubNub(ctx, resume)
+	return len(w.feeds) > 0
+}
+
+// feedOf finds the long poll whose subscriber has generation gen; -1 for
+// one that was replaced or stopped.
+func (w *watcher) feedOf(gen int) int {
+	for i, f := range w.feeds {
+		if f.sub.gen == gen {
+			return i
+		}
+	}
+	return -1
 }
 
 // updateSubscription follows channel changes after a resync.
 func (w *watcher) updateSubscription(ctx context.Context, l *listing) {
 	if w.subKey == "" {
 		w.setupPubNub(ctx, l)
-		if w.sub == nil {
+		if len(w.feeds) == 0 {
 			w.health.SetPush(cloud.PushPolling)
 		}
 		return
@@ -105,28 +214,39 @@ func (w *watcher) updateSubscription(ctx context.Context, l *listing) {
 		return
 	}
 	w.c.log.Info("Wink subscription changed; resubscribing", "channels", len(chans))
+	if key != w.subKey || origin != w.origin {
+		w.stopPubNub() // another key's or host's long polls continue nothing
+		w.feeds = nil
+	}
 	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
-	w.restartPubNub(ctx)
+	w.subscribe(ctx)
 }
 
-// stopPubNub ends the subscriber and waits for it.
+// stopPubNub ends every long poll and waits for them.
 func (w *watcher) stopPubNub() {
-	if w.sub == nil {
-		return
+	for _, f := range w.feeds {
+		f.sub.stop()
 	}
-	w.sub.stop()
 	w.live = false
 }
 
-// onPubNub handles a subscriber's connection or failure; it reports whether
-// to resync now.
+// onPubNub handles a long poll's connection or failure; it reports whether
+// to resync now (when the last of them connects again after a gap).
 func (w *watcher) onPubNub(ev pnEvent) bool {
-	if w.sub == nil || ev.gen != w.pnGen {
+	i := w.feedOf(ev.gen)
+	if i < 0 {
 		return false
 	}
+	f := &w.feeds[i]
 	if ev.err != nil {
-		w.c.log.Warn("Wink push channel lost; polling until it is back", "err", ev.err)
+		f.up, f.failed = false, true
+		w.c.log.Warn("Wink push channel lost; polling until it is back", "err", ev.err,
+			"long_poll", i+1, "of", len(w.feeds))
 		w.lost()
+		return false
+	}
+	f.up = true
+	if !w.allUp() {
 		return false
 	}
 	w.live = true
@@ -156,15 +276,15 @@ func (w *watcher) watchdogPeriod() time.Duration {
 	return min(max(w.c.cfg.SubscribeTimeout/4, 250*time.Millisecond), 5*time.Second)
 }
 
-// watchdog resubscribes when scheduled.
+// watchdog starts the failed long polls again when scheduled.
 func (w *watcher) watchdog(ctx context.Context, now time.Time) {
-	if w.sub == nil || w.resubAt.IsZero() || now.Before(w.resubAt) {
+	if len(w.feeds) == 0 || w.resubAt.IsZero() || now.Before(w.resubAt) {
 		return
 	}
 	w.resubAt = time.Time{}
 	w.resubTries++
 	w.c.log.Info("resubscribing to Wink pushes", "attempt", w.resubTries)
-	w.restartPubNub(ctx)
+	w.subscribe(ctx)
 }
 
 // onMessage applies one push: a device object (as an object, a JSON string or

@@ -329,12 +329,14 @@ func isMessage(typ int, channel string) bool {
 	return typ == 0 && !strings.HasSuffix(channel, "-pnpres")
 }
 
-// subscribeClient is the long-poll's HTTP client: a connection of its own
-// (the REST client's requests are counted and timed; a long-poll held for
-// minutes is neither) and the long-poll's time limit.
+// subscribeClient is the long polls' HTTP client: connections of their own
+// (the REST client's requests are counted and timed; a long poll held for
+// minutes is neither), one kept per long poll between its requests (over
+// HTTP/2 they share one), and the long poll's time limit.
 func subscribeClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 1
+	t.MaxIdleConns = 0 // no limit: each long poll holds one at a time
+	t.MaxIdleConnsPerHost = 1 << 16
 	t.IdleConnTimeout = 30 * time.Second
 	return &http.Client{Transport: t, Timeout: timeout}
 }

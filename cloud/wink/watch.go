@@ -37,16 +37,16 @@ type watcher struct {
 
 	lastTT map[string]int64
 
-	sub      *subscriber // nil without a PubNub subscription
+	feeds    []feed // the long polls; none without a PubNub subscription
 	subHTTP  *http.Client
-	pnGen    int // generation of sub; events of older subscribers are stale
+	pnGen    int // the latest subscriber's generation; events of stopped ones are stale
 	subKey   string
 	origin   string
 	userCh   string
 	channels []string
 	events   chan pnEvent // from the subscriber
 
-	live         bool      // PubNub connected
+	live         bool      // every long poll connected
 	gap          bool      // resync once PubNub connects again
 	resubAt      time.Time // when to resubscribe; zero when not scheduled
 	resubTries   int
@@ -67,7 +67,7 @@ func (w *watcher) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if w.sub == nil {
+	if len(w.feeds) == 0 {
 		w.health.SetPush(cloud.PushPolling)
 	}
 

@@ -19,6 +19,16 @@ const historyPerChannel = 100
 // PubNub's own limit.
 const maxMessagesPerPoll = 100
 
+// MaxSubscribeChannels is the most channels one subscribe request may name:
+// PubNub's default for a multiplexed subscribe. A request naming more is
+// refused with 400 "Client Error", the answer Wink homes with many devices
+// got when their client subscribed to every channel in one request.
+const MaxSubscribeChannels = 100
+
+// maxRequestURI bounds a request's URI like PubNub's ~32 KiB limit on a GET;
+// a longer one gets 414.
+const maxRequestURI = 32 << 10
+
 // region is the PubNub region the emulator claims in every timetoken.
 const region = 12
 
@@ -173,8 +183,16 @@ func (h *pubnubHub) subscribe(w http.ResponseWriter, r *http.Request) {
 		invalidKey(w)
 		return
 	}
+	if len(r.RequestURI) > maxRequestURI {
+		writeJSON(w, http.StatusRequestURITooLong, map[string]any{"status": 414, "error": true, "message": "URI Too Long", "service": "Balancer"})
+		return
+	}
 	// Path: /v2/subscribe/{sub}/{channels}/0 → segment 4.
 	channels := channelsFromPath(r, 4)
+	if len(channels) > MaxSubscribeChannels {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "Bad Request", "message": "Client Error", "statusCode": 400})
+		return
+	}
 	var tt int64
 	if v := r.URL.Query().Get("tt"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -3,9 +3,11 @@ package winktest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -294,5 +296,28 @@ func TestSDKPublishIsDelivered(t *testing.T) {
 	m := sub.waitMessage(t, "test-channel", func(*pubnub.PNMessage) bool { return true })
 	if asMap(m.Message)["hello"] != "wink" {
 		t.Errorf("published message = %v", m.Message)
+	}
+}
+
+func TestSubscribeRefusesTooManyChannels(t *testing.T) {
+	s := newTestServer(t, Options{HoldPoll: 50 * time.Millisecond})
+	list := func(n, width int) string {
+		chans := make([]string, n)
+		for i := range chans {
+			chans[i] = fmt.Sprintf("%0*d%%7Clight_bulb-%d%%7Cuser-1", width, i, i)
+		}
+		return strings.Join(chans, ",")
+	}
+	get := func(chans string) answer {
+		return call(t, "GET", s.PubNubOrigin+"/v2/subscribe/"+s.SubscribeKey+"/"+chans+"/0?tr=0&uuid=x", "", nil)
+	}
+	if ok := get(list(MaxSubscribeChannels, 40)); ok.status != http.StatusOK {
+		t.Errorf("%d channels: %d %s, want 200", MaxSubscribeChannels, ok.status, ok.raw)
+	}
+	if many := get(list(MaxSubscribeChannels+1, 40)); many.status != http.StatusBadRequest || many.body["message"] != "Client Error" {
+		t.Errorf("%d channels: %d %s, want 400 Client Error", MaxSubscribeChannels+1, many.status, many.raw)
+	}
+	if long := get(list(MaxSubscribeChannels, 400)); long.status != http.StatusRequestURITooLong {
+		t.Errorf("a %d-byte channel list: %d, want 414", len(list(MaxSubscribeChannels, 400)), long.status)
 	}
 }
