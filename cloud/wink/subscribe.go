@@ -27,6 +27,11 @@ const defaultPubNubOrigin = "ps.pndsn.com"
 // messages of at most 32 KiB each.
 const maxSubscribeAnswer = 8 << 20
 
+// fullAnswer is the most messages PubNub keeps for a subscription between
+// two polls (its SDKs' MessageQueueOverflowCount): an answer of that many
+// may have lost older ones.
+const fullAnswer = 100
+
 // push is one message PubNub delivered on a channel.
 type push struct {
 	Channel   string
@@ -39,11 +44,13 @@ type push struct {
 }
 
 // pnEvent is what a subscriber of generation gen reports to the watcher:
-// that it connected, a message, or that it stopped with err.
+// that it connected, a message, that an answer was full (after its
+// messages), or that it stopped with err.
 type pnEvent struct {
 	gen       int
 	connected bool
 	msg       *push
+	full      time.Time // when a full answer came
 	err       error
 }
 
@@ -145,6 +152,9 @@ func (s *subscriber) run(ctx context.Context) {
 			if !s.report(ctx, pnEvent{msg: &msgs[i]}) {
 				return
 			}
+		}
+		if len(msgs) >= fullAnswer && !s.report(ctx, pnEvent{full: time.Now()}) {
+			return
 		}
 		if len(msgs) > 0 {
 			// The pushes go to MQTT before the next long poll is sent:

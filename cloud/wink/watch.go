@@ -51,6 +51,7 @@ type watcher struct {
 	resubAt      time.Time // when to resubscribe; zero when not scheduled
 	resubTries   int
 	listFailures int
+	listedAt     time.Time // when the last listing was asked for
 }
 
 func (w *watcher) run(ctx context.Context) error {
@@ -114,6 +115,11 @@ func (w *watcher) run(ctx context.Context) error {
 			switch {
 			case ev.msg != nil:
 				w.onMessage(ctx, *ev.msg)
+			case !ev.full.IsZero():
+				if ev.full.After(w.listedAt) { // not read since
+					w.c.log.Info("a full Wink push answer may have lost older pushes; reading every device")
+					doResync()
+				}
 			case w.onPubNub(ev):
 				doResync()
 			}
@@ -146,6 +152,7 @@ func (w *watcher) retryDelay() time.Duration {
 
 // resync lists every device, reports the listing and auth state.
 func (w *watcher) resync(ctx context.Context) (*listing, error) {
+	w.listedAt = time.Now()
 	l, err := w.c.listFull(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

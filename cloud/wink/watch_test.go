@@ -337,3 +337,23 @@ func TestPushesSurviveTheKeepAliveQuirkThroughKeepAliveCalls(t *testing.T) {
 		}
 	})
 }
+
+// PubNub keeps 100 messages for a subscription: an answer that full may
+// have lost older ones, so everything is read again.
+func TestWatchReadsEverythingAfterAFullPushAnswer(t *testing.T) {
+	e := newEnv(t, nil)
+	rec := startWatch(t, e.client)
+	_, i := rec.wait(t, 0, "push live", isPush(cloud.PushLive))
+	e.srv.PausePushes()
+	if err := e.srv.Update("sensor_pod", "198184", map[string]any{"opened": true}); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 120 {
+		if err := e.srv.Update("light_bulb", "2194253", map[string]any{"brightness": float64(k) / 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.srv.ResumePushes()
+	rec.wait(t, i, "the last pushed brightness", pushedState(lampID, "brightness", 119.0/200))
+	rec.wait(t, i, "the door's change, whose push was lost", deviceState("sensor_pod-198184", "contact", true))
+}

@@ -16,7 +16,9 @@ import (
 const historyPerChannel = 100
 
 // maxMessagesPerPoll bounds the messages in one subscribe answer, like
-// PubNub's own limit.
+// PubNub's queue of a subscription: when more were published since the
+// timetoken polled from, only the newest this many are delivered and the
+// older ones are lost.
 const maxMessagesPerPoll = 100
 
 // MaxSubscribeChannels is the most channels one subscribe request may name:
@@ -56,6 +58,7 @@ type pubnubHub struct {
 	failPolls  int
 	failStatus int
 	drop       int
+	paused     bool // held polls are not answered (see Server.PausePushes)
 }
 
 func newPubNubHub(subKey string, hold time.Duration, done <-chan struct{}) *pubnubHub {
@@ -97,6 +100,17 @@ func (h *pubnubHub) dropPushes(n int) {
 	h.drop = n
 }
 
+// pause holds (true) or releases (false) the answers of held polls.
+func (h *pubnubHub) pause(on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.paused = on
+	if !on {
+		close(h.notify)
+		h.notify = make(chan struct{})
+	}
+}
+
 // publish stores a message on channel and wakes held polls. It reports
 // false when the message was dropped by DropPushes (unless force is set,
 // for messages clients publish themselves).
@@ -130,7 +144,7 @@ func (h *pubnubHub) newerLocked(channels []string, tt int64) []pnMessage {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].tt < out[j].tt })
 	if len(out) > maxMessagesPerPoll {
-		out = out[:maxMessagesPerPoll]
+		out = out[len(out)-maxMessagesPerPoll:]
 	}
 	return out
 }
@@ -224,9 +238,9 @@ func (h *pubnubHub) subscribe(w http.ResponseWriter, r *http.Request) {
 	for {
 		h.mu.Lock()
 		msgs := h.newerLocked(channels, tt)
-		notify := h.notify
+		notify, paused := h.notify, h.paused
 		h.mu.Unlock()
-		if len(msgs) > 0 {
+		if len(msgs) > 0 && !paused {
 			writeSubscribe(w, msgs[len(msgs)-1].tt, msgs, h.subKey)
 			return
 		}

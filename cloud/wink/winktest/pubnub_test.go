@@ -321,3 +321,21 @@ func TestSubscribeRefusesTooManyChannels(t *testing.T) {
 		t.Errorf("a %d-byte channel list: %d, want 414", len(list(MaxSubscribeChannels, 400)), long.status)
 	}
 }
+
+func TestSubscribeDeliversTheNewestHundredOfMore(t *testing.T) {
+	s := newTestServer(t, Options{HoldPoll: 50 * time.Millisecond})
+	// Two channels, so that each one's history holds all of its messages.
+	hs := call(t, "GET", s.PubNubOrigin+"/v2/subscribe/"+s.SubscribeKey+"/c,d/0?tr=0&uuid=x", "", nil)
+	tts, _ := asMap(hs.body["t"])["t"].(string)
+	for i := range maxMessagesPerPoll + 20 {
+		s.hub.publish([]string{"c", "d"}[i%2], map[string]any{"n": i}, publisherUUID, false)
+	}
+	got := call(t, "GET", s.PubNubOrigin+"/v2/subscribe/"+s.SubscribeKey+"/c,d/0?tt="+tts+"&tr=12", "", nil)
+	msgs, _ := got.body["m"].([]any)
+	if len(msgs) != maxMessagesPerPoll {
+		t.Fatalf("%d messages in the answer, want %d", len(msgs), maxMessagesPerPoll)
+	}
+	if first := asMap(asMap(msgs[0])["d"])["n"]; first != float64(20) {
+		t.Errorf("the answer starts at message %v, want 20: the oldest are lost as PubNub's queue loses them", first)
+	}
+}

@@ -351,6 +351,15 @@ func (s *Server) DropPushes(n int) {
 	s.hub.dropPushes(n)
 }
 
+// PausePushes holds back the answers of the long polls, as a slow network
+// to PubNub would, while pushes are published; ResumePushes answers them.
+// More than 100 pushes meanwhile on one subscription's channels lose the
+// older ones, as PubNub's queue does.
+func (s *Server) PausePushes() { s.hub.pause(true) }
+
+// ResumePushes answers the long polls PausePushes held.
+func (s *Server) ResumePushes() { s.hub.pause(false) }
+
 // SetPushForm selects how device updates are carried in pushes.
 func (s *Server) SetPushForm(f PushForm) {
 	s.mu.Lock()
