@@ -69,7 +69,8 @@ type channelBatch struct {
 // rebatch splits chans into batches of at most channelsPerSubscribe. A
 // channel already subscribed in old stays in its batch, so that a change of
 // the device list restarts only the long polls whose channels changed; new
-// channels fill the batches with room, then new batches.
+// channels fill the batches with room, then new batches. When removals left
+// more than one batch more than the channels need, all are made anew.
 func rebatch(old [][]string, chans []string) []channelBatch {
 	want := make(map[string]bool, len(chans))
 	for _, ch := range chans {
@@ -103,6 +104,9 @@ func rebatch(old [][]string, chans []string) []channelBatch {
 		}
 		out[room].channels = append(out[room].channels, ch)
 	}
+	if need := (len(chans) + channelsPerSubscribe - 1) / channelsPerSubscribe; len(out) > need+1 {
+		return rebatch(nil, chans) // removals left too many half-empty long polls
+	}
 	return out
 }
 
@@ -114,7 +118,7 @@ func (w *watcher) setupPubNub(ctx context.Context, l *listing) {
 		return
 	}
 	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
-	w.subscribe(ctx)
+	w.subscribe(ctx) // nothing to repair yet: the first listing was just reported
 }
 
 // pubnubOrigin is the configured origin, else the one Wink names in the
@@ -133,8 +137,10 @@ func (w *watcher) pubnubOrigin() string {
 // subscribe long-polls w.channels in batches (see rebatch). A batch whose
 // channels did not change keeps its long poll, unless that one failed; a
 // failed or changed one continues from the timetoken its predecessor
-// reached; a new one starts from now.
-func (w *watcher) subscribe(ctx context.Context) {
+// reached. A new one starts from now; after the first subscription, every
+// device is read again once it is up, for the pushes between the listing
+// and its start. It reports whether to read every device (see markLive).
+func (w *watcher) subscribe(ctx context.Context) (repair bool) {
 	if w.subHTTP == nil {
 		w.subHTTP = subscribeClient(w.c.cfg.SubscribeTimeout)
 	}
@@ -148,6 +154,9 @@ func (w *watcher) subscribe(ctx context.Context) {
 	started := 0
 	for _, b := range batches {
 		resume := int64(0)
+		if b.from < 0 && len(w.feeds) > 0 {
+			w.gap = true
+		}
 		if b.from >= 0 {
 			prev := w.feeds[b.from]
 			continued[b.from] = true
@@ -170,9 +179,24 @@ func (w *watcher) subscribe(ctx context.Context) {
 		}
 	}
 	w.feeds = feeds
-	w.live = w.allUp()
 	w.c.log.Info("subscribing to Wink pushes", "channels", len(w.channels), "long_polls", len(feeds),
 		"started", started, "origin", strings.TrimPrefix(w.pubnubOrigin(), "http://"))
+	return w.markLive()
+}
+
+// markLive reports the push state live once every long poll is up, and
+// whether a gap since the last time is to be repaired by reading every
+// device.
+func (w *watcher) markLive() (repair bool) {
+	w.live = w.allUp()
+	if !w.live {
+		return false
+	}
+	w.resubAt = time.Time{}
+	w.resubTries = 0
+	w.health.SetPush(cloud.PushLive)
+	repair, w.gap = w.gap, false
+	return repair
 }
 
 // allUp tells whether every long poll is connected.
@@ -209,7 +233,7 @@ func (w *watcher) updateSubscription(ctx context.Context, l *listing) {
 	if key == "" {
 		return // keep what we have; the listing may be partial
 	}
-	if key == w.subKey && slices.Equal(chans, w.channels) {
+	if key == w.subKey && origin == w.origin && slices.Equal(chans, w.channels) {
 		w.userCh = user
 		return
 	}
@@ -217,9 +241,10 @@ func (w *watcher) updateSubscription(ctx context.Context, l *listing) {
 	if key != w.subKey || origin != w.origin {
 		w.stopPubNub() // another key's or host's long polls continue nothing
 		w.feeds = nil
+		w.gap = true // read everything again once the new ones are up
 	}
 	w.subKey, w.origin, w.userCh, w.channels = key, origin, user, chans
-	w.subscribe(ctx)
+	w.subscribe(ctx) // what it would repair now was just read
 }
 
 // stopPubNub ends every long poll and waits for them.
@@ -246,18 +271,7 @@ func (w *watcher) onPubNub(ev pnEvent) bool {
 		return false
 	}
 	f.up = true
-	if !w.allUp() {
-		return false
-	}
-	w.live = true
-	w.resubAt = time.Time{}
-	w.resubTries = 0
-	w.health.SetPush(cloud.PushLive)
-	if w.gap {
-		w.gap = false
-		return true
-	}
-	return false
+	return w.markLive()
 }
 
 // lost marks the push channel down and schedules a resubscribe.
@@ -276,15 +290,16 @@ func (w *watcher) watchdogPeriod() time.Duration {
 	return min(max(w.c.cfg.SubscribeTimeout/4, 250*time.Millisecond), 5*time.Second)
 }
 
-// watchdog starts the failed long polls again when scheduled.
-func (w *watcher) watchdog(ctx context.Context, now time.Time) {
+// watchdog starts the failed long polls again when scheduled; it reports
+// whether to read every device (see markLive).
+func (w *watcher) watchdog(ctx context.Context, now time.Time) (repair bool) {
 	if len(w.feeds) == 0 || w.resubAt.IsZero() || now.Before(w.resubAt) {
-		return
+		return false
 	}
 	w.resubAt = time.Time{}
 	w.resubTries++
 	w.c.log.Info("resubscribing to Wink pushes", "attempt", w.resubTries)
-	w.subscribe(ctx)
+	return w.subscribe(ctx)
 }
 
 // onMessage applies one push: a device object (as an object, a JSON string or

@@ -1,12 +1,14 @@
 package wink
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"testing"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
+	"github.com/cloud2mqtt/cloud2mqtt/cloud/internal/outage"
 	"github.com/cloud2mqtt/cloud2mqtt/cloud/wink/winktest"
 )
 
@@ -47,16 +49,24 @@ var (
 
 func TestWatchBigHomeLosesOneLongPollAndResumes(t *testing.T) {
 	e, rec, i := bigHome(t)
+	polls := e.srv.SubscribeHandshakes()
+	if polls < 3 {
+		t.Fatalf("%d long polls for %d devices, want one per %d channels", polls, 2*winktest.MaxSubscribeChannels, channelsPerSubscribe)
+	}
 	e.srv.FailNextPolls(1, http.StatusInternalServerError)
 	_, i = rec.wait(t, i, "the fallback to polling", isPush(cloud.PushPolling))
 	_, i = rec.wait(t, i, "push live again", isPush(cloud.PushLive))
 	rec.wait(t, i, "a resync after the gap", func(e cloud.Event) bool { return e.Kind == cloud.EventListing })
 	pushBrightness(t, e, rec, i, firstBulb, 0.6)
 	pushBrightness(t, e, rec, i, lastBulb, 0.6)
+	if got := e.srv.SubscribeHandshakes(); got != polls+1 {
+		t.Errorf("%d long polls started after one failed, want %d: the failed one alone", got-polls, 1)
+	}
 }
 
 func TestWatchBigHomeFollowsANewDevice(t *testing.T) {
 	e, rec, i := bigHome(t)
+	polls := e.srv.SubscribeHandshakes()
 	id := e.srv.AddDevice(map[string]any{"object_type": "light_bulb", "object_id": "999999", "name": "New lamp",
 		"last_reading": map[string]any{"connection": true, "powered": false, "brightness": 0.5}})
 	_, i = rec.wait(t, i, "a listing with the new lamp", func(ev cloud.Event) bool {
@@ -67,6 +77,69 @@ func TestWatchBigHomeFollowsANewDevice(t *testing.T) {
 	pushBrightness(t, e, rec, i, "999999", 0.75)
 	pushBrightness(t, e, rec, i, firstBulb, 0.75)
 	pushBrightness(t, e, rec, i, lastBulb, 0.75)
+	if got := e.srv.SubscribeHandshakes(); got != polls+1 {
+		t.Errorf("%d long polls restarted for one new device, want 1: the one it joined", got-polls)
+	}
+}
+
+func TestWatchBigHomeFollowsManyNewDevices(t *testing.T) {
+	e, rec, i := bigHome(t)
+	var objs []map[string]any
+	for k := range 2 * channelsPerSubscribe { // more than the room left in the last long poll
+		objs = append(objs, map[string]any{"object_type": "light_bulb", "object_id": fmt.Sprint(800000 + k),
+			"name": fmt.Sprint("New lamp ", k), "last_reading": map[string]any{"connection": true, "brightness": 0.5}})
+	}
+	ids := e.srv.AddDevices(objs)
+	last := ids[len(ids)-1]
+	_, i = rec.wait(t, i, "a listing with the new lamps", func(ev cloud.Event) bool {
+		return ev.Kind == cloud.EventListing && slices.ContainsFunc(ev.Devices, func(d cloud.Device) bool { return d.ID == last })
+	})
+	// Once the new long polls are up, everything is read again: a push
+	// published before one of them started is not lost.
+	if err := e.srv.Update("light_bulb", "800099", map[string]any{"brightness": 0.2}); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait(t, i, "the new lamp's brightness", deviceState(last, "brightness", 0.2))
+	pushBrightness(t, e, rec, i, firstBulb, 0.3)
+	pushBrightness(t, e, rec, i, "800000", 0.3)
+}
+
+// A long poll fails, and its channels go away with their devices before it
+// is started again: the others are all there is, and the push is live.
+func TestWatchPushLiveAgainWhenAFailedLongPollsChannelsAreGone(t *testing.T) {
+	e := newEnv(t, nil)
+	rec := newRecorder()
+	w := &watcher{c: e.client, report: rec.report, lastTT: map[string]int64{}, events: make(chan pnEvent, 64),
+		health: &outage.Tracker{Cloud: "Wink", Log: e.client.log, Report: rec.report}}
+	defer w.stopPubNub()
+	ctx := testCtx(t)
+	w.subKey = e.srv.SubscribeKey
+	for k := range channelsPerSubscribe + 10 {
+		w.channels = append(w.channels, fmt.Sprintf("ch%03d", k))
+	}
+	w.subscribe(ctx)
+	if len(w.feeds) != 2 {
+		t.Fatalf("%d long polls for %d channels, want 2", len(w.feeds), len(w.channels))
+	}
+	for !w.allUp() {
+		select {
+		case ev := <-w.events:
+			w.onPubNub(ev)
+		case <-ctx.Done():
+			t.Fatal("the long polls did not connect")
+		}
+	}
+	w.onPubNub(pnEvent{gen: w.feeds[1].sub.gen, err: errors.New("PubNub answered 403: Forbidden")})
+	if p := w.health.Push(); p != cloud.PushPolling {
+		t.Fatalf("push state %q after a long poll failed, want polling", p)
+	}
+	w.channels = slices.Clone(w.feeds[0].channels)
+	if repair := w.subscribe(ctx); !repair {
+		t.Error("the gap is not repaired: every device should be read again")
+	}
+	if p := w.health.Push(); p != cloud.PushLive {
+		t.Errorf("push state %q once the failed long poll's channels are gone, want live", p)
+	}
 }
 
 func TestChannelBatchesKeepEachChannelWhereItWas(t *testing.T) {
@@ -105,5 +178,28 @@ func TestChannelBatchesKeepEachChannelWhereItWas(t *testing.T) {
 	}
 	if got[2].from != -1 || !slices.Equal(got[2].channels, chans(150, 160)) {
 		t.Errorf("the 10 channels left over should make a new batch: %+v", got[2])
+	}
+}
+
+func TestChannelBatchesAreMadeAnewWhenMostChannelsAreGone(t *testing.T) {
+	var old [][]string
+	var kept []string
+	for b := range 3 {
+		var batch []string
+		for k := range channelsPerSubscribe {
+			ch := fmt.Sprintf("ch%d-%02d", b, k)
+			batch = append(batch, ch)
+			if k < 5 {
+				kept = append(kept, ch)
+			}
+		}
+		old = append(old, batch)
+	}
+	got := rebatch(old, kept)
+	if len(got) != 1 || got[0].from != -1 || !slices.Equal(got[0].channels, kept) {
+		t.Errorf("15 channels left of 150 in 3 long polls: %+v, want them in one new batch", got)
+	}
+	if two := rebatch(old[:2], kept[:10]); len(two) != 2 {
+		t.Errorf("10 channels left in 2 long polls were rebuilt (%d batches); one spare long poll is kept", len(two))
 	}
 }

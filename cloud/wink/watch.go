@@ -135,7 +135,9 @@ func (w *watcher) run(ctx context.Context) error {
 		case <-keepAlive.C:
 			w.keepAlive(ctx)
 		case now := <-tick.C:
-			w.watchdog(ctx, now)
+			if w.watchdog(ctx, now) {
+				doResync()
+			}
 		}
 	}
 }

@@ -59,6 +59,7 @@ type pubnubHub struct {
 	failStatus int
 	drop       int
 	paused     bool // held polls are not answered (see Server.PausePushes)
+	handshakes int  // subscribe requests without a timetoken
 }
 
 func newPubNubHub(subKey string, hold time.Duration, done <-chan struct{}) *pubnubHub {
@@ -98,6 +99,14 @@ func (h *pubnubHub) dropPushes(n int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.drop = n
+}
+
+// handshakeCount returns how many subscribe requests came without a
+// timetoken.
+func (h *pubnubHub) handshakeCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.handshakes
 }
 
 // pause holds (true) or releases (false) the answers of held polls.
@@ -219,6 +228,7 @@ func (h *pubnubHub) subscribe(w http.ResponseWriter, r *http.Request) {
 
 	h.mu.Lock()
 	if tt == 0 {
+		h.handshakes++
 		cur := h.nextTimetokenLocked()
 		h.mu.Unlock()
 		writeSubscribe(w, cur, nil, h.subKey)

@@ -360,6 +360,10 @@ func (s *Server) PausePushes() { s.hub.pause(true) }
 // ResumePushes answers the long polls PausePushes held.
 func (s *Server) ResumePushes() { s.hub.pause(false) }
 
+// SubscribeHandshakes returns how many long polls were started: subscribe
+// requests without a timetoken.
+func (s *Server) SubscribeHandshakes() int { return s.hub.handshakeCount() }
+
 // SetPushForm selects how device updates are carried in pushes.
 func (s *Server) SetPushForm(f PushForm) {
 	s.mu.Lock()
