@@ -33,7 +33,7 @@ func FuzzPushPayload(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, payload []byte, asText bool, channel string) {
-		_, _, _, _ = decodeSubscribe(payload)
+		_, _ = decodeSubscribe(payload)
 		d := payload
 		if asText {
 			d, _ = json.Marshal(string(payload))
@@ -42,10 +42,11 @@ func FuzzPushPayload(f *testing.F) {
 		}
 		ch, _ := json.Marshal(channel)
 		answer := `{"t":{"t":"2","r":1},"m":[{"c":` + string(ch) + `,"p":{"t":"1"},"d":` + string(d) + `}]}`
-		_, _, msgs, err := decodeSubscribe([]byte(answer))
+		a, err := decodeSubscribe([]byte(answer))
 		if err != nil {
 			t.Fatalf("answer %s: %v", answer, err)
 		}
+		msgs := a.msgs
 		report := func(ev cloud.Event) {
 			if ev.Kind == cloud.EventDevice && ev.Device.ID == "" {
 				t.Fatalf("reported a device without an id from %q", payload)

@@ -27,9 +27,9 @@ const defaultPubNubOrigin = "ps.pndsn.com"
 // messages of at most 32 KiB each.
 const maxSubscribeAnswer = 8 << 20
 
-// fullAnswer is the most messages PubNub keeps for a subscription between
-// two polls (its SDKs' MessageQueueOverflowCount): an answer of that many
-// may have lost older ones.
+// fullAnswer is the most entries PubNub keeps for a subscription between
+// two polls (its SDKs' MessageQueueOverflowCount), messages or signals and
+// events alike: an answer of that many may have lost older ones.
 const fullAnswer = 100
 
 // push is one message PubNub delivered on a channel.
@@ -41,6 +41,14 @@ type push struct {
 	// itself, decoded by the watcher), and so on.
 	Message any
 	Err     error // why the payload could not be decoded; Message is nil then
+}
+
+// pollAnswer is one subscribe answer as the subscriber uses it.
+type pollAnswer struct {
+	next    int64  // the timetoken to poll from next
+	region  int    // its region
+	msgs    []push // the messages, in the order they were published
+	entries int    // every entry the answer had, messages or not
 }
 
 // pnEvent is what a subscriber of generation gen reports to the watcher:
@@ -131,38 +139,39 @@ func (s *subscriber) resumeFrom() int64 { return s.cursor }
 
 func (s *subscriber) run(ctx context.Context) {
 	defer close(s.stopped)
-	tt, region, _, err := s.poll(ctx, 0, 0)
+	hs, err := s.poll(ctx, 0, 0)
 	if err != nil {
 		s.report(ctx, pnEvent{err: fmt.Errorf("handshake: %w", err)})
 		return
 	}
 	if s.cursor == 0 {
-		s.cursor = tt
+		s.cursor = hs.next
 	}
+	region := hs.region
 	if !s.report(ctx, pnEvent{connected: true}) {
 		return
 	}
 	for {
-		next, nextRegion, msgs, err := s.poll(ctx, s.cursor, region)
+		a, err := s.poll(ctx, s.cursor, region)
 		if err != nil {
 			s.report(ctx, pnEvent{err: err})
 			return
 		}
-		for i := range msgs {
-			if !s.report(ctx, pnEvent{msg: &msgs[i]}) {
+		for i := range a.msgs {
+			if !s.report(ctx, pnEvent{msg: &a.msgs[i]}) {
 				return
 			}
 		}
-		if len(msgs) >= fullAnswer && !s.report(ctx, pnEvent{full: time.Now()}) {
+		if a.entries >= fullAnswer && !s.report(ctx, pnEvent{full: time.Now()}) {
 			return
 		}
-		if len(msgs) > 0 {
+		if len(a.msgs) > 0 {
 			// The pushes go to MQTT before the next long poll is sent:
 			// the bridge runs on one P, where the request's writer would
 			// otherwise run first and delay them.
 			runtime.Gosched()
 		}
-		s.cursor, region = next, nextRegion
+		s.cursor, region = a.next, a.region
 	}
 }
 
@@ -177,20 +186,19 @@ func (s *subscriber) report(ctx context.Context, ev pnEvent) bool {
 	}
 }
 
-// poll makes one subscribe request from timetoken tt (0: the handshake) and
-// returns the next timetoken, its region and the messages.
-func (s *subscriber) poll(ctx context.Context, tt int64, region int) (int64, int, []push, error) {
+// poll makes one subscribe request from timetoken tt (0: the handshake).
+func (s *subscriber) poll(ctx context.Context, tt int64, region int) (pollAnswer, error) {
 	q := url.Values{"uuid": {s.uuid}, "tr": {strconv.Itoa(region)}}
 	if tt != 0 {
 		q.Set("tt", strconv.FormatInt(tt, 10))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base, nil)
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("subscribe request: origin %q: %w", s.base, err)
+		return pollAnswer{}, fmt.Errorf("subscribe request: origin %q: %w", s.base, err)
 	}
 	if s.target == nil {
 		if s.target, err = url.Parse(s.base + s.path); err != nil {
-			return 0, 0, nil, fmt.Errorf("subscribe request: origin %q: %w", s.base, err)
+			return pollAnswer{}, fmt.Errorf("subscribe request: origin %q: %w", s.base, err)
 		}
 	}
 	u := *s.target // the channels' path is parsed once
@@ -202,18 +210,18 @@ func (s *subscriber) poll(ctx context.Context, tt int64, region int) (int64, int
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL names the channels, which name the user
 		}
-		return 0, 0, nil, fmt.Errorf("subscribe request: %w", err)
+		return pollAnswer{}, fmt.Errorf("subscribe request: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := s.read(resp.Body)
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
+		return pollAnswer{}, fmt.Errorf("subscribe answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, 0, nil, pubnubError(resp.StatusCode, body)
+		return pollAnswer{}, pubnubError(resp.StatusCode, body)
 	}
 	if len(body) > maxSubscribeAnswer {
-		return 0, 0, nil, fmt.Errorf("subscribe answer larger than %d bytes", maxSubscribeAnswer)
+		return pollAnswer{}, fmt.Errorf("subscribe answer larger than %d bytes", maxSubscribeAnswer)
 	}
 	return decodeSubscribe(body)
 }
@@ -248,7 +256,7 @@ func pubnubError(status int, body []byte) error {
 // {"t":{"t":"<timetoken>","r":<region>},"m":[{"c":…,"p":{"t":…},"d":…}]},
 // in one pass: the payloads come out decoded. Only messages are kept: no
 // signals, object or file events ("e" other than 0), nor presence channels.
-func decodeSubscribe(body []byte) (int64, int, []push, error) {
+func decodeSubscribe(body []byte) (pollAnswer, error) {
 	env, err := jsonobj.Decode(body)
 	if err != nil {
 		return decodeSubscribeEach(body)
@@ -257,7 +265,7 @@ func decodeSubscribe(body []byte) (int64, int, []push, error) {
 	tt, _ := t["t"].(string)
 	next, err := nextTimetoken(tt)
 	if err != nil {
-		return 0, 0, nil, err
+		return pollAnswer{}, err
 	}
 	region, _ := t["r"].(float64)
 	msgs, _ := env["m"].([]any)
@@ -274,7 +282,7 @@ func decodeSubscribe(body []byte) (int64, int, []push, error) {
 		p.Timetoken, _ = strconv.ParseInt(ptt, 10, 64)
 		out = append(out, p)
 	}
-	return next, int(region), out, nil
+	return pollAnswer{next: next, region: int(region), msgs: out, entries: len(msgs)}, nil
 }
 
 // decodeSubscribeEach reads an answer whose payloads do not all decode (a
@@ -282,7 +290,7 @@ func decodeSubscribe(body []byte) (int64, int, []push, error) {
 // each payload on its own. One that does not decode is handed on with its
 // error, so that a bad message neither stops the channel nor comes back
 // with every resubscription.
-func decodeSubscribeEach(body []byte) (int64, int, []push, error) {
+func decodeSubscribeEach(body []byte) (pollAnswer, error) {
 	var env struct {
 		T struct {
 			T string `json:"t"`
@@ -298,11 +306,11 @@ func decodeSubscribeEach(body []byte) (int64, int, []push, error) {
 		} `json:"m"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return 0, 0, nil, fmt.Errorf("subscribe answer: %w", err)
+		return pollAnswer{}, fmt.Errorf("subscribe answer: %w", err)
 	}
 	next, err := nextTimetoken(env.T.T)
 	if err != nil {
-		return 0, 0, nil, err
+		return pollAnswer{}, err
 	}
 	var out []push
 	for _, m := range env.M {
@@ -321,7 +329,7 @@ func decodeSubscribeEach(body []byte) (int64, int, []push, error) {
 		}
 		out = append(out, p)
 	}
-	return next, env.T.R, out, nil
+	return pollAnswer{next: next, region: env.T.R, msgs: out, entries: len(env.M)}, nil
 }
 
 // nextTimetoken reads an answer's timetoken, the cursor of the next poll.

@@ -39,10 +39,11 @@ func TestSubscriberDeliversInPublishOrder(t *testing.T) {
 	}
 	// A cursor from before two updates: the first poll answers both.
 	probe := newSubscriber(subscribeClient(3*time.Second), e.srv.PubNubOrigin, key, chans, 0, 0, nil)
-	from, _, _, err := probe.poll(ctx, 0, 0)
+	hs, err := probe.poll(ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	from := hs.next
 	for _, b := range []float64{0.1, 0.2, 0.3} {
 		if err := e.srv.Update("light_bulb", "2194253", map[string]any{"brightness": b}); err != nil {
 			t.Fatal(err)
@@ -101,13 +102,14 @@ func TestDecodeSubscribeKeepsMessagesOnly(t *testing.T) {
 		{"a":"1","f":0,"e":1,"i":"wink","p":{"t":"17000000000000011","r":12},"k":"sub","c":"x|light_bulb-1|user-2","d":"a signal"},
 		{"a":"1","f":0,"i":"wink","p":{"t":"17000000000000012","r":12},"k":"sub","c":"x-pnpres","d":{"action":"join"}},
 		{"a":"1","f":0,"i":"wink","p":{"t":"17000000000000013","r":12},"k":"sub","c":"x|lock-3|user-2","d":"{\"object_id\":\"3\"}"}]}`
-	next, region, msgs, err := decodeSubscribe([]byte(body))
+	a, err := decodeSubscribe([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if next != 17000000000000020 || region != 12 {
-		t.Errorf("next timetoken %d region %d, want 17000000000000020 and 12", next, region)
+	if a.next != 17000000000000020 || a.region != 12 || a.entries != 4 {
+		t.Errorf("next timetoken %d region %d, %d entries; want 17000000000000020, 12 and 4", a.next, a.region, a.entries)
 	}
+	msgs := a.msgs
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages, want the two plain ones: %+v", len(msgs), msgs)
 	}
@@ -119,11 +121,12 @@ func TestDecodeSubscribeKeepsMessagesOnly(t *testing.T) {
 	}
 	// A payload that does not decode is one message's failure, not the
 	// answer's: the others arrive and the cursor moves on.
-	next, _, msgs, err = decodeSubscribe([]byte(`{"t":{"t":"17000000000000030","r":12},"m":[
+	a, err = decodeSubscribe([]byte(`{"t":{"t":"17000000000000030","r":12},"m":[
 		{"c":"x|lock-3|user-2","p":{"t":"17000000000000021"},"d":{"n":1e999}},
 		{"c":"x|lock-3|user-2","p":{"t":"17000000000000022"},"d":{"object_id":"3"}}]}`))
-	if err != nil || next != 17000000000000030 || len(msgs) != 2 {
-		t.Fatalf("answer with one bad payload: next %d, %d messages, %v; want 17000000000000030, 2, no error", next, len(msgs), err)
+	msgs = a.msgs
+	if err != nil || a.next != 17000000000000030 || len(msgs) != 2 || a.entries != 2 {
+		t.Fatalf("answer with one bad payload: next %d, %d messages of %d, %v; want 17000000000000030, 2 of 2, no error", a.next, len(msgs), a.entries, err)
 	}
 	if msgs[0].Err == nil || msgs[0].Message != nil {
 		t.Errorf("bad payload %+v, want its error", msgs[0])
@@ -132,7 +135,7 @@ func TestDecodeSubscribeKeepsMessagesOnly(t *testing.T) {
 		t.Errorf("good payload after a bad one %+v, want it decoded", msgs[1])
 	}
 	for _, bad := range []string{`{"t":{"t":"","r":1},"m":[]}`, `{"t":{"t":"soon"}}`, `[1,"Sent"]`, `not json`} {
-		if _, _, _, err := decodeSubscribe([]byte(bad)); err == nil {
+		if _, err := decodeSubscribe([]byte(bad)); err == nil {
 			t.Errorf("%s decoded without an error", bad)
 		}
 	}
@@ -149,12 +152,12 @@ func TestSubscribeRefusalNamesPubNubsReason(t *testing.T) {
 	defer srv.Close()
 	s := newSubscriber(subscribeClient(3*time.Second), "http://"+strings.TrimPrefix(srv.URL, "http://"), "sub-c-1",
 		[]string{"secret|light_bulb-1|user-42"}, 0, 0, nil)
-	_, _, _, err := s.poll(testCtx(t), 0, 0)
+	_, err := s.poll(testCtx(t), 0, 0)
 	if err == nil || !strings.Contains(err.Error(), "400: Invalid Subscribe Key") {
 		t.Fatalf("error %v, want PubNub's 400 and its message", err)
 	}
 	srv.Close()
-	_, _, _, err = s.poll(testCtx(t), 0, 0)
+	_, err = s.poll(testCtx(t), 0, 0)
 	if err == nil || strings.Contains(err.Error(), "user-42") || strings.Contains(err.Error(), "sub-c-1") {
 		t.Fatalf("error %v, want one without the channels or the key", err)
 	}
