@@ -149,6 +149,7 @@ func (w *watcher) subscribe(ctx context.Context) (repair bool) {
 		old[i] = f.channels
 	}
 	batches := rebatch(old, w.channels)
+	origin := w.pubnubOrigin()
 	feeds := make([]feed, 0, len(batches))
 	continued := make([]bool, len(w.feeds))
 	started := 0
@@ -168,7 +169,7 @@ func (w *watcher) subscribe(ctx context.Context) (repair bool) {
 			resume = prev.sub.resumeFrom()
 		}
 		w.pnGen++
-		sub := newSubscriber(w.subHTTP, w.pubnubOrigin(), w.subKey, b.channels, resume, w.pnGen, w.events)
+		sub := newSubscriber(w.subHTTP, origin, w.subKey, b.channels, resume, w.pnGen, w.events)
 		sub.start(ctx)
 		feeds = append(feeds, feed{sub: sub, channels: b.channels})
 		started++
@@ -180,7 +181,7 @@ func (w *watcher) subscribe(ctx context.Context) (repair bool) {
 	}
 	w.feeds = feeds
 	w.c.log.Info("subscribing to Wink pushes", "channels", len(w.channels), "long_polls", len(feeds),
-		"started", started, "origin", strings.TrimPrefix(w.pubnubOrigin(), "http://"))
+		"started", started, "origin", strings.TrimPrefix(origin, "http://"))
 	return w.markLive()
 }
 

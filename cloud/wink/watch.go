@@ -44,7 +44,7 @@ type watcher struct {
 	origin   string
 	userCh   string
 	channels []string
-	events   chan pnEvent // from the subscriber
+	events   chan pnEvent // from the subscribers
 
 	live         bool      // every long poll connected
 	gap          bool      // resync once PubNub connects again
