@@ -57,6 +57,8 @@ type Bridge struct {
 	seed     maphash.Seed // for payload digests
 	keyCache keyCache     // state keys shared by devices of one shape
 	announce announcer    // bridge/info and bridge/devices, once per change
+	scratch  sync.Pool    // *[]byte buffers payloads are encoded in (encoded)
+	fixed    fixedParts   // the parts every discovery config shares
 }
 
 // account is one provider and its devices.
@@ -134,6 +136,7 @@ func New(broker Broker, providers []cloud.Provider, opts Options) (*Bridge, erro
 		confirms:  map[string]*pendingConfirm{},
 		reads:     make(chan struct{}, maxConcurrentReads),
 		seed:      maphash.MakeSeed(),
+		fixed:     newFixedParts(opts.Topics, opts.Version),
 	}
 	for _, p := range providers {
 		if _, dup := b.accounts[p.Account()]; dup {

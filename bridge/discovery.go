@@ -67,21 +67,33 @@ func (b *Bridge) discoveryPayload(e *entry) map[string]any {
 	if d.HubID != "" && d.HubID != d.ID {
 		dev["via_device"] = discoveryID("cloud2mqtt", e.account, d.HubID)
 	}
-	valueState := "{{ value_json.state }}"
 	avail := b.deviceAvailability(e)
 	return map[string]any{
 		"dev": dev,
-		"o":   map[string]any{"name": "cloud2mqtt", "sw": b.opts.Version, "url": "https://github.com/cloud2mqtt/cloud2mqtt"},
+		"o":   b.fixed.origin,
 		// The entries are built with Home Assistant's abbreviations (t,
 		// val_tpl): compactDevice and compactConfig leave them alone.
-		"availability": []map[string]any{
-			{"t": b.topics.BridgeState(), "val_tpl": valueState},
-			avail,
-		},
+		"availability":      []map[string]any{b.fixed.bridgeAvail, avail},
 		"availability_mode": "all",
 		"state_topic":       e.topic,
 		"qos":               1,
 		"cmps":              components(e, avail),
+	}
+}
+
+// fixedParts are the parts of every device's discovery config that do not
+// depend on the device, built once: they are shared by all the configs and
+// never changed (useTopicBase copies availability entries before it
+// rewrites their topics).
+type fixedParts struct {
+	origin      map[string]any // Home Assistant's "o"
+	bridgeAvail map[string]any // the bridge's own availability entry
+}
+
+func newFixedParts(topics Topics, version string) fixedParts {
+	return fixedParts{
+		origin:      map[string]any{"name": "cloud2mqtt", "sw": version, "url": "https://github.com/cloud2mqtt/cloud2mqtt"},
+		bridgeAvail: map[string]any{"t": topics.BridgeState(), "val_tpl": "{{ value_json.state }}"},
 	}
 }
 
@@ -429,14 +441,14 @@ func (b *Bridge) discoveryMessages(e *entry) (map[string][]byte, string) {
 			if _, ok := cfg["state_topic"]; !ok && platformsWithStateTopic[platform] {
 				cfg["state_topic"] = root["state_topic"]
 			}
-			payload := encodeConfig(cfg, platform, e.topic)
+			payload := b.encoded(func(dst []byte) []byte { return encodeConfig(dst, cfg, platform, e.topic) })
 			out[b.topics.DiscoveryPrefix+"/"+platform+"/"+e.discoveryID+"/"+key+"/config"] = payload
 		}
 		return out, main
 	default:
 		root := b.discoveryPayload(e)
 		main := mainType(e, root["cmps"].(map[string]component))
-		out[b.topics.DeviceDiscovery(e.discoveryID)] = encodeDevice(root, e.topic)
+		out[b.topics.DeviceDiscovery(e.discoveryID)] = b.encoded(func(dst []byte) []byte { return encodeDevice(dst, root, e.topic) })
 		return out, main
 	}
 }

@@ -129,27 +129,56 @@ var haDefaults = map[string]map[string]any{
 // platform, with qos (which Home Assistant before 2026.5 does not take
 // from the root of a device-based config) and with prefix as "~" where
 // that is shorter. It changes root's components, which discoveryPayload
-// built for this call.
-func encodeDevice(root map[string]any, prefix string) []byte {
-	q, hasQoS := root["qos"]
+// built for this call. It appends to dst.
+func encodeDevice(dst []byte, root map[string]any, prefix string) []byte {
 	cmps, _ := root["cmps"].(map[string]component)
 	for _, c := range cmps {
-		if hasQoS {
-			c["qos"] = q
-		}
 		useTopicBase(c, prefix)
 	}
-	return appendObject(make([]byte, 0, 2048), root, true, "", "qos")
+	if q, ok := root["qos"]; ok {
+		root["cmps"] = withQoS{cmps, q}
+	}
+	return appendObject(dst, root, true, "", "qos")
 }
+
+// withQoS are the components of a device-based config, each encoded with
+// the config's qos: written as a member of each rather than set in each
+// map, which would grow a component of eight keys into a larger map.
+type withQoS struct {
+	cmps map[string]component
+	qos  any
+}
+
+// encoded is what encode appends to an empty buffer, in a slice of its
+// exact length: payloads are encoded in a reused buffer and copied out, so
+// that what a start leaves for the collector is each payload's bytes only,
+// not the room a buffer grew to.
+func (b *Bridge) encoded(encode func(dst []byte) []byte) []byte {
+	buf, _ := b.scratch.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	out := encode((*buf)[:0])
+	payload := slices.Clone(out)
+	if cap(out) <= maxScratch {
+		*buf = out
+		b.scratch.Put(buf)
+	}
+	return payload
+}
+
+// maxScratch is the largest buffer encoded keeps for the next payload.
+const maxScratch = 64 << 10
 
 // encodeConfig is the JSON of one single-component config built with full
 // keys, of the given platform: its keys abbreviated, without the defaults of
 // its platform and with prefix as "~" where that is shorter. It may change
 // cfg; an availability list it holds (with abbreviated entries, t and
 // val_tpl) may be shared: useTopicBase replaces it rather than change it.
-func encodeConfig(cfg map[string]any, platform, prefix string) []byte {
+// It appends to dst.
+func encodeConfig(dst []byte, cfg map[string]any, platform, prefix string) []byte {
 	useTopicBase(cfg, prefix)
-	return appendObject(make([]byte, 0, 1024), cfg, true, platform, "")
+	return appendObject(dst, cfg, true, platform, "")
 }
 
 // The encoder below writes what encoding/json writes for the same values
@@ -167,9 +196,18 @@ type jsonMember struct {
 // abbreviate (m is a config or a component), leaving out skip and the keys
 // whose value is a default of platform.
 func appendObject(b []byte, m map[string]any, abbreviate bool, platform, skip string) []byte {
+	return appendObjectWith(b, m, abbreviate, platform, skip, jsonMember{})
+}
+
+// appendObjectWith is appendObject with extra as one more member, unless
+// its key is empty.
+func appendObjectWith(b []byte, m map[string]any, abbreviate bool, platform, skip string, extra jsonMember) []byte {
 	defaults := haDefaults[platform]
 	var buf [32]jsonMember
 	members := buf[:0]
+	if extra.key != "" {
+		members = append(members, extra)
+	}
 	for k, v := range m {
 		if skip != "" && k == skip {
 			continue
@@ -224,24 +262,33 @@ func appendValue(b []byte, v any) []byte {
 	case component:
 		return appendObject(b, v, true, "", "")
 	case map[string]component:
-		keys := slices.Sorted(maps.Keys(v))
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			platform, _ := v[k]["p"].(string)
-			b = appendObject(b, v[k], true, platform, "")
-		}
-		return append(b, '}')
+		return appendComponents(b, v, jsonMember{})
+	case withQoS:
+		return appendComponents(b, v.cmps, jsonMember{"qos", v.qos})
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
 		return append(b, "null"...) // not a JSON value (NaN, ±Inf): Home Assistant takes null as unset
 	}
 	return append(b, out...)
+}
+
+// appendComponents appends the components of a device-based config, keys
+// sorted, each with abbreviated keys, without the defaults of its platform
+// and with extra (see appendObjectWith).
+func appendComponents(b []byte, cmps map[string]component, extra jsonMember) []byte {
+	keys := slices.Sorted(maps.Keys(cmps))
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		platform, _ := cmps[k]["p"].(string)
+		b = appendObjectWith(b, cmps[k], true, platform, "", extra)
+	}
+	return append(b, '}')
 }
 
 // appendArray appends v as a JSON array, each element by appendElem.

@@ -47,7 +47,7 @@ func TestUseTopicBase(t *testing.T) {
 }
 
 func TestEncodeConfigLeavesOutDefaultsOnly(t *testing.T) {
-	got := string(encodeConfig(map[string]any{"payload_lock": "LOCK", "payload_unlock": "open sesame",
+	got := string(encodeConfig(nil, map[string]any{"payload_lock": "LOCK", "payload_unlock": "open sesame",
 		"state_locked": "LOCKED", "value_template": "{{ value_json.state }}"}, "lock", ""))
 	want := `{"pl_unlk":"open sesame","val_tpl":"{{ value_json.state }}"}`
 	if got != want {
@@ -84,7 +84,7 @@ func TestAppendValueWritesWhatEncodingJSONWrites(t *testing.T) {
 	// defaults of its platform; the root, its qos.
 	root := map[string]any{"state_topic": "s", "qos": 1, "availability_mode": "all",
 		"cmps": map[string]component{"lock": {"p": "lock", "payload_lock": "LOCK", "command_topic": "c", "unique_id": "u"}}}
-	got := string(encodeDevice(root, ""))
+	got := string(encodeDevice(nil, root, ""))
 	want := `{"avty_mode":"all","cmps":{"lock":{"cmd_t":"c","p":"lock","qos":1,"uniq_id":"u"}},"stat_t":"s"}`
 	if got != want {
 		t.Errorf("device config:\n got  %s\n want %s", got, want)
