@@ -69,7 +69,7 @@ func (a *app) demoCommand() *cobra.Command {
 					go e.Animate(ctx, interval)
 				}
 			}
-			return serve(ctx, cfg, url, providers, store, obs, log, a.level)
+			return serve(ctx, cfg, url, providers, store, obs, log, a.level, settleMemory)
 		},
 	}
 	cmd.Flags().DurationVar(&interval, "sensor-interval", 20*time.Second, "how often a simulated sensor changes (0: never)")

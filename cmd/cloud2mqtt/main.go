@@ -23,21 +23,23 @@ var version = "0.1.0-dev"
 
 func main() {
 	tuneMemory()
-	tuneScheduler(os.Args[1:])
+	afterStart := tuneScheduler(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := executeWith(ctx, os.Args[1:], os.Stdout, os.Stderr, clouds(), afterStart)
 	stop()
 	os.Exit(code)
 }
 
 // execute runs the command line and returns the exit status.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return executeWith(ctx, args, stdout, stderr, clouds())
+	return executeWith(ctx, args, stdout, stderr, clouds(), nil)
 }
 
-// executeWith runs the command line with the clouds of registry.
-func executeWith(ctx context.Context, args []string, stdout, stderr io.Writer, registry *cloud.Registry) int {
-	root := newRootCommand(stdout, stderr, registry)
+// executeWith runs the command line with the clouds of registry; the run
+// command calls afterStart (when not nil) once the bridge's start is
+// published.
+func executeWith(ctx context.Context, args []string, stdout, stderr io.Writer, registry *cloud.Registry, afterStart func()) int {
+	root := newRootCommand(stdout, stderr, registry, afterStart)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var exit exitError
@@ -62,10 +64,11 @@ type app struct {
 	root           *cobra.Command
 	level          *slog.LevelVar  // the log level, changeable at run time
 	clouds         *cloud.Registry // the clouds accounts may name
+	afterStart     func()          // for run, once the start is published (may be nil)
 }
 
-func newRootCommand(stdout, stderr io.Writer, registry *cloud.Registry) *cobra.Command {
-	a := &app{stdout: stdout, stderr: stderr, level: new(slog.LevelVar), clouds: registry}
+func newRootCommand(stdout, stderr io.Writer, registry *cloud.Registry, afterStart func()) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr, level: new(slog.LevelVar), clouds: registry, afterStart: afterStart}
 	root := &cobra.Command{
 		Use:           "cloud2mqtt",
 		Short:         "Bridge Wink and Homey clouds to MQTT and Home Assistant",

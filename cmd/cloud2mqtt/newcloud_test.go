@@ -33,7 +33,7 @@ func TestARegisteredCloudIsBridgedWithNoOtherChange(t *testing.T) {
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- executeWith(ctx, []string{"run"}, stdout, stderr, registry) }()
+	go func() { done <- executeWith(ctx, []string{"run"}, stdout, stderr, registry, nil) }()
 	t.Cleanup(func() { cancel(); <-done })
 
 	rec.Wait(t, wait, func(m mqtt.Message) bool {
@@ -61,7 +61,7 @@ func TestARegisteredCloudIsBridgedWithNoOtherChange(t *testing.T) {
 	})
 
 	// A cloud that is not registered is named with those that are.
-	if code := executeWith(context.Background(), []string{"devices"}, stdout, stderr, clouds()); code == 0 ||
+	if code := executeWith(context.Background(), []string{"devices"}, stdout, stderr, clouds(), nil); code == 0 ||
 		!strings.Contains(stderr.String(), `accounts[0].cloud: "memory" is not supported: use one of "homey", "wink"`) {
 		t.Errorf("devices with an unregistered cloud exited %d:\n%s", code, stderr.String())
 	}

@@ -51,7 +51,11 @@ func (a *app) runCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, store, obs, log, a.level)
+			started := settleMemory
+			if a.afterStart != nil {
+				started = func() { a.afterStart(); settleMemory() }
+			}
+			return serve(cmd.Context(), cfg, cfg.MQTT.URL, providers, store, obs, log, a.level, started)
 		},
 	}
 }
@@ -90,12 +94,13 @@ func newProvidersWith(cfg *config.Config, clouds *cloud.Registry, store *tokenst
 }
 
 // serve connects to the broker and runs the bridge until ctx ends, then
-// publishes offline and disconnects. The bridge starts at once: its
+// publishes offline and disconnects; started is called once the bridge's
+// start is published. The bridge starts at once: its
 // accounts log in and list their devices while the broker is being
 // connected, so that once the bridge is online it goes straight to
 // publishing.
 func serve(ctx context.Context, cfg *config.Config, url string, providers []cloud.Provider, store *tokenstore.Store,
-	obs *observability, log *slog.Logger, level *slog.LevelVar) error {
+	obs *observability, log *slog.Logger, level *slog.LevelVar, started func()) error {
 	topics := bridge.Topics{Base: cfg.MQTT.BaseTopic, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix}
 	tlsConfig, err := cfg.MQTT.TLSConfig()
 	if err != nil {
@@ -104,7 +109,7 @@ func serve(ctx context.Context, cfg *config.Config, url string, providers []clou
 	opts := bridgeOptions(cfg, topics, log, level)
 	opts.TokenExpiry = credentialExpiry(providers)
 	opts.OnCommand = obs.onCommand
-	opts.Started = settleMemory
+	opts.Started = started
 	broker := newLateBroker()
 	b, err := bridge.New(broker, providers, opts)
 	if err != nil {
