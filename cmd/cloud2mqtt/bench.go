@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +26,7 @@ type benchOptions struct {
 	accounts  int
 	samples   int
 	bridgeBin string
+	rounds    int // cold starts per size
 	keep      bool
 	sink      string // hidden: run as the CPU baseline's receiver
 	sinkCount int
@@ -64,8 +62,8 @@ otherwise (--broker chooses).`,
 			default:
 				return fmt.Errorf("bench: --broker %q: use auto, mosquitto or embedded", o.broker)
 			}
-			if o.accounts < 1 || o.samples < 1 {
-				return fmt.Errorf("bench: --accounts and --samples must be at least 1")
+			if o.accounts < 1 || o.samples < 1 || o.rounds < 1 {
+				return fmt.Errorf("bench: --accounts, --samples and --rounds must be at least 1")
 			}
 			for _, n := range o.sizes {
 				if n < o.accounts {
@@ -88,6 +86,7 @@ otherwise (--broker chooses).`,
 	f.IntSliceVar(&o.sizes, "devices", []int{100, 1000, 10000}, "cold-start sizes, in devices")
 	f.IntVar(&o.accounts, "accounts", 10, "Wink accounts the cold-start devices are spread over")
 	f.IntVar(&o.samples, "samples", 500, "messages per latency and CPU figure")
+	f.IntVar(&o.rounds, "rounds", 1, "cold starts of each size, each followed by its baseline; the figures are their medians")
 	f.StringVar(&o.bridgeBin, "bridge-bin", "", "cloud2mqtt binary to measure (default: this one), e.g. an older build")
 	f.BoolVar(&o.keep, "keep", false, "keep the working directory (configurations and logs)")
 	f.StringVar(&o.sink, "sink", "", "")
@@ -115,12 +114,23 @@ func newBenchReport(w io.Writer) *benchReport {
 
 // row prints one figure beside its baseline (when base > 0) and the ratio.
 func (r *benchReport) row(name string, v, base float64, unit, goal string) {
-	bs, ratio := "", ""
+	ratio := 0.0
+	if base > 0 {
+		ratio = v / base
+	}
+	r.rowWithRatio(name, v, base, ratio, unit, goal)
+}
+
+// rowWithRatio prints one figure beside its baseline (when base > 0) and
+// ratio, which is given: the median of each round's ratio, say, rather
+// than the ratio of the medians.
+func (r *benchReport) rowWithRatio(name string, v, base, ratio float64, unit, goal string) {
+	bs, rs := "", ""
 	if base > 0 {
 		bs = formatFigure(base, unit)
-		ratio = fmt.Sprintf("%.2f×", v/base)
+		rs = fmt.Sprintf("%.2f×", ratio)
 	}
-	fmt.Fprintf(r.w, benchRow, name, formatFigure(v, unit), bs, ratio, goal)
+	fmt.Fprintf(r.w, benchRow, name, formatFigure(v, unit), bs, rs, goal)
 }
 
 // note prints a line of its own.
@@ -207,131 +217,6 @@ func runBench(ctx context.Context, stdout io.Writer, clouds *cloud.Registry, o b
 		}
 	}
 	return nil
-}
-
-// benchColdStart starts a bridge over n generated Wink devices and measures
-// from its first message (its birth, once connected to the broker) until
-// every device's discovery, state and availability reached a subscriber;
-// then a bare paho client publishes the same messages.
-func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry, o benchOptions, dir string, n int) error {
-	emulators, err := benchEmulators(clouds, "wink", cloud.EmulateOptions{Accounts: o.accounts, Devices: n / o.accounts})
-	defer emulators.Close()
-	if err != nil {
-		return err
-	}
-	want := n / o.accounts * o.accounts
-	base, cfg, sub, col, err := benchWatch(o, dir, emulatorAccounts(emulators), nil)
-	if err != nil {
-		return err
-	}
-	defer sub.Disconnect(100)
-	meter := cpuMeter{broker: o.brokerProc}
-	before := meter.read()
-	start := time.Now()
-	child, err := startChild(o.bridgeBin, filepath.Join(dir, base+".log"), "run", "--config", cfg)
-	if err != nil {
-		return err
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			child.stop()
-		}
-	}
-	defer stop()
-	states, avail, disc := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	var elapsed, firstDevice time.Duration
-	var connected time.Time // the bridge's first message: its birth on bridge/state
-	err = col.wait(ctx, 3*time.Minute, func(m benchMessage) bool {
-		if connected.IsZero() {
-			connected = m.at
-		}
-		if len(m.payload) == 0 {
-			return false
-		}
-		switch rest, ok := strings.CutPrefix(m.topic, base+"/"); {
-		case !ok:
-			if strings.HasSuffix(m.topic, "/config") {
-				disc[m.topic] = true
-			}
-		case strings.HasPrefix(rest, "bridge/"):
-		case strings.HasSuffix(rest, "/availability"):
-			avail[rest] = true
-		default:
-			if len(states) == 0 {
-				firstDevice = m.at.Sub(connected)
-			}
-			states[rest] = true
-			// availability: state (the default) carries it in the state.
-			if bytes.Contains(m.payload, []byte(`"availability":"`)) {
-				avail[rest] = true
-			}
-		}
-		elapsed = m.at.Sub(connected)
-		return len(states) >= want && len(avail) >= want && len(disc) >= want
-	})
-	if err != nil {
-		if e := child.exited(); e != nil {
-			return e
-		}
-		return fmt.Errorf("bench: cold start of %d devices: %d states, %d availabilities, %d discovery configs: %w",
-			want, len(states), len(avail), len(disc), err)
-	}
-	total := time.Since(start)
-	startCPU := meter.read().since(before)
-	bridgeCPU, err := child.cpu()
-	if err != nil {
-		return err
-	}
-	msgs := col.messages()
-	var size int
-	for _, m := range msgs {
-		size += len(m.topic) + len(m.payload)
-	}
-	// Idle: what the bridge holds once everything is published.
-	waitIdle(ctx, col, 2*time.Second)
-	rss, peak, err := child.rssMiB()
-	if err != nil {
-		return err
-	}
-	stop()
-
-	retained := func(topic string) bool { return !strings.HasSuffix(topic, "/bridge/event") }
-	basePrefix := "c2m-bench-" + randomSuffix()
-	before = meter.read()
-	baseline, err := publishAllBaseline(ctx, o.url, basePrefix, msgs, retained)
-	if err != nil {
-		return err
-	}
-	baseCPU := meter.read().since(before)
-	label := fmt.Sprintf("cold start, %d devices", want)
-	goal := "≤ 1.3×"
-	if want >= 10000 {
-		goal = "≤ 1.3×, < 3 s"
-	}
-	r.row(label, elapsed.Seconds(), baseline.Seconds(), "s", goal)
-	r.note("%d devices: %d messages, %.1f MB, %.0f msg/s; %.2f s from the process start, the first device's state %.2f s after the birth",
-		want, len(msgs), float64(size)/1e6, float64(len(msgs))/elapsed.Seconds(), total.Seconds(), firstDevice.Seconds())
-	r.note("%d devices, CPU from the process start: the bridge %.2f s, %s, the bench's own (emulators, subscriber) %.2f s; "+
-		"the baseline's: %s, the bench's own (publisher, subscriber) %.2f s",
-		want, bridgeCPU.Seconds(), startCPU.brokerText(), startCPU.bench.Seconds(), baseCPU.brokerText(), baseCPU.bench.Seconds())
-	rssGoal := ""
-	switch {
-	case want <= 100:
-		rssGoal = "< 20 MiB"
-	case want >= 10000:
-		rssGoal = "< 100 MiB"
-	}
-	r.row(fmt.Sprintf("RSS idle, %d devices", want), rss, 0, "MiB", rssGoal)
-	r.row(fmt.Sprintf("RSS peak, %d devices", want), peak, 0, "MiB", "")
-
-	// Leave the broker as it was: no retained messages of the bench.
-	topics := retainedTopics(col)
-	for _, t := range slices.Clone(topics) {
-		topics = append(topics, basePrefix+"/"+t)
-	}
-	return clearRetained(o.url, topics)
 }
 
 // retainedTopics are the topics of the retained messages a bench

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,34 @@ func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
 			!strings.Contains(want, "slider") && !strings.Contains(line, "×") {
 			t.Errorf("%q has no ratio to its baseline: %s", want, line)
 		}
+	}
+}
+
+// With --rounds 2 the cold start is measured twice: the figures are
+// medians and a note gives each round's ratio.
+func TestBenchColdStartRoundsAreNoted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts bridge processes")
+	}
+	t.Setenv("CLOUD2MQTT_TEST_RUN_MAIN", "1")
+	url := mqtttest.BrokerURL(t)
+	var out, errs bytes.Buffer
+	code := execute(context.Background(), []string{"bench", "--mqtt-url", url, "--devices", "4",
+		"--accounts", "2", "--samples", "3", "--rounds", "2", "--bridge-bin", os.Args[0]}, &out, &errs)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
+	}
+	rounds := regexp.MustCompile(`(?m)^# 4 devices, 2 rounds: medians above, the ratio the median of the rounds' [0-9.]+× [0-9.]+×$`)
+	if !rounds.MatchString(out.String()) {
+		t.Errorf("no note of the two rounds' ratios in the output:\n%s", out.String())
+	}
+}
+
+func TestBenchRefusesZeroRounds(t *testing.T) {
+	var out, errs bytes.Buffer
+	code := execute(context.Background(), []string{"bench", "--rounds", "0"}, &out, &errs)
+	if code == 0 || !strings.Contains(errs.String(), "--rounds must be at least 1") {
+		t.Fatalf("exit %d, stderr %q", code, errs.String())
 	}
 }
 
