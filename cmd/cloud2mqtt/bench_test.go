@@ -23,31 +23,37 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
+// runTestBench runs bench with args against the test broker, this test
+// binary standing in for the bridge, and returns its output.
+func runTestBench(t *testing.T, args ...string) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts bridge processes")
 	}
 	t.Setenv("CLOUD2MQTT_TEST_RUN_MAIN", "1")
-	url := mqtttest.BrokerURL(t)
+	args = append([]string{"bench", "--mqtt-url", mqtttest.BrokerURL(t), "--bridge-bin", os.Args[0]}, args...)
 	var out, errs bytes.Buffer
-	code := execute(context.Background(), []string{"bench", "--mqtt-url", url, "--devices", "8",
-		"--accounts", "2", "--samples", "5", "--bridge-bin", os.Args[0]}, &out, &errs)
-	if code != 0 {
+	if code := execute(context.Background(), args, &out, &errs); code != 0 {
 		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
 	}
+	return out.String()
+}
+
+func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
+	output := runTestBench(t, "--devices", "8", "--accounts", "2", "--samples", "5")
 	for _, want := range []string{
 		"broker publish → delivery p99", "through a bare relay p99", "wink /set → cloud PUT p99", "homey push → retained state p99",
 		"wink CPU per command", "cold start, 8 devices", "RSS idle, 8 devices", "RSS after the commands, demo home",
 		"wink slider 50 /set/s → writes/s", "homey slider 50 /set/s → writes/s",
 	} {
 		line := ""
-		for _, l := range strings.Split(out.String(), "\n") {
+		for _, l := range strings.Split(output, "\n") {
 			if strings.HasPrefix(l, want) {
 				line = l
 			}
 		}
 		if line == "" {
-			t.Errorf("no %q in the output:\n%s", want, out.String())
+			t.Errorf("no %q in the output:\n%s", want, output)
 		} else if want != "broker publish → delivery p99" && !strings.HasPrefix(want, "RSS") &&
 			!strings.Contains(want, "slider") && !strings.Contains(line, "×") {
 			t.Errorf("%q has no ratio to its baseline: %s", want, line)
@@ -58,20 +64,10 @@ func TestBenchPrintsEveryFigureBesideItsBaseline(t *testing.T) {
 // With --rounds 2 the cold start is measured twice: the figures are
 // medians and a note gives each round's ratio.
 func TestBenchColdStartRoundsAreNoted(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts bridge processes")
-	}
-	t.Setenv("CLOUD2MQTT_TEST_RUN_MAIN", "1")
-	url := mqtttest.BrokerURL(t)
-	var out, errs bytes.Buffer
-	code := execute(context.Background(), []string{"bench", "--mqtt-url", url, "--devices", "4",
-		"--accounts", "2", "--samples", "3", "--rounds", "2", "--bridge-bin", os.Args[0]}, &out, &errs)
-	if code != 0 {
-		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
-	}
+	output := runTestBench(t, "--devices", "4", "--accounts", "2", "--samples", "3", "--rounds", "2")
 	rounds := regexp.MustCompile(`(?m)^# 4 devices, 2 rounds: medians above, the ratio the median of the rounds' [0-9.]+× [0-9.]+×$`)
-	if !rounds.MatchString(out.String()) {
-		t.Errorf("no note of the two rounds' ratios in the output:\n%s", out.String())
+	if !rounds.MatchString(output) {
+		t.Errorf("no note of the two rounds' ratios in the output:\n%s", output)
 	}
 }
 
