@@ -128,8 +128,9 @@ var haDefaults = map[string]map[string]any{
 // its keys abbreviated, and each component without the defaults of its
 // platform, with qos (which Home Assistant before 2026.5 does not take
 // from the root of a device-based config) and with prefix as "~" where
-// that is shorter. It changes root's components, which discoveryPayload
-// built for this call. It appends to dst.
+// that is shorter. It changes root, which discoveryPayload built for this
+// call: the topics of its components, and its "cmps", which becomes a
+// withQoS. It appends to dst.
 func encodeDevice(dst []byte, root map[string]any, prefix string) []byte {
 	cmps, _ := root["cmps"].(map[string]component)
 	for _, c := range cmps {
