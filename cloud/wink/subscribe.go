@@ -200,6 +200,10 @@ func (s *subscriber) poll(ctx context.Context, tt int64, region int) (pollAnswer
 		if s.target, err = url.Parse(s.base + s.path); err != nil {
 			return pollAnswer{}, fmt.Errorf("subscribe request: origin %q: %w", s.base, err)
 		}
+		// The request line takes the path as it is escaped already: net/http
+		// would otherwise check and copy the escaping (kilobytes with many
+		// channels) at every poll.
+		s.target.Opaque = s.path
 	}
 	u := *s.target // the channels' path is parsed once
 	u.RawQuery = q.Encode()
