@@ -202,8 +202,12 @@ func (s *subscriber) poll(ctx context.Context, tt int64, region int) (pollAnswer
 		}
 		// The request line takes the path as it is escaped already: net/http
 		// would otherwise check and copy the escaping (kilobytes with many
-		// channels) at every poll.
-		s.target.Opaque = s.path
+		// channels) at every poll. Not through a proxy of plain HTTP, whose
+		// request line names the whole URL: net/http writes it so only
+		// without Opaque.
+		if !plainProxied(s.http, s.target) {
+			s.target.Opaque = s.path
+		}
 	}
 	u := *s.target // the channels' path is parsed once
 	u.RawQuery = q.Encode()
@@ -349,6 +353,27 @@ func nextTimetoken(tt string) (int64, error) {
 // action and file events and from presence channels.
 func isMessage(typ int, channel string) bool {
 	return typ == 0 && !strings.HasSuffix(channel, "-pnpres")
+}
+
+// plainProxied tells whether hc sends requests for u to a proxy as plain
+// HTTP (or may: a transport it cannot look into counts as one).
+func plainProxied(hc *http.Client, u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false // https goes through a proxy in a tunnel, as it is
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return true
+	}
+	if t.Proxy == nil {
+		return false
+	}
+	proxy, err := t.Proxy(&http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}})
+	return err != nil || proxy != nil
 }
 
 // subscribeClient is the long polls' HTTP client: connections of their own

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,38 @@ func TestChannelsEscapedAsPubNubExpects(t *testing.T) {
 	}
 	if s.base != "https://127.0.0.1:1" {
 		t.Errorf("base %s, want TLS for an origin without a scheme", s.base)
+	}
+}
+
+// A long poll's request line is its path and query, as escaped when the
+// subscriber was made; through a proxy of plain HTTP it names the whole
+// URL, as a proxy needs.
+func TestLongPollRequestLine(t *testing.T) {
+	lines := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lines <- r.RequestURI
+		_, _ = w.Write([]byte(`{"t":{"t":"17000000000000000","r":1},"m":[]}`))
+	}))
+	defer srv.Close()
+	channels := []string{"a|b c", "d,e"}
+	wantPath := "/v2/subscribe/sub-c-1/a%7Cb%20c,d%2Ce/0?"
+	direct := newSubscriber(subscribeClient(3*time.Second), srv.URL, "sub-c-1", channels, 0, 0, nil)
+	if _, err := direct.poll(testCtx(t), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-lines; !strings.HasPrefix(got, wantPath) {
+		t.Errorf("request line %q, want %q…", got, wantPath)
+	}
+
+	// The same server as the proxy of an origin of plain HTTP.
+	proxyURL, _ := url.Parse(srv.URL)
+	hc := subscribeClient(3 * time.Second)
+	hc.Transport.(*http.Transport).Proxy = http.ProxyURL(proxyURL)
+	proxied := newSubscriber(hc, "http://pubsub.example", "sub-c-1", channels, 0, 0, nil)
+	if _, err := proxied.poll(testCtx(t), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := <-lines, "http://pubsub.example"+wantPath; !strings.HasPrefix(got, want) {
+		t.Errorf("request line through a proxy %q, want %q…", got, want)
 	}
 }
