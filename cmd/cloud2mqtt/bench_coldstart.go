@@ -29,8 +29,8 @@ type coldRound struct {
 func (c coldRound) ratio() float64 { return c.elapsed.Seconds() / max(c.baseline.Seconds(), 1e-9) }
 
 // benchColdStart measures o.rounds cold starts of n generated Wink devices
-// (coldStartRound) and reports their medians; with more than one round, the
-// range of the ratio too.
+// (coldStartRound) and reports their medians; with more than one round, a
+// note gives each round's ratio.
 func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry, o benchOptions, dir string, n int) error {
 	var rounds []coldRound
 	for range o.rounds {
