@@ -124,7 +124,8 @@ func TestRunDropsToDaemonProcsOnceStarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "run", "--config", cfg)
-	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "GOMAXPROCS=") }),
+	// The configuration file's settings only (childEnv), on Go's default Ps.
+	cmd.Env = append(slices.DeleteFunc(childEnv(), func(e string) bool { return strings.HasPrefix(e, "GOMAXPROCS=") }),
 		"CLOUD2MQTT_TEST_RUN_MAIN=1")
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
