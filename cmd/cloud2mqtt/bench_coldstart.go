@@ -51,7 +51,10 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 		}
 		return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
 	}
-	seconds := func(d time.Duration) float64 { return d.Seconds() }
+	// medSeconds is the median of a duration, in seconds.
+	medSeconds := func(f func(coldRound) time.Duration) float64 {
+		return med(func(c coldRound) float64 { return f(c).Seconds() })
+	}
 	last := rounds[len(rounds)-1]
 	want := last.want
 	label := fmt.Sprintf("cold start, %d devices", want)
@@ -61,8 +64,9 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	}
 	// The ratio is the median of each round's: a round's start and its
 	// baseline run back to back, on the machine as it was then.
-	r.rowWithRatio(label, med(func(c coldRound) float64 { return seconds(c.elapsed) }),
-		med(func(c coldRound) float64 { return seconds(c.baseline) }), med(coldRound.ratio), "s", goal)
+	elapsed := medSeconds(func(c coldRound) time.Duration { return c.elapsed })
+	r.rowWithRatio(label, elapsed,
+		medSeconds(func(c coldRound) time.Duration { return c.baseline }), med(coldRound.ratio), "s", goal)
 	if len(rounds) > 1 {
 		ratios := make([]float64, len(rounds))
 		for i, c := range rounds {
@@ -72,8 +76,8 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 			want, len(rounds), formatRatios(ratios))
 	}
 	r.note("%d devices: %d messages, %.1f MB, %.0f msg/s; %.2f s from the process start, the first device's state %.2f s after the birth",
-		want, last.msgs, float64(last.size)/1e6, float64(last.msgs)/med(func(c coldRound) float64 { return seconds(c.elapsed) }),
-		med(func(c coldRound) float64 { return seconds(c.total) }), med(func(c coldRound) float64 { return seconds(c.firstDevice) }))
+		want, last.msgs, float64(last.size)/1e6, float64(last.msgs)/elapsed,
+		medSeconds(func(c coldRound) time.Duration { return c.total }), medSeconds(func(c coldRound) time.Duration { return c.firstDevice }))
 	cpu := func(f func(coldRound) cpuReading) cpuReading {
 		out := cpuReading{bench: time.Duration(med(func(c coldRound) float64 { return float64(f(c).bench) })), broker: -1}
 		if last.startCPU.broker >= 0 {
@@ -85,7 +89,7 @@ func benchColdStart(ctx context.Context, r *benchReport, clouds *cloud.Registry,
 	baseCPU := cpu(func(c coldRound) cpuReading { return c.baseCPU })
 	r.note("%d devices, CPU from the process start: the bridge %.2f s, %s, the bench's own (emulators, subscriber) %.2f s; "+
 		"the baseline's: %s, the bench's own (publisher, subscriber) %.2f s",
-		want, med(func(c coldRound) float64 { return seconds(c.bridgeCPU) }), startCPU.brokerText(),
+		want, medSeconds(func(c coldRound) time.Duration { return c.bridgeCPU }), startCPU.brokerText(),
 		startCPU.bench.Seconds(), baseCPU.brokerText(), baseCPU.bench.Seconds())
 	rssGoal := ""
 	switch {
