@@ -39,21 +39,26 @@ func (k *Keys) Decode(data []byte) (map[string]any, error) {
 	if k.seen == nil {
 		k.seen = make(map[string]string, 256)
 	}
-	return decodeWith(data, k.seen)
+	return decodeWith(data, k.seen, len(data) >= internFrom)
 }
 
-// decode is Decode, with the object keys interned or not.
+// decode is Decode, with the object keys interned and short values shared
+// or not.
 func decode(data []byte, intern bool) (map[string]any, error) {
 	var keys map[string]string
 	if intern {
 		keys = make(map[string]string, 256)
 	}
-	return decodeWith(data, keys)
+	return decodeWith(data, keys, intern)
 }
 
-// decodeWith decodes data, its keys interned in keys unless keys is nil.
-func decodeWith(data []byte, keys map[string]string) (map[string]any, error) {
+// decodeWith decodes data, its keys interned in keys unless keys is nil,
+// its short values shared when share is set.
+func decodeWith(data []byte, keys map[string]string, share bool) (map[string]any, error) {
 	p := parser{data: data, keys: keys}
+	if share {
+		p.strs, p.nums = make(map[string]any, 256), make(map[string]any, 256)
+	}
 	p.space()
 	if p.i < len(data) && data[p.i] == '{' {
 		if m, ok := p.object(); ok {
@@ -74,9 +79,17 @@ func decodeWith(data []byte, keys map[string]string) (map[string]any, error) {
 // the same kind) has its object keys made once each: every object of a
 // listing of 10,000 devices spells the same hundred keys, and they would
 // otherwise be a million strings. At most maxKeys distinct keys are kept.
+//
+// Such a document also shares its short values: the same string ("en_us",
+// "read-only", a model name) or number (the time stamps of the readings
+// one report changed) spelt again is the value made the first time, at
+// most maxShared of each kind per document, each at most sharedLen bytes.
+// Values are never changed once decoded, so sharing them is not seen.
 const (
 	internFrom = 16 << 10
 	maxKeys    = 4096
+	maxShared  = 4096
+	sharedLen  = 48
 )
 
 // parser reads plain JSON; ok false means "leave it to encoding/json".
@@ -85,6 +98,8 @@ type parser struct {
 	i       int
 	members []member          // of the objects being read, innermost last
 	keys    map[string]string // the keys read so far, when interned
+	strs    map[string]any    // the short string values read so far, when shared
+	nums    map[string]any    // the numbers read so far by their spelling, when shared
 }
 
 type member struct {
@@ -196,6 +211,9 @@ func (p *parser) value() (any, bool) {
 	case c == '[':
 		return p.array()
 	case c == '"':
+		if p.strs != nil {
+			return p.sharedStr()
+		}
 		return p.str()
 	case c == 't':
 		return true, p.word("true")
@@ -267,6 +285,31 @@ func (p *parser) key() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// sharedStr reads a string value as str does; a short plain ASCII one is
+// the value made when the document first spelt it.
+func (p *parser) sharedStr() (any, bool) {
+	start := p.i + 1
+	for j := start; j < len(p.data) && j-start <= sharedLen; j++ {
+		switch c := p.data[j]; {
+		case c == '"':
+			if v, ok := p.strs[string(p.data[start:j])]; ok {
+				p.i = j + 1
+				return v, true
+			}
+			s := string(p.data[start:j])
+			var v any = s
+			if len(p.strs) < maxShared {
+				p.strs[s] = v
+			}
+			p.i = j + 1
+			return v, true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return p.str()
+		}
+	}
+	return p.str()
 }
 
 // escaped reads the rest of a string that starts at data[start] and has
@@ -385,10 +428,21 @@ func (p *parser) number() (any, bool) {
 			j++
 		}
 	}
-	f, err := strconv.ParseFloat(string(d[start:j]), 64)
+	text := d[start:j]
+	if p.nums != nil && len(text) <= sharedLen {
+		if v, ok := p.nums[string(text)]; ok {
+			p.i = j
+			return v, true
+		}
+	}
+	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil {
 		return nil, false
 	}
 	p.i = j
-	return f, true
+	var v any = f
+	if p.nums != nil && len(text) <= sharedLen && len(p.nums) < maxShared {
+		p.nums[string(text)] = v
+	}
+	return v, true
 }

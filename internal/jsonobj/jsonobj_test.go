@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -89,6 +90,15 @@ func TestDecodeListingIsUnmarshal(t *testing.T) {
 	}
 	many.WriteString(`}`)
 	same(t, []byte(many.String()))
+	// More distinct short values than are shared, and values that are not
+	// shared: long, escaped, non-ASCII.
+	var values strings.Builder
+	values.WriteString(`{"pad":"` + strings.Repeat("x", internFrom) + `","v":[`)
+	for i := range maxShared + 10 {
+		fmt.Fprintf(&values, `"s%d",%d.5,"s%d",%d.5,`, i, i, i%50, i%50)
+	}
+	values.WriteString(`"` + strings.Repeat("l", sharedLen+1) + `","a\nb","é","",-0,1e3,1E3]}`)
+	same(t, []byte(values.String()))
 
 	m, err := Decode(data)
 	if err != nil {
@@ -98,6 +108,11 @@ func TestDecodeListingIsUnmarshal(t *testing.T) {
 	k0, k1 := keyOf(list[0].(map[string]any), "last_reading"), keyOf(list[1].(map[string]any), "last_reading")
 	if k0 == "" || unsafeData(k0) != unsafeData(k1) {
 		t.Error("two objects of a listing do not share their key's string")
+	}
+	v0, _ := list[0].(map[string]any)["object_type"].(string)
+	v1, _ := list[1].(map[string]any)["object_type"].(string)
+	if v0 == "" || unsafeData(v0) != unsafeData(v1) {
+		t.Error("two objects of a listing do not share the string of a value they both spell")
 	}
 }
 
