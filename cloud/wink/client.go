@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -213,7 +214,7 @@ func (c *Client) listFull(ctx context.Context) (*listing, error) {
 		return nil, err
 	}
 	l := &listing{user: env.Subscription}
-	known := map[string]decoded{}
+	known := make(map[string]decoded, len(env.list))
 	ids, err := c.addObjects("device", env, l, known)
 	if err != nil {
 		return nil, err
@@ -246,7 +247,9 @@ func (c *Client) addObjects(list string, env *envelope, l *listing, known map[st
 	if err != nil {
 		return nil, fmt.Errorf("%s list: %w", list, err)
 	}
-	var ids [][]string
+	l.objects = slices.Grow(l.objects, len(objs))
+	l.devices = slices.Grow(l.devices, len(objs))
+	ids := make([][]string, 0, len(objs))
 	for i, m := range objs {
 		err := errs[i]
 		var ds []decoded
