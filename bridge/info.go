@@ -87,8 +87,12 @@ type FieldInfo struct {
 
 // Devices returns the bridge/devices list.
 func (b *Bridge) Devices() []DeviceInfo {
-	var out []DeviceInfo
-	for _, e := range b.entries("") {
+	entries := b.entries("")
+	if len(entries) == 0 {
+		return nil
+	}
+	out := make([]DeviceInfo, 0, len(entries))
+	for _, e := range entries {
 		b.mu.RLock()
 		out = append(out, deviceInfo(e))
 		b.mu.RUnlock()

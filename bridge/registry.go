@@ -72,6 +72,11 @@ func (b *Bridge) applyListing(o *outbox, name string, devices []cloud.Device) {
 	}
 	b.mu.Lock()
 	a := b.accounts[name]
+	if len(a.devices) == 0 && len(devices) > 0 {
+		// A first listing: the maps made at the size they end at.
+		a.devices = make(map[string]*entry, len(devices))
+		a.slugs = make(map[string]string, len(devices))
+	}
 	var gone []*entry
 	for id, e := range a.devices {
 		if !seen[id] {
@@ -237,7 +242,16 @@ func (b *Bridge) applyOptimistic(o *outbox, name, id string, change cloud.Change
 func (b *Bridge) entries(name string) []*entry {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	var out []*entry
+	size := 0
+	for _, n := range b.order {
+		if name == "" || n == name {
+			size += len(b.accounts[n].devices)
+		}
+	}
+	if size == 0 {
+		return nil
+	}
+	out := make([]*entry, 0, size)
 	for _, n := range b.order {
 		if name != "" && n != name {
 			continue
