@@ -3,7 +3,6 @@ package wink
 import (
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -18,36 +17,37 @@ type wireCache struct {
 
 // shared returns the cache's map equal to w, adding w when it has none.
 func (c *wireCache) shared(w map[string]wireField) map[string]wireField {
-	key := wireKey(w)
+	var buf [512]byte
+	key := appendWireKey(buf[:0], w)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m, ok := c.maps[key]; ok {
+	if m, ok := c.maps[string(key)]; ok {
 		return m
 	}
 	if c.maps == nil {
 		c.maps = map[string]map[string]wireField{}
 	}
-	c.maps[key] = w
+	c.maps[string(key)] = w
 	return w
 }
 
-// wireKey spells out a wire map: equal maps have equal keys.
-func wireKey(w map[string]wireField) string {
-	names := make([]string, 0, len(w))
+// appendWireKey appends to dst a spelling of w: equal maps spell the same.
+func appendWireKey(dst []byte, w map[string]wireField) []byte {
+	var namesBuf [16]string
+	names := namesBuf[:0]
 	for n := range w {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	var b strings.Builder
 	for _, n := range names {
 		f := w[n]
-		b.WriteString(strconv.Quote(n))
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(f.key))
-		b.WriteByte(',')
-		b.WriteString(strconv.Itoa(int(f.conv)))
+		dst = strconv.AppendQuote(dst, n)
+		dst = append(dst, '=')
+		dst = strconv.AppendQuote(dst, f.key)
+		dst = append(dst, ',')
+		dst = strconv.AppendInt(dst, int64(f.conv), 10)
 		if f.top {
-			b.WriteString(",top")
+			dst = append(dst, ",top"...)
 		}
 		if len(f.modes) > 0 {
 			modes := make([]string, 0, len(f.modes))
@@ -56,10 +56,13 @@ func wireKey(w map[string]wireField) string {
 			}
 			slices.Sort(modes)
 			for _, k := range modes {
-				b.WriteString("," + strconv.Quote(k) + ":" + strconv.Quote(f.modes[k]))
+				dst = append(dst, ',')
+				dst = strconv.AppendQuote(dst, k)
+				dst = append(dst, ':')
+				dst = strconv.AppendQuote(dst, f.modes[k])
 			}
 		}
-		b.WriteByte(';')
+		dst = append(dst, ';')
 	}
-	return b.String()
+	return dst
 }
