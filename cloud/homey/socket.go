@@ -380,9 +380,14 @@ func (s *socket) pingLoop(ctx context.Context, every time.Duration) {
 }
 
 func (s *socket) write(ctx context.Context, p string) error {
+	return s.writeFrame(ctx, []byte(p))
+}
+
+// writeFrame sends one text frame.
+func (s *socket) writeFrame(ctx context.Context, p []byte) error {
 	wctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	return s.conn.Write(wctx, websocket.MessageText, []byte(p))
+	return s.conn.Write(wctx, websocket.MessageText, p)
 }
 
 func (s *socket) fail(err error) {
@@ -419,14 +424,16 @@ var errSocketGone = errors.New("the realtime socket closed before the answer")
 // call runs one "api" RPC: operation on the manager uri with args, and
 // returns its ack. It waits for the ack, the socket's end or ctx.
 func (s *socket) call(ctx context.Context, uri, operation string, args map[string]any) (ackResult, error) {
-	b, err := json.Marshal([]any{"api", map[string]any{"uri": uri, "operation": operation, "args": args}})
-	if err != nil {
-		return ackResult{}, err
-	}
 	answer := make(chan ackResult, 1)
 	s.mu.Lock()
 	s.nextAck++
 	n := s.nextAck
+	s.mu.Unlock()
+	frame, err := appendCallFrame(make([]byte, 0, 256), s.nsp, n, uri, operation, args)
+	if err != nil {
+		return ackResult{}, err
+	}
+	s.mu.Lock()
 	s.pending[n] = answer
 	s.mu.Unlock()
 	forget := func() {
@@ -434,7 +441,7 @@ func (s *socket) call(ctx context.Context, uri, operation string, args map[strin
 		delete(s.pending, n)
 		s.mu.Unlock()
 	}
-	if err := s.write(ctx, "42"+s.nsp+","+strconv.Itoa(n)+string(b)); err != nil {
+	if err := s.writeFrame(ctx, frame); err != nil {
 		forget()
 		return ackResult{}, fmt.Errorf("realtime socket: send %s: %w", operation, err)
 	}
