@@ -304,7 +304,7 @@ func fieldComponent(e *entry, k stateKey) component {
 	}
 	f := k.field
 	t := e.topic
-	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": FieldLabel(k.name),
+	c := component{"unique_id": e.discoveryID + "_" + discoveryID(k.name), "name": k.entityName(),
 		"value_template": "{{ value_json." + k.name + " }}"}
 	if f.Category != "" {
 		c["entity_category"] = f.Category

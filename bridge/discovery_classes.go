@@ -228,7 +228,7 @@ func triggerComponent(e *entry, k stateKey) component {
 	id := e.discoveryID + "_" + discoveryID(k.name)
 	switch {
 	case f.Kind == cloud.KindPress && f.Writable:
-		c := component{"p": "button", "unique_id": id, "name": FieldLabel(k.name),
+		c := component{"p": "button", "unique_id": id, "name": k.entityName(),
 			"command_topic": t + "/set/" + k.name, "payload_press": "true"}
 		if f.Category != "" {
 			c["entity_category"] = f.Category

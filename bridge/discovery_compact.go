@@ -278,7 +278,12 @@ func appendValue(b []byte, v any) []byte {
 // sorted, each with abbreviated keys, without the defaults of its platform
 // and with extra (see appendObjectWith).
 func appendComponents(b []byte, cmps map[string]component, extra jsonMember) []byte {
-	keys := slices.Sorted(maps.Keys(cmps))
+	var keysBuf [16]string
+	keys := keysBuf[:0]
+	for k := range cmps {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/cloud2mqtt/cloud2mqtt/cloud"
@@ -26,10 +25,11 @@ type shape struct {
 // keys returns the state keys of d and fields equal to d's, both shared
 // with every device of its shape.
 func (c *keyCache) keys(d *cloud.Device) ([]stateKey, []cloud.Field) {
-	sig := shapeSignature(d)
+	var buf [512]byte
+	sig := appendShapeSignature(buf[:0], d)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s, ok := c.byKey[sig]; ok {
+	if s, ok := c.byKey[string(sig)]; ok {
 		return s.keys, s.fields
 	}
 	if c.byKey == nil {
@@ -38,35 +38,38 @@ func (c *keyCache) keys(d *cloud.Device) ([]stateKey, []cloud.Field) {
 	// A clone, so that the keys built from d hold nothing of d itself.
 	dev := cloud.Device{Class: d.Class, Fields: d.Clone().Fields}
 	s := shape{keys: deviceKeys(&dev), fields: dev.Fields}
-	c.byKey[sig] = s
+	for i := range s.keys {
+		s.keys[i].label = FieldLabel(s.keys[i].name)
+	}
+	c.byKey[string(sig)] = s
 	return s.keys, s.fields
 }
 
-// shapeSignature is what deviceKeys reads of a device, as a string.
-func shapeSignature(d *cloud.Device) string {
-	var b strings.Builder
-	b.WriteString(string(d.Class))
+// appendShapeSignature appends what deviceKeys reads of a device to dst:
+// devices of one shape spell the same.
+func appendShapeSignature(dst []byte, d *cloud.Device) []byte {
+	dst = append(dst, d.Class...)
 	for _, f := range d.Fields {
-		b.WriteByte(0)
-		b.WriteString(f.Name)
-		b.WriteByte(1)
-		b.WriteString(string(f.Kind))
-		b.WriteByte(1)
-		b.WriteString(strconv.FormatBool(f.Writable))
-		for _, p := range []*float64{f.Min, f.Max, &f.Step} {
-			b.WriteByte(1)
+		dst = append(dst, 0)
+		dst = append(dst, f.Name...)
+		dst = append(dst, 1)
+		dst = append(dst, f.Kind...)
+		dst = append(dst, 1)
+		dst = strconv.AppendBool(dst, f.Writable)
+		for _, p := range [...]*float64{f.Min, f.Max, &f.Step} {
+			dst = append(dst, 1)
 			if p != nil {
-				b.WriteString(strconv.FormatFloat(*p, 'g', -1, 64))
+				dst = strconv.AppendFloat(dst, *p, 'g', -1, 64)
 			}
 		}
-		b.WriteByte(1)
-		b.WriteString(f.Unit)
-		b.WriteByte(1)
-		b.WriteString(f.Category)
+		dst = append(dst, 1)
+		dst = append(dst, f.Unit...)
+		dst = append(dst, 1)
+		dst = append(dst, f.Category...)
 		for _, c := range f.Choices {
-			b.WriteByte(2)
-			b.WriteString(c)
+			dst = append(dst, 2)
+			dst = append(dst, c...)
 		}
 	}
-	return b.String()
+	return dst
 }

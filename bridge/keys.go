@@ -17,6 +17,15 @@ type stateKey struct {
 	write    func(d *cloud.Device, v any) (cloud.Change, error) // nil: read-only
 	consumed []string                                           // fields this key stands for
 	meta     *FieldInfo                                         // MQTT-side kind and range where they differ from the field's
+	label    string                                             // FieldLabel(name), made once per shape ("" until then)
+}
+
+// entityName is the key's entity name in Home Assistant (FieldLabel).
+func (k *stateKey) entityName() string {
+	if k.label != "" {
+		return k.label
+	}
+	return FieldLabel(k.name)
 }
 
 // info describes the key for bridge/devices.
