@@ -113,6 +113,9 @@ func deviceInfo(e *entry) DeviceInfo {
 		t := d.UpdatedAt
 		info.UpdatedAt = &t
 	}
+	if len(e.keys) > 0 {
+		info.Fields = make([]FieldInfo, 0, len(e.keys))
+	}
 	for _, k := range e.keys {
 		info.Fields = append(info.Fields, k.info())
 	}
