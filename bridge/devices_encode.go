@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonenc"
 )
 
 // encodeDevices writes the bridge/devices list as json.Marshal writes it,
@@ -37,17 +39,17 @@ func encodeDevices(ds []DeviceInfo) ([]byte, error) {
 // json.Marshal would fail on it.
 func appendDeviceInfo(b []byte, d *DeviceInfo) ([]byte, bool) {
 	b = append(b, `{"account":`...)
-	b = appendString(b, d.Account)
+	b = jsonenc.AppendString(b, d.Account)
 	b = append(b, `,"id":`...)
-	b = appendString(b, d.ID)
+	b = jsonenc.AppendString(b, d.ID)
 	b = append(b, `,"name":`...)
-	b = appendString(b, d.Name)
+	b = jsonenc.AppendString(b, d.Name)
 	b = append(b, `,"type":`...)
-	b = appendString(b, d.Type)
+	b = jsonenc.AppendString(b, d.Type)
 	b = append(b, `,"cloud_type":`...)
-	b = appendString(b, d.CloudType)
+	b = jsonenc.AppendString(b, d.CloudType)
 	b = append(b, `,"topic":`...)
-	b = appendString(b, d.Topic)
+	b = jsonenc.AppendString(b, d.Topic)
 	b = appendOmitEmpty(b, "manufacturer", d.Manufacturer)
 	b = appendOmitEmpty(b, "model", d.Model)
 	b = append(b, `,"available":`...)
@@ -69,7 +71,7 @@ func appendDeviceInfo(b []byte, d *DeviceInfo) ([]byte, bool) {
 		b = append(b, ']')
 	}
 	b = append(b, `,"discovery_id":`...)
-	b = appendString(b, d.Discovery)
+	b = jsonenc.AppendString(b, d.Discovery)
 	b = appendOmitEmpty(b, "hub_id", d.Hub)
 	b = appendOmitEmpty(b, "area", d.Area)
 	if d.UpdatedAt != nil {
@@ -88,9 +90,9 @@ func appendDeviceInfo(b []byte, d *DeviceInfo) ([]byte, bool) {
 // json.Marshal would fail on it.
 func appendFieldInfo(b []byte, f *FieldInfo) ([]byte, bool) {
 	b = append(b, `{"name":`...)
-	b = appendString(b, f.Name)
+	b = jsonenc.AppendString(b, f.Name)
 	b = append(b, `,"kind":`...)
-	b = appendString(b, f.Kind)
+	b = jsonenc.AppendString(b, f.Kind)
 	b = append(b, `,"writable":`...)
 	b = strconv.AppendBool(b, f.Writable)
 	var ok bool
@@ -103,7 +105,7 @@ func appendFieldInfo(b []byte, f *FieldInfo) ([]byte, bool) {
 	b = appendOmitEmpty(b, "unit", f.Unit)
 	if len(f.Choices) > 0 {
 		b = append(b, `,"choices":`...)
-		b = appendArray(b, f.Choices, appendString)
+		b = appendArray(b, f.Choices, jsonenc.AppendString)
 	}
 	return append(b, '}'), true
 }
@@ -117,7 +119,7 @@ func appendBound(b []byte, key string, v *float64) ([]byte, bool) {
 	if math.IsNaN(*v) || math.IsInf(*v, 0) {
 		return b, false
 	}
-	return appendFloat(append(b, key...), *v), true
+	return jsonenc.AppendFloat(append(b, key...), *v), true
 }
 
 // appendOmitEmpty appends ,"key":s unless s is empty (omitempty).
@@ -128,5 +130,5 @@ func appendOmitEmpty(b []byte, key, s string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return appendString(b, s)
+	return jsonenc.AppendString(b, s)
 }

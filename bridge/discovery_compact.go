@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonenc"
 )
 
 // The bridge builds its discovery payloads with Home Assistant's full keys
@@ -227,7 +228,7 @@ func appendObjectWith(b []byte, m map[string]any, abbreviate bool, platform, ski
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, mb.key)
+		b = jsonenc.AppendString(b, mb.key)
 		b = append(b, ':')
 		b = appendValue(b, mb.val)
 	}
@@ -242,7 +243,7 @@ func appendValue(b []byte, v any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendString(b, v)
+		return jsonenc.AppendString(b, v)
 	case bool:
 		return strconv.AppendBool(b, v)
 	case int:
@@ -251,9 +252,9 @@ func appendValue(b []byte, v any) []byte {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			break
 		}
-		return appendFloat(b, v)
+		return jsonenc.AppendFloat(b, v)
 	case []string:
-		return appendArray(b, v, appendString)
+		return appendArray(b, v, jsonenc.AppendString)
 	case []any:
 		return appendArray(b, v, appendValue)
 	case []map[string]any:
@@ -278,23 +279,10 @@ func appendValue(b []byte, v any) []byte {
 // sorted, each with abbreviated keys, without the defaults of its platform
 // and with extra (see appendObjectWith).
 func appendComponents(b []byte, cmps map[string]component, extra jsonMember) []byte {
-	var keysBuf [16]string
-	keys := keysBuf[:0]
-	for k := range cmps {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		platform, _ := cmps[k]["p"].(string)
-		b = appendObjectWith(b, cmps[k], true, platform, "", extra)
-	}
-	return append(b, '}')
+	return jsonenc.AppendObject(b, cmps, func(b []byte, c component) []byte {
+		platform, _ := c["p"].(string)
+		return appendObjectWith(b, c, true, platform, "", extra)
+	})
 }
 
 // appendArray appends v as a JSON array, each element by appendElem.
@@ -307,79 +295,6 @@ func appendArray[T any](b []byte, v []T, appendElem func([]byte, T) []byte) []by
 		b = appendElem(b, x)
 	}
 	return append(b, ']')
-}
-
-// appendFloat appends f as encoding/json writes a float64.
-func appendFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 → e-9, as encoding/json
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string as encoding/json writes it: with
-// <, > and & escaped, invalid UTF-8 as \ufffd, and U+2028 and U+2029
-// escaped.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // useTopicBase writes the topics of cfg (full keys) that are prefix or

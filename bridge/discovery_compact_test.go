@@ -91,19 +91,6 @@ func TestAppendValueWritesWhatEncodingJSONWrites(t *testing.T) {
 	}
 }
 
-// FuzzAppendString checks the string encoder against encoding/json.
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "a", "\"\\", "<>&", "\x00\x1f", "\u2028", "\xff", "é", "\xed\xa0\x80"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Errorf("%q: got %s, want %s", s, got, want)
-		}
-	})
-}
-
 // BenchmarkDiscoveryEncode builds and encodes the device-based config of a
 // lock with a battery and three settings, with full keys as before and
 // abbreviated as now: the CPU the shortening costs per device, beside the
