@@ -3,8 +3,9 @@ package homey
 import (
 	"encoding/json"
 	"math"
-	"slices"
 	"strconv"
+
+	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonenc"
 )
 
 // appendCallFrame appends the socket.io frame of one "api" call with ack
@@ -26,9 +27,9 @@ func appendCallFrame(dst []byte, nsp string, n int, uri, operation string, args 
 		return nil, err
 	}
 	dst = append(dst, `,"operation":`...)
-	dst = appendJSONString(dst, operation)
+	dst = jsonenc.AppendString(dst, operation)
 	dst = append(dst, `,"uri":`...)
-	dst = appendJSONString(dst, uri)
+	dst = jsonenc.AppendString(dst, uri)
 	return append(dst, "}]"...), nil
 }
 
@@ -37,25 +38,17 @@ func appendJSONObject(dst []byte, m map[string]any) ([]byte, error) {
 	if m == nil {
 		return append(dst, "null"...), nil
 	}
-	var keysBuf [8]string
-	keys := keysBuf[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
+	var err error
+	dst = jsonenc.AppendObject(dst, m, func(dst []byte, v any) []byte {
+		if err == nil {
+			dst, err = appendJSONValue(dst, v)
 		}
-		dst = appendJSONString(dst, k)
-		dst = append(dst, ':')
-		var err error
-		if dst, err = appendJSONValue(dst, m[k]); err != nil {
-			return nil, err
-		}
+		return dst
+	})
+	if err != nil {
+		return nil, err
 	}
-	return append(dst, '}'), nil
+	return dst, nil
 }
 
 // appendJSONValue appends v as json.Marshal spells it.
@@ -66,15 +59,14 @@ func appendJSONValue(dst []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case string:
-		return appendJSONString(dst, x), nil
+		return jsonenc.AppendString(dst, x), nil
 	case int:
 		return strconv.AppendInt(dst, int64(x), 10), nil
 	case int64:
 		return strconv.AppendInt(dst, x, 10), nil
 	case float64:
-		// encoding/json prints 1e-6 <= |x| < 1e21 (and 0) in 'f' form.
-		if a := math.Abs(x); a == 0 || a >= 1e-6 && a < 1e21 {
-			return strconv.AppendFloat(dst, x, 'f', -1, 64), nil
+		if !math.IsNaN(x) && !math.IsInf(x, 0) { // encoding/json refuses those
+			return jsonenc.AppendFloat(dst, x), nil
 		}
 	}
 	b, err := json.Marshal(v)
@@ -82,17 +74,4 @@ func appendJSONValue(dst []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(dst, b...), nil
-}
-
-// appendJSONString appends s quoted as json.Marshal quotes it.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s) // a string always encodes
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }
