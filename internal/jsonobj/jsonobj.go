@@ -266,50 +266,55 @@ func (p *parser) key() (string, bool) {
 	if p.keys == nil {
 		return p.str()
 	}
-	start := p.i + 1
-	for j := start; j < len(p.data); j++ {
-		switch c := p.data[j]; {
-		case c == '"':
-			if k, ok := p.keys[string(p.data[start:j])]; ok {
-				p.i = j + 1
-				return k, true
-			}
-			k := string(p.data[start:j])
-			if len(p.keys) < maxKeys {
-				p.keys[k] = k
-			}
-			p.i = j + 1
-			return k, true
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return p.str()
-		}
+	end, ok := p.plain(len(p.data))
+	if !ok {
+		return p.str()
 	}
-	return "", false
+	raw := p.data[p.i+1 : end]
+	p.i = end + 1
+	if k, ok := p.keys[string(raw)]; ok {
+		return k, true
+	}
+	k := string(raw)
+	if len(p.keys) < maxKeys {
+		p.keys[k] = k
+	}
+	return k, true
 }
 
 // sharedStr reads a string value as str does; a short plain ASCII one is
 // the value made when the document first spelt it.
 func (p *parser) sharedStr() (any, bool) {
+	end, ok := p.plain(sharedLen)
+	if !ok {
+		return p.str()
+	}
+	raw := p.data[p.i+1 : end]
+	p.i = end + 1
+	if v, ok := p.strs[string(raw)]; ok {
+		return v, true
+	}
+	s := string(raw)
+	var v any = s
+	if len(p.strs) < maxShared {
+		p.strs[s] = v
+	}
+	return v, true
+}
+
+// plain finds the closing quote of the string at data[p.i] ('"') when it
+// is plain ASCII (no escape, no control character) of at most limit bytes.
+func (p *parser) plain(limit int) (end int, ok bool) {
 	start := p.i + 1
-	for j := start; j < len(p.data) && j-start <= sharedLen; j++ {
+	for j := start; j < len(p.data) && j-start <= limit; j++ {
 		switch c := p.data[j]; {
 		case c == '"':
-			if v, ok := p.strs[string(p.data[start:j])]; ok {
-				p.i = j + 1
-				return v, true
-			}
-			s := string(p.data[start:j])
-			var v any = s
-			if len(p.strs) < maxShared {
-				p.strs[s] = v
-			}
-			p.i = j + 1
-			return v, true
+			return j, true
 		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return p.str()
+			return 0, false
 		}
 	}
-	return p.str()
+	return 0, false
 }
 
 // escaped reads the rest of a string that starts at data[start] and has
