@@ -95,18 +95,7 @@ func TestListAnswerInOnePassIsTheEnvelopeDecoded(t *testing.T) {
 // BenchmarkListAnswer decodes a 1,000-device listing as a listing does
 // (answerList) and as it did before (answerAny), objects included.
 func BenchmarkListAnswer(b *testing.B) {
-	srv := winktest.NewServer(winktest.Options{})
-	defer srv.Close()
-	srv.FurnishGenerated(1000, "big")
-	access, _ := srv.IssueTokens()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/me/wink_devices", nil)
-	req.Header.Set("Authorization", "Bearer "+access)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, _ := generatedListing(b, 1000)
 	for _, c := range []struct {
 		name  string
 		shape answerShape
@@ -133,19 +122,8 @@ func BenchmarkListAnswer(b *testing.B) {
 // 10,000-device start pays ten times over.
 func BenchmarkListingDevices(b *testing.B) {
 	const n = 1000
-	srv := winktest.NewServer(winktest.Options{})
-	defer srv.Close()
-	srv.FurnishGenerated(n, "big")
-	access, _ := srv.IssueTokens()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/me/wink_devices", nil)
-	req.Header.Set("Authorization", "Bearer "+access)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	c, err := New(Config{Account: "big", AccessToken: access, APIURL: srv.URL})
+	body, srv := generatedListing(b, n)
+	c, err := New(Config{Account: "big", AccessToken: "unused", APIURL: srv.URL})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -164,4 +142,27 @@ func BenchmarkListingDevices(b *testing.B) {
 	}
 	per := float64(b.N) * n
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/device")
+}
+
+// generatedListing is the answer of an emulated account of n generated
+// devices to /users/me/wink_devices, and the emulator (closed at the end
+// of b).
+func generatedListing(b *testing.B, n int) ([]byte, *winktest.Server) {
+	b.Helper()
+	srv := winktest.NewServer(winktest.Options{})
+	b.Cleanup(srv.Close)
+	srv.FurnishGenerated(n, "big")
+	access, _ := srv.IssueTokens()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/me/wink_devices", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body, srv
 }
