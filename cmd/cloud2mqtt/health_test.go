@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -58,7 +60,49 @@ func TestHealthAndMetricsOfARunningBridge(t *testing.T) {
 		return m.Topic == base+"/bridge/event" && strings.Contains(string(m.Payload), "command_rejected")
 	})
 
-	resp, err := http.Get("http://" + addr + "/metrics")
+	// The command's count is taken when the cloud's answer to it is read,
+	// which may come after its pushed state: /metrics is read again until
+	// it shows every figure (or the wait ends).
+	want := []wantedMetric{
+		{"cloud2mqtt_commands_total", map[string]string{"account": "wink", "result": "ok"}},
+		{"cloud2mqtt_commands_total", map[string]string{"account": "wink", "result": "rejected"}},
+		{"cloud2mqtt_mqtt_messages_total", map[string]string{"direction": "in"}},
+		{"cloud2mqtt_mqtt_messages_total", map[string]string{"direction": "out", "result": "ok"}},
+		{"cloud2mqtt_cloud_requests_total", map[string]string{"cloud": "wink", "status": "200"}},
+		{"cloud2mqtt_cloud_requests_total", map[string]string{"cloud": "homey", "status": "200"}},
+		{"cloud2mqtt_cloud_request_duration_seconds", map[string]string{"cloud": "wink"}},
+		{"cloud2mqtt_account_devices", map[string]string{"account": "wink"}},
+		{"cloud2mqtt_account_push_state", map[string]string{"account": "wink", "state": "live"}},
+		{"cloud2mqtt_account_token_expiry_timestamp_seconds", map[string]string{"account": "homey"}},
+		{"cloud2mqtt_mqtt_connected", nil},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		missing := missingMetrics(t, "http://"+addr+"/metrics", want)
+		if len(missing) == 0 {
+			return
+		}
+		if waitTick(ctx, 20*time.Millisecond) != nil {
+			for _, m := range missing {
+				t.Error(m)
+			}
+			return
+		}
+	}
+}
+
+// wantedMetric is a metric family and the labels its series must match.
+type wantedMetric struct {
+	name   string
+	labels map[string]string
+}
+
+// missingMetrics reads the Prometheus text at url and says which of want
+// sum to 0 or less.
+func missingMetrics(t *testing.T, url string, want []wantedMetric) []string {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,26 +125,13 @@ func TestHealthAndMetricsOfARunningBridge(t *testing.T) {
 		}
 		return total
 	}
-	for _, c := range []struct {
-		name   string
-		labels map[string]string
-	}{
-		{"cloud2mqtt_commands_total", map[string]string{"account": "wink", "result": "ok"}},
-		{"cloud2mqtt_commands_total", map[string]string{"account": "wink", "result": "rejected"}},
-		{"cloud2mqtt_mqtt_messages_total", map[string]string{"direction": "in"}},
-		{"cloud2mqtt_mqtt_messages_total", map[string]string{"direction": "out", "result": "ok"}},
-		{"cloud2mqtt_cloud_requests_total", map[string]string{"cloud": "wink", "status": "200"}},
-		{"cloud2mqtt_cloud_requests_total", map[string]string{"cloud": "homey", "status": "200"}},
-		{"cloud2mqtt_cloud_request_duration_seconds", map[string]string{"cloud": "wink"}},
-		{"cloud2mqtt_account_devices", map[string]string{"account": "wink"}},
-		{"cloud2mqtt_account_push_state", map[string]string{"account": "wink", "state": "live"}},
-		{"cloud2mqtt_account_token_expiry_timestamp_seconds", map[string]string{"account": "homey"}},
-		{"cloud2mqtt_mqtt_connected", nil},
-	} {
+	var missing []string
+	for _, c := range want {
 		if v := sum(c.name, c.labels); v <= 0 {
-			t.Errorf("%s%v = %v, want more than 0", c.name, c.labels, v)
+			missing = append(missing, fmt.Sprintf("%s%v = %v, want more than 0", c.name, c.labels, v))
 		}
 	}
+	return missing
 }
 
 func TestHealthSaysWhyAndExitsOne(t *testing.T) {
