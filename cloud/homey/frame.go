@@ -13,9 +13,8 @@ import (
 // json.Marshal([]any{"api", {"uri": uri, "operation": operation, "args":
 // args}}) spells, byte for byte. Every command to a Homey is such a frame,
 // and encoding/json's reflection over two maps was a tenth of the bridge's
-// CPU per Homey command; plain values (strings without characters JSON or
-// HTML escape, booleans, null, integers and floats that print without an
-// exponent) are written here, anything else through encoding/json.
+// CPU per Homey command. Strings, booleans, null, integers and finite
+// floats are written here, anything else through encoding/json.
 func appendCallFrame(dst []byte, nsp string, n int, uri, operation string, args map[string]any) ([]byte, error) {
 	dst = append(dst, "42"...)
 	dst = append(dst, nsp...)
