@@ -3,9 +3,7 @@ package bridge
 import (
 	"encoding/json"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonenc"
@@ -239,20 +237,10 @@ func appendObjectWith(b []byte, m map[string]any, abbreviate bool, platform, ski
 // map[string]component of a device-based config) with abbreviated keys,
 // the latter each without the defaults of its platform.
 func appendValue(b []byte, v any) []byte {
+	if out, ok := jsonenc.AppendScalar(b, v); ok {
+		return out
+	}
 	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...)
-	case string:
-		return jsonenc.AppendString(b, v)
-	case bool:
-		return strconv.AppendBool(b, v)
-	case int:
-		return strconv.AppendInt(b, int64(v), 10)
-	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			break
-		}
-		return jsonenc.AppendFloat(b, v)
 	case []string:
 		return appendArray(b, v, jsonenc.AppendString)
 	case []any:

@@ -2,7 +2,6 @@ package homey
 
 import (
 	"encoding/json"
-	"math"
 	"strconv"
 
 	"github.com/cloud2mqtt/cloud2mqtt/internal/jsonenc"
@@ -52,21 +51,8 @@ func appendJSONObject(dst []byte, m map[string]any) ([]byte, error) {
 
 // appendJSONValue appends v as json.Marshal spells it.
 func appendJSONValue(dst []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(dst, "null"...), nil
-	case bool:
-		return strconv.AppendBool(dst, x), nil
-	case string:
-		return jsonenc.AppendString(dst, x), nil
-	case int:
-		return strconv.AppendInt(dst, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(dst, x, 10), nil
-	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) { // encoding/json refuses those
-			return jsonenc.AppendFloat(dst, x), nil
-		}
+	if out, ok := jsonenc.AppendScalar(dst, v); ok {
+		return out, nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -27,6 +27,30 @@ func AppendObject[V any](dst []byte, m map[string]V, appendValue func(dst []byte
 	return append(dst, '}')
 }
 
+// AppendScalar appends v when it is null, a boolean, a string, an int or
+// int64, or a finite float64, as encoding/json writes it, and reports
+// whether it did; any other value is left to the caller (encoding/json
+// refuses NaN and ±Inf).
+func AppendScalar(dst []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case string:
+		return AppendString(dst, x), true
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return AppendFloat(dst, x), true
+		}
+	}
+	return dst, false
+}
+
 // SortedKeys returns the keys of m in the order encoding/json writes them,
 // in buf when it has room.
 func SortedKeys[V any](buf []string, m map[string]V) []string {

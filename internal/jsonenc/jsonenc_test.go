@@ -59,3 +59,19 @@ func TestAppendObjectIsMarshal(t *testing.T) {
 		t.Errorf("an empty map after x: %s", got)
 	}
 }
+
+// AppendScalar writes the values it takes as encoding/json does and leaves
+// the others, refused ones included, to its caller.
+func TestAppendScalar(t *testing.T) {
+	for _, v := range []any{nil, true, "a<b", 3, int64(-1) << 60, 0.25, 1e-9} {
+		want, _ := json.Marshal(v)
+		if got, ok := AppendScalar(nil, v); !ok || string(got) != string(want) {
+			t.Errorf("%#v: %s %v, want %s", v, got, ok, want)
+		}
+	}
+	for _, v := range []any{math.NaN(), math.Inf(-1), float32(1), uint(2), []string{}, map[string]any{}} {
+		if got, ok := AppendScalar([]byte("x"), v); ok || string(got) != "x" {
+			t.Errorf("%#v: %s %v, want it left", v, got, ok)
+		}
+	}
+}
