@@ -21,7 +21,7 @@ type stateKey struct {
 }
 
 // entityName is the key's entity name in Home Assistant (FieldLabel).
-func (k *stateKey) entityName() string {
+func (k stateKey) entityName() string {
 	if k.label != "" {
 		return k.label
 	}
