@@ -272,14 +272,7 @@ func (p *parser) key() (string, bool) {
 	}
 	raw := p.data[p.i+1 : end]
 	p.i = end + 1
-	if k, ok := p.keys[string(raw)]; ok {
-		return k, true
-	}
-	k := string(raw)
-	if len(p.keys) < maxKeys {
-		p.keys[k] = k
-	}
-	return k, true
+	return shared(p.keys, raw, maxKeys, func(s string) string { return s }), true
 }
 
 // sharedStr reads a string value as str does; a short plain ASCII one is
@@ -291,15 +284,21 @@ func (p *parser) sharedStr() (any, bool) {
 	}
 	raw := p.data[p.i+1 : end]
 	p.i = end + 1
-	if v, ok := p.strs[string(raw)]; ok {
-		return v, true
+	return shared(p.strs, raw, maxShared, func(s string) any { return s }), true
+}
+
+// shared is table's value for the text raw, or the value made of it, kept
+// in table while it holds fewer than limit.
+func shared[V any](table map[string]V, raw []byte, limit int, makeValue func(string) V) V {
+	if v, ok := table[string(raw)]; ok {
+		return v
 	}
 	s := string(raw)
-	var v any = s
-	if len(p.strs) < maxShared {
-		p.strs[s] = v
+	v := makeValue(s)
+	if len(table) < limit {
+		table[s] = v
 	}
-	return v, true
+	return v
 }
 
 // plain finds the closing quote of the string at data[p.i] ('"') when it
