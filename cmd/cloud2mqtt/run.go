@@ -221,17 +221,15 @@ func configView(cfg *config.Config, log *slog.Logger) any {
 	return nil
 }
 
-// lateJSON is a value made in the background and waited for when it is
-// first encoded as JSON.
+// lateJSON is a value made when it is first encoded as JSON.
 type lateJSON struct{ value func() any }
 
-// newConfigView starts making the configuration view for bridge/info in
-// the background (it takes some milliseconds the accounts' start does not
-// wait for) and returns it as lateJSON.
+// newConfigView returns the configuration view for bridge/info as
+// lateJSON, made when bridge/info is first published: once every account
+// has listed at start, so that its milliseconds of CPU are not taken from
+// the start's devices.
 func newConfigView(cfg *config.Config, log *slog.Logger) lateJSON {
-	v := sync.OnceValue(func() any { return configView(cfg, log) })
-	go v()
-	return lateJSON{value: v}
+	return lateJSON{value: sync.OnceValue(func() any { return configView(cfg, log) })}
 }
 
 // MarshalJSON encodes the value once it is made.
