@@ -243,6 +243,13 @@ func (a Account) MarshalYAML() (any, error) {
 	}
 	nodes, err := valueNodes(values)
 	if err != nil {
+		// The key at fault, found by encoding each value on its own.
+		for i, v := range values {
+			var n yaml.Node
+			if kerr := n.Encode(v); kerr != nil {
+				return nil, fmt.Errorf("account %s: key %s: %w", a.Name, keys[i], kerr)
+			}
+		}
 		return nil, fmt.Errorf("account %s: %w", a.Name, err)
 	}
 	n := &yaml.Node{Kind: yaml.MappingNode, Content: make([]*yaml.Node, 0, 2*len(keys))}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +39,28 @@ func TestValueNodesAreEncode(t *testing.T) {
 		if got, want := mapping(nodes[i]), mapping(&want); got != want {
 			t.Errorf("%#v: YAML\n%s\nwant\n%s", v, got, want)
 		}
+	}
+}
+
+// refusing is a setting whose YAML cannot be written.
+type refusing struct{}
+
+func (refusing) MarshalYAML() (any, error) { return nil, errors.New("refused") }
+
+// oddSettings are a cloud's settings with one of them refusing.
+type oddSettings struct {
+	Region string   `mapstructure:"region"`
+	Odd    refusing `mapstructure:"odd"`
+}
+
+func (*oddSettings) Validate(string, string) error { return nil }
+
+// TestAccountYAMLNamesTheKeyItCannotWrite: a value the encoder refuses is
+// reported with its account and key.
+func TestAccountYAMLNamesTheKeyItCannotWrite(t *testing.T) {
+	a := Account{Name: "home", Cloud: "test", Settings: &oddSettings{Region: "eu"}}
+	_, err := a.MarshalYAML()
+	if err == nil || !strings.Contains(err.Error(), "account home: key odd") || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("MarshalYAML: %v, want it to name account home, key odd", err)
 	}
 }
